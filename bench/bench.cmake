@@ -1,0 +1,1 @@
+# Benchmarks: see bench/README.md. Targets are added below as they land.

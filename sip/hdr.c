@@ -1,0 +1,427 @@
+/*
+ * Header value parsers. The grammar is RFC 3261 §25.1; LWS (including a folded line
+ * end) is allowed wherever the ABNF says LWS/SWS, which RFC 4475 §3.1.1.1 exercises.
+ */
+#include "sip/hdr.h"
+
+#include <errno.h>
+
+#include "sip/charset.h"
+
+#define SIP__FAIL(at_, msg_)                                                                        \
+	do {                                                                                       \
+		*err_off = (at_);                                                                  \
+		*why = (msg_);                                                                      \
+		return -EBADMSG;                                                                   \
+	} while (0)
+
+static size_t sip__lws(struct sip_str v, size_t i)
+{
+	while (i < v.len && sip_cs(v.p[i], SIP_CS_LWS))
+		i++;
+	return i;
+}
+
+static size_t sip__token(struct sip_str v, size_t i)
+{
+	while (i < v.len && sip_cs(v.p[i], SIP_CS_TOKEN))
+		i++;
+	return i;
+}
+
+/* Index after the quoted string that starts at v.p[i] == '"', or 0 when unterminated. */
+static size_t sip__quoted_end(struct sip_str v, size_t i)
+{
+	for (i++; i < v.len; i++) {
+		if (v.p[i] == '\\')
+			i++;
+		else if (v.p[i] == '"')
+			return i + 1;
+	}
+	return 0;
+}
+
+struct sip_str sip_trim(struct sip_str s)
+{
+	while (s.len && sip_cs(s.p[0], SIP_CS_LWS)) {
+		s.p++;
+		s.len--;
+	}
+	while (s.len && sip_cs(s.p[s.len - 1], SIP_CS_LWS))
+		s.len--;
+	return s;
+}
+
+bool sip_list_next(struct sip_str *cursor, struct sip_str *item)
+{
+	struct sip_str v = *cursor;
+	size_t i = 0, start;
+	bool in_angle = false;
+
+	while (i < v.len && (v.p[i] == ',' || sip_cs(v.p[i], SIP_CS_LWS)))
+		i++;
+	if (i == v.len)
+		return false;
+	start = i;
+	for (; i < v.len; i++) {
+		char c = v.p[i];
+
+		if (c == '"') {
+			size_t e = sip__quoted_end(v, i);
+
+			i = e ? e - 1 : v.len - 1;
+		} else if (c == '<') {
+			in_angle = true;
+		} else if (c == '>') {
+			in_angle = false;
+		} else if (c == ',' && !in_angle) {
+			break;
+		}
+	}
+	*item = sip_trim(sip_str_make(v.p + start, i - start));
+	*cursor = sip_str_make(v.p + i, v.len - i);
+	return true;
+}
+
+int sip_u32_parse(struct sip_str v, uint32_t max, uint32_t *out)
+{
+	uint64_t n = 0;
+
+	v = sip_trim(v);
+	if (v.len == 0)
+		return -EBADMSG;
+	for (size_t i = 0; i < v.len; i++) {
+		if (!sip_cs(v.p[i], SIP_CS_DIGIT))
+			return -EBADMSG;
+		n = n * 10 + (uint64_t)(v.p[i] - '0');
+		if (n > max)
+			return -ERANGE;
+	}
+	*out = (uint32_t)n;
+	return 0;
+}
+
+/* Saturating delta-seconds: an absurd expiry reads as the longest one, not an error. */
+static uint32_t sip__delta_seconds(struct sip_str v, bool *ok)
+{
+	uint32_t n;
+	int rc = sip_u32_parse(v, UINT32_MAX, &n);
+
+	*ok = rc != -EBADMSG;
+	return rc == -ERANGE ? UINT32_MAX : n;
+}
+
+/*
+ * *( SEMI generic-param ), gen-value = token / host / quoted-string. An IPv6 address
+ * without brackets is accepted in a value (RFC 5118 §4.5 received=).
+ */
+static int sip__hparams(struct sip_str v, size_t *pi, size_t *err_off, const char **why)
+{
+	size_t i = *pi;
+
+	for (;;) {
+		size_t j = sip__lws(v, i), name;
+
+		if (j >= v.len || v.p[j] != ';')
+			break;
+		j = sip__lws(v, j + 1);
+		name = j;
+		j = sip__token(v, j);
+		if (j == name)
+			SIP__FAIL(j, "empty header parameter name");
+		i = j;
+		j = sip__lws(v, j);
+		if (j < v.len && v.p[j] == '=') {
+			size_t val;
+
+			j = sip__lws(v, j + 1);
+			val = j;
+			if (j < v.len && v.p[j] == '"') {
+				j = sip__quoted_end(v, j);
+				if (!j)
+					SIP__FAIL(val, "unterminated quoted parameter value");
+			} else {
+				while (j < v.len && (sip_cs(v.p[j], SIP_CS_TOKEN) || v.p[j] == ':' ||
+						     v.p[j] == '[' || v.p[j] == ']'))
+					j++;
+				if (j == val)
+					SIP__FAIL(j, "empty header parameter value");
+			}
+			i = j;
+		}
+	}
+	*pi = i;
+	return 0;
+}
+
+/* The params of a value run to its end: anything left over is an error. */
+static int sip__hparams_to_end(struct sip_str v, size_t i, struct sip_str *params,
+			       size_t *err_off, const char **why)
+{
+	size_t start = i;
+	int rc = sip__hparams(v, &i, err_off, why);
+
+	if (rc)
+		return rc;
+	*params = sip_str_make(v.p + start, i - start);
+	i = sip__lws(v, i);
+	if (i != v.len)
+		SIP__FAIL(i, "unexpected octet after header value");
+	return 0;
+}
+
+static int sip__port(struct sip_str v, size_t *pi, uint16_t *port, size_t *err_off,
+		     const char **why)
+{
+	size_t i = *pi, start = i;
+	uint32_t n = 0;
+
+	while (i < v.len && sip_cs(v.p[i], SIP_CS_DIGIT) && i - start < 6)
+		n = n * 10 + (uint32_t)(v.p[i++] - '0');
+	if (i == start || n == 0 || n > 65535)
+		SIP__FAIL(start, "invalid port");
+	*port = (uint16_t)n;
+	*pi = i;
+	return 0;
+}
+
+/* The token between two SLASHes of sent-protocol (SLASH = SWS "/" SWS). */
+static int sip__proto_part(struct sip_str v, size_t *pi, struct sip_str *out, bool slash,
+			   size_t *err_off, const char **why)
+{
+	size_t i = sip__lws(v, *pi), start = i;
+
+	i = sip__token(v, i);
+	if (i == start)
+		SIP__FAIL(i, "malformed Via sent-protocol");
+	*out = sip_str_make(v.p + start, i - start);
+	if (slash) {
+		i = sip__lws(v, i);
+		if (i >= v.len || v.p[i] != '/')
+			SIP__FAIL(i, "Via sent-protocol lacks '/'");
+		i++;
+	}
+	*pi = i;
+	return 0;
+}
+
+int sip_via_parse(struct sip_str v, struct sip_via *via, size_t *err_off, const char **why)
+{
+	size_t i = 0, start;
+	struct sip_str val;
+	int rc;
+
+	memset(via, 0, sizeof(*via));
+	if ((rc = sip__proto_part(v, &i, &via->protocol, true, err_off, why)) ||
+	    (rc = sip__proto_part(v, &i, &via->version, true, err_off, why)) ||
+	    (rc = sip__proto_part(v, &i, &via->transport, false, err_off, why)))
+		return rc;
+	start = sip__lws(v, i);
+	if (start == i)
+		SIP__FAIL(i, "Via lacks whitespace before sent-by");
+	i = start;
+	if (i < v.len && v.p[i] == '[') {
+		const char *rb = memchr(v.p + i, ']', v.len - i);
+
+		i = rb ? (size_t)(rb - v.p) + 1 : v.len;
+	} else {
+		while (i < v.len && sip_cs(v.p[i], SIP_CS_HOST))
+			i++;
+	}
+	via->host = sip_str_make(v.p + start, i - start);
+	if (!sip_host_valid(via->host))
+		SIP__FAIL(start, "invalid host in Via sent-by");
+	start = sip__lws(v, i);
+	if (start < v.len && v.p[start] == ':') {
+		i = sip__lws(v, start + 1);
+		if ((rc = sip__port(v, &i, &via->port, err_off, why)))
+			return rc;
+	}
+	if ((rc = sip__hparams_to_end(v, i, &via->params, err_off, why)))
+		return rc;
+	sip_param_find(via->params, "branch", &via->branch);
+	sip_param_find(via->params, "received", &via->received);
+	sip_param_find(via->params, "maddr", &via->maddr);
+	if (sip_param_find(via->params, "rport", &val)) {
+		via->has_rport = true;
+		if (val.len) {
+			size_t j = 0;
+
+			if ((rc = sip__port(val, &j, &via->rport, err_off, why)) || j != val.len)
+				SIP__FAIL((size_t)(val.p - v.p), "invalid rport value");
+		}
+	}
+	return 0;
+}
+
+/* "<" URI ">" starting at v.p[i]: no whitespace inside the brackets (RFC 4475 §3.1.2.15). */
+static int sip__bracketed_uri(struct sip_str v, size_t *pi, struct sip_naddr *na,
+			      size_t *err_off, const char **why)
+{
+	size_t i = *pi + 1;
+	const char *gt = memchr(v.p + i, '>', v.len - i);
+	size_t off;
+	int rc;
+
+	if (!gt)
+		SIP__FAIL(*pi, "'<' without '>'");
+	na->uri_str = sip_str_make(v.p + i, (size_t)(gt - v.p) - i);
+	rc = sip_uri_parse(na->uri_str, &na->uri, &off, why);
+	if (rc) {
+		*err_off = i + off;
+		return rc;
+	}
+	*pi = (size_t)(gt - v.p) + 1;
+	return 0;
+}
+
+int sip_naddr_parse(struct sip_str v, struct sip_naddr *na, size_t *err_off, const char **why)
+{
+	size_t i = sip__lws(v, 0), j, off;
+	int rc;
+
+	memset(na, 0, sizeof(*na));
+	if (i < v.len && v.p[i] == '"') {
+		j = sip__quoted_end(v, i);
+		if (!j)
+			SIP__FAIL(i, "unterminated quoted display name");
+		na->display = sip_str_make(v.p + i, j - i);
+		i = sip__lws(v, j);
+		if (i >= v.len || v.p[i] != '<')
+			SIP__FAIL(i, "quoted display name not followed by '<'");
+	} else {
+		for (j = i; j < v.len && (sip_cs(v.p[j], SIP_CS_TOKEN | SIP_CS_LWS)); j++)
+			;
+		if (j < v.len && v.p[j] == '<') {
+			na->display = sip_trim(sip_str_make(v.p + i, j - i));
+			i = j;
+		}
+	}
+	if (i < v.len && v.p[i] == '<') {
+		if ((rc = sip__bracketed_uri(v, &i, na, err_off, why)))
+			return rc;
+	} else {
+		/* addr-spec: the URI cannot hold ';' here, so parameters are the header's. */
+		for (j = i; j < v.len && v.p[j] != ';' && !sip_cs(v.p[j], SIP_CS_LWS); j++)
+			;
+		na->uri_str = sip_str_make(v.p + i, j - i);
+		rc = sip_uri_parse(na->uri_str, &na->uri, &off, why);
+		if (rc) {
+			*err_off = i + off;
+			return rc;
+		}
+		i = j;
+	}
+	if ((rc = sip__hparams_to_end(v, i, &na->params, err_off, why)))
+		return rc;
+	sip_param_find(na->params, "tag", &na->tag);
+	return 0;
+}
+
+static struct sip_str sip__unquote(struct sip_str s)
+{
+	if (s.len >= 2 && s.p[0] == '"' && s.p[s.len - 1] == '"')
+		s = sip_str_make(s.p + 1, s.len - 2);
+	if (s.len >= 2 && s.p[0] == '<' && s.p[s.len - 1] == '>')
+		s = sip_str_make(s.p + 1, s.len - 2);
+	return s;
+}
+
+int sip_contact_parse(struct sip_str v, struct sip_contact *c, size_t *err_off, const char **why)
+{
+	struct sip_str t = sip_trim(v), val;
+	bool ok;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	if (t.len == 1 && t.p[0] == '*') {
+		c->addr.star = true;
+		return 0;
+	}
+	if ((rc = sip_naddr_parse(v, &c->addr, err_off, why)))
+		return rc;
+	if (sip_param_find(c->addr.params, "expires", &val)) {
+		c->expires = sip__delta_seconds(val, &ok);
+		if (!ok)
+			SIP__FAIL((size_t)(val.p - v.p), "Contact expires is not a number");
+		c->has_expires = true;
+	}
+	if (sip_param_find(c->addr.params, "reg-id", &val)) {
+		rc = sip_u32_parse(val, INT32_MAX, &c->reg_id);
+		if (rc || c->reg_id == 0)
+			SIP__FAIL((size_t)(val.p - v.p), "reg-id outside 1..2^31-1 (RFC 5626 §4.2)");
+	}
+	if (sip_param_find(c->addr.params, "+sip.instance", &val))
+		c->instance = sip__unquote(val);
+	sip_param_find(c->addr.params, "q", &c->q);
+	return 0;
+}
+
+int sip_cseq_parse(struct sip_str v, struct sip_cseq *cs, size_t *err_off, const char **why)
+{
+	size_t i = sip__lws(v, 0), start = i;
+	uint64_t n = 0;
+
+	while (i < v.len && sip_cs(v.p[i], SIP_CS_DIGIT)) {
+		n = n * 10 + (uint64_t)(v.p[i++] - '0');
+		/* RFC 3261 §8.1.1.5: the sequence number MUST be less than 2^31. */
+		if (n > INT32_MAX)
+			SIP__FAIL(start, "CSeq number not below 2^31");
+	}
+	if (i == start)
+		SIP__FAIL(i, "CSeq lacks a number");
+	start = sip__lws(v, i);
+	if (start == i)
+		SIP__FAIL(i, "CSeq lacks whitespace before the method");
+	i = sip__token(v, start);
+	if (i == start)
+		SIP__FAIL(i, "CSeq lacks a method");
+	cs->seq = (uint32_t)n;
+	cs->method = sip_str_make(v.p + start, i - start);
+	if (sip__lws(v, i) != v.len)
+		SIP__FAIL(i, "unexpected octet after CSeq method");
+	return 0;
+}
+
+int sip_retry_after_parse(struct sip_str v, struct sip_retry_after *ra, size_t *err_off,
+			  const char **why)
+{
+	size_t i = sip__lws(v, 0), start = i;
+	struct sip_str params, val;
+	bool ok;
+	int rc;
+
+	memset(ra, 0, sizeof(*ra));
+	while (i < v.len && sip_cs(v.p[i], SIP_CS_DIGIT))
+		i++;
+	if (i == start)
+		SIP__FAIL(i, "Retry-After lacks delta-seconds");
+	ra->seconds = sip__delta_seconds(sip_str_make(v.p + start, i - start), &ok);
+	i = sip__lws(v, i);
+	if (i < v.len && v.p[i] == '(') {
+		int depth = 0;
+
+		start = i;
+		for (; i < v.len; i++) {
+			if (v.p[i] == '\\')
+				i++;
+			else if (v.p[i] == '(')
+				depth++;
+			else if (v.p[i] == ')' && --depth == 0)
+				break;
+		}
+		if (i >= v.len)
+			SIP__FAIL(start, "unterminated Retry-After comment");
+		ra->comment = sip_str_make(v.p + start + 1, i - start - 1);
+		i++;
+	}
+	if ((rc = sip__hparams_to_end(v, i, &params, err_off, why)))
+		return rc;
+	if (sip_param_find(params, "duration", &val)) {
+		ra->duration = sip__delta_seconds(val, &ok);
+		if (!ok)
+			SIP__FAIL((size_t)(val.p - v.p), "Retry-After duration is not a number");
+		ra->has_duration = true;
+	}
+	return 0;
+}

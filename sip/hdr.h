@@ -1,0 +1,82 @@
+/*
+ * Typed views of header field values (RFC 3261 §20 and the extensions a phone meets:
+ * RFC 3581 rport, RFC 5626 reg-id/+sip.instance/Flow-Timer, RFC 3327 Path, RFC 3608
+ * Service-Route). Each parser takes one value view from the message and fills a struct
+ * of views; none allocates. Errors are -EBADMSG with the octet offset inside the value.
+ */
+#ifndef SIP_HDR_H
+#define SIP_HDR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sip/str.h"
+#include "sip/uri.h"
+
+struct sip_via {
+	struct sip_str protocol;  /* "SIP" */
+	struct sip_str version;	  /* "2.0" */
+	struct sip_str transport; /* "UDP", "TCP", "TLS", ... */
+	struct sip_str host;
+	uint16_t port; /* 0 when absent */
+	struct sip_str params;
+	struct sip_str branch;
+	struct sip_str received;
+	struct sip_str maddr;
+	bool has_rport;
+	uint16_t rport; /* 0 when rport carries no value */
+};
+
+/* name-addr / addr-spec with header parameters: From, To, Contact, Route, Path, ... */
+struct sip_naddr {
+	struct sip_str display; /* as written: a quoted string keeps its quotes */
+	struct sip_str uri_str;
+	struct sip_uri uri;
+	struct sip_str params;
+	struct sip_str tag;
+	bool star; /* Contact: * (RFC 3261 §10.2.2) */
+};
+
+struct sip_contact {
+	struct sip_naddr addr;
+	bool has_expires;
+	uint32_t expires;
+	uint32_t reg_id; /* 0 when absent (RFC 5626 §4.2: reg-id is 1..2^31-1) */
+	struct sip_str instance; /* +sip.instance value without its quotes and <> */
+	struct sip_str q;
+};
+
+struct sip_cseq {
+	uint32_t seq;
+	struct sip_str method;
+};
+
+struct sip_retry_after {
+	uint32_t seconds;
+	struct sip_str comment;
+	bool has_duration;
+	uint32_t duration;
+};
+
+/*
+ * Split a comma-separated header value into its elements (RFC 3261 §7.3.1): commas inside
+ * quoted strings and <...> do not split. Elements come back trimmed of LWS; empty ones
+ * are skipped. Returns false when nothing is left.
+ */
+bool sip_list_next(struct sip_str *cursor, struct sip_str *item);
+
+/* Trim leading and trailing LWS (SP, HT and folding CRLF). */
+struct sip_str sip_trim(struct sip_str s);
+
+/* delta-seconds and other unsigned decimals; -ERANGE past max, -EBADMSG for non-digits. */
+int sip_u32_parse(struct sip_str v, uint32_t max, uint32_t *out);
+
+int sip_via_parse(struct sip_str v, struct sip_via *via, size_t *err_off, const char **why);
+int sip_naddr_parse(struct sip_str v, struct sip_naddr *na, size_t *err_off, const char **why);
+int sip_contact_parse(struct sip_str v, struct sip_contact *c, size_t *err_off,
+		      const char **why);
+int sip_cseq_parse(struct sip_str v, struct sip_cseq *cs, size_t *err_off, const char **why);
+int sip_retry_after_parse(struct sip_str v, struct sip_retry_after *ra, size_t *err_off,
+			  const char **why);
+
+#endif
