@@ -20,6 +20,29 @@ static void ctl__json_sv(struct ctl_json *j, const char *key, struct sip_str s)
 	ctl_json_str(j, key, s.p ? s.p : "", s.len);
 }
 
+/* A header value with each fold (CRLF + whitespace) read as one space (RFC 3261 §7.3.1). */
+static void ctl__json_unfolded(struct ctl_json *j, const char *key, struct sip_str v)
+{
+	char *tmp = malloc(v.len + 1);
+	size_t n = 0;
+
+	if (!tmp) {
+		ctl__json_sv(j, key, v);
+		return;
+	}
+	for (size_t i = 0; i < v.len; i++) {
+		if (v.p[i] == '\r' || v.p[i] == '\n') {
+			while (i + 1 < v.len && strchr("\r\n \t", v.p[i + 1]) && v.p[i + 1] != '\0')
+				i++;
+			tmp[n++] = ' ';
+		} else {
+			tmp[n++] = v.p[i];
+		}
+	}
+	ctl_json_str(j, key, tmp, n);
+	free(tmp);
+}
+
 static void ctl__json_uri(struct ctl_json *j, const char *key, const struct sip_uri *u)
 {
 	static const char *const schemes[] = { "other", "sip", "sips", "tel" };
@@ -58,29 +81,6 @@ static void ctl__json_naddr(struct ctl_json *j, const char *key, const struct si
 	if (na->tag.p)
 		ctl__json_sv(j, "tag", na->tag);
 	ctl_json_end_object(j);
-}
-
-/* A header value with each fold (CRLF + whitespace) read as one space (RFC 3261 §7.3.1). */
-static void ctl__json_unfolded(struct ctl_json *j, const char *key, struct sip_str v)
-{
-	char *tmp = malloc(v.len + 1);
-	size_t n = 0;
-
-	if (!tmp) {
-		ctl__json_sv(j, key, v);
-		return;
-	}
-	for (size_t i = 0; i < v.len; i++) {
-		if (v.p[i] == '\r' || v.p[i] == '\n') {
-			while (i + 1 < v.len && strchr("\r\n \t", v.p[i + 1]) && v.p[i + 1] != '\0')
-				i++;
-			tmp[n++] = ' ';
-		} else {
-			tmp[n++] = v.p[i];
-		}
-	}
-	ctl_json_str(j, key, tmp, n);
-	free(tmp);
 }
 
 static void ctl__json_vias(struct ctl_json *j, const struct sip_msg *m)

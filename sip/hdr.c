@@ -306,6 +306,8 @@ int sip_naddr_parse(struct sip_str v, struct sip_naddr *na, size_t *err_off, con
 			;
 		na->uri_str = sip_str_make(v.p + i, j - i);
 		rc = sip_uri_parse(na->uri_str, &na->uri, &off, why);
+		if (rc && memchr(v.p + i, '<', v.len - i))
+			SIP__FAIL(i, "display name is neither tokens nor a quoted string");
 		if (rc) {
 			*err_off = i + off;
 			return rc;
