@@ -1,0 +1,134 @@
+/*
+ * Request templates for REGISTER, SUBSCRIBE and OPTIONS: the text of a line's request is
+ * prepared once, and each send only copies it and patches the Via branch, CSeq, Expires
+ * and credentials in, so the dataplane never formats a message from scratch.
+ */
+#ifndef SIP_BUILDER_H
+#define SIP_BUILDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sip/str.h"
+
+/* Room for the prepared text; a REGISTER with outbound and a route takes about 520. */
+#define SIP_TPL_TEXT_MAX 1500
+/* Literal runs and patched fields of the richest form: REGISTER, see builder.c. */
+#define SIP_TPL_SEGS_MAX 12
+
+enum sip_tpl_method {
+	SIP_TPL_REGISTER,
+	SIP_TPL_SUBSCRIBE,
+	SIP_TPL_OPTIONS,
+};
+
+/* Transport named in the Via (RFC 3261 §18.1.1); the Contact URI says its own. */
+enum sip_tpl_transport {
+	SIP_TPL_UDP,
+	SIP_TPL_TCP,
+	SIP_TPL_TLS,
+};
+
+/*
+ * What is fixed for a line and a request kind. URIs are given bare ("sip:1000@example.com"),
+ * the builder adds the angle brackets. "Required" fields that are empty make
+ * sip_tpl_prepare() return -EINVAL.
+ */
+struct sip_tpl_params {
+	enum sip_tpl_method method;
+	struct sip_str request_uri;  /* required: "sip:example.com" for REGISTER (§10.2) */
+	struct sip_str from_uri;     /* required: the line's AOR */
+	struct sip_str from_display; /* optional display name, quoted by the builder */
+	struct sip_str from_tag;     /* required */
+	/* optional: REGISTER defaults to from_uri (§10.2), the others to request_uri */
+	struct sip_str to_uri;
+	struct sip_str to_display;  /* optional; REGISTER without to_uri reuses from_display */
+	struct sip_str call_id;	    /* required: one per registrar binding (§10.2.4) */
+	struct sip_str contact_uri; /* required for REGISTER and SUBSCRIBE */
+	struct sip_str via_sent_by; /* required: "198.18.0.1:5060", "[2001:db8::1]:5060" */
+	enum sip_tpl_transport transport;
+	const struct sip_str *routes; /* optional route set, each "sip:op.example.com;lr" */
+	size_t n_routes;
+	struct sip_str user_agent; /* optional */
+	/*
+	 * RFC 5626 outbound. On REGISTER: Contact gets ;reg-id and ;+sip.instance (§4.2.1),
+	 * and "Supported: outbound, path" is sent; instance ("urn:uuid:...") and reg_id >= 1
+	 * are then required. On SUBSCRIBE and OPTIONS: the Contact URI gets ;ob (§4.3) and
+	 * "Supported: outbound" is sent.
+	 */
+	bool outbound;
+	uint32_t reg_id;
+	struct sip_str instance; /* also sent on REGISTER without outbound when given */
+	struct sip_str event;	 /* SUBSCRIBE: defaults to "message-summary" (RFC 3842) */
+	/* SUBSCRIBE: defaults to the event package's type; OPTIONS: to application/sdp */
+	struct sip_str accept;
+};
+
+/*
+ * A prepared request: caller-allocated, fixed size, no pointers into the params (they may
+ * be freed after sip_tpl_prepare()). Read-only once prepared, so one template may be used
+ * by any number of builds at once.
+ */
+struct sip_tpl {
+	enum sip_tpl_method method;
+	uint16_t literal_len; /* octets copied verbatim by every build */
+	uint16_t contact_len; /* REGISTER: the Contact line that "Contact: *" replaces */
+	uint8_t n_segs;
+	bool has_expires;
+	struct {
+		uint16_t off;
+		uint16_t len;
+		uint8_t field; /* enum sip__field in builder.c */
+	} segs[SIP_TPL_SEGS_MAX];
+	char text[SIP_TPL_TEXT_MAX];
+};
+
+/*
+ * Returns 0, -EINVAL for an unknown method or transport, an empty required field, a
+ * CR/LF/control octet in any field (header injection), space or angle brackets in a URI,
+ * an outbound REGISTER without instance or reg_id; -ENOSPC when the text does not fit
+ * SIP_TPL_TEXT_MAX. On error *t is unusable.
+ */
+int sip_tpl_prepare(struct sip_tpl *t, const struct sip_tpl_params *p);
+
+/*
+ * Octets of *t that builds read: a prepared template may be copied by this many octets
+ * into a packed store (400 to 600 octets for a REGISTER, not sizeof(struct sip_tpl)) and
+ * built from there: at a million lines, hundreds of megabytes instead of gigabytes, and
+ * fewer cache lines to miss per build.
+ */
+size_t sip_tpl_size(const struct sip_tpl *t);
+
+/* What changes from one request to the next. */
+struct sip_req_fields {
+	uint64_t branch; /* Via branch = "z9hG4bK" + 16 lowercase hex digits (§8.1.1.7) */
+	uint32_t cseq;	 /* the caller keeps it below 2^31 (§8.1.1.5) */
+	/* REGISTER and SUBSCRIBE; 0 removes this Contact (§10.2.2) or ends the subscription */
+	uint32_t expires;
+	/* REGISTER only: "Contact: *" with "Expires: 0", removes every binding (§10.2.2) */
+	bool contact_star;
+	/* Proxy-Authorization answers a 407, Authorization a 401 (§22.2, §22.3) */
+	bool proxy_auth;
+	/*
+	 * Credentials ("Digest username=..."), copied as the header's value; empty means no
+	 * header. Not checked for CR/LF on the hot path: sip/digest output is trusted.
+	 */
+	struct sip_str auth;
+};
+
+/*
+ * Build one request from a template into buf. Return the length written (no NUL) or
+ * -ENOSPC when it does not fit cap (then nothing is written), -EINVAL when the template
+ * is of another method or contact_star is asked of a non-REGISTER.
+ * Hot path: no allocation, no formatting beyond two or three integers, no syscall.
+ */
+ssize_t sip_build_register(const struct sip_tpl *t, const struct sip_req_fields *f, char *buf,
+			   size_t cap);
+ssize_t sip_build_subscribe(const struct sip_tpl *t, const struct sip_req_fields *f, char *buf,
+			    size_t cap);
+ssize_t sip_build_options(const struct sip_tpl *t, const struct sip_req_fields *f, char *buf,
+			  size_t cap);
+
+#endif
