@@ -35,4 +35,9 @@ __attribute__((constructor)) static void sip__charset_init(void)
 	sip__mark("()<>:\\\"/[]?{}", SIP_CS_WORD);
 	sip__mark(" \t\r\n", SIP_CS_LWS);
 	sip__mark("-.", SIP_CS_HOST);
+	for (int i = 0; i < 256; i++) {
+		if (sip_charset[i] & SIP_CS_TOKEN)
+			sip_charset[i] |= SIP_CS_PVALUE;
+	}
+	sip__mark(":[]", SIP_CS_PVALUE);
 }

@@ -23,6 +23,7 @@ enum {
 	SIP_CS_WORD = 1 << 10,	   /* word of Call-ID: token chars plus "()<>:\\\"/[]?{}" */
 	SIP_CS_LWS = 1 << 11,	   /* SP, HT, CR, LF: inside a header value CR/LF only fold */
 	SIP_CS_HOST = 1 << 12,	   /* hostname / IPv4: alphanum "-." */
+	SIP_CS_PVALUE = 1 << 13,   /* gen-value without quotes: token / host, IPv6 too */
 };
 
 /* Filled once before main() by a constructor in charset.c; read-only after that. */

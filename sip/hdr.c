@@ -63,6 +63,12 @@ bool sip_list_next(struct sip_str *cursor, struct sip_str *item)
 	if (i == v.len)
 		return false;
 	start = i;
+	if (!memchr(v.p + i, ',', v.len - i)) {
+		/* the common case, one element: no quote or bracket can hide a comma */
+		*item = sip_trim(sip_str_make(v.p + start, v.len - start));
+		*cursor = sip_str_make(v.p + v.len, 0);
+		return true;
+	}
 	for (; i < v.len; i++) {
 		char c = v.p[i];
 
@@ -111,16 +117,37 @@ static uint32_t sip__delta_seconds(struct sip_str v, bool *ok)
 	return rc == -ERANGE ? UINT32_MAX : n;
 }
 
+/* A parameter a caller wants while the list is checked: found ones set *out. */
+struct sip__pwant {
+	const char *name;
+	size_t len;
+	struct sip_str *out; /* a valueless parameter gives a non-NULL .p and .len 0 */
+};
+
+#define SIP__WANT(lit, out) { (lit), sizeof(lit) - 1, (out) }
+
+static bool sip__ieq(const char *a, const char *lit, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if ((a[i] | 0x20) != (lit[i] | 0x20))
+			return false;
+	}
+	return true;
+}
+
 /*
- * *( SEMI generic-param ), gen-value = token / host / quoted-string. An IPv6 address
- * without brackets is accepted in a value (RFC 5118 §4.5 received=).
+ * *( SEMI generic-param ), gen-value = token / host / quoted-string, checked and searched
+ * in one walk. An IPv6 address without brackets is accepted in a value (RFC 5118 §4.5
+ * received=).
  */
-static int sip__hparams(struct sip_str v, size_t *pi, size_t *err_off, const char **why)
+static int sip__hparams(struct sip_str v, size_t *pi, const struct sip__pwant *want,
+			size_t nwant, size_t *err_off, const char **why)
 {
 	size_t i = *pi;
 
 	for (;;) {
-		size_t j = sip__lws(v, i), name;
+		size_t j = sip__lws(v, i), name, name_len;
+		struct sip_str value;
 
 		if (j >= v.len || v.p[j] != ';')
 			break;
@@ -129,7 +156,9 @@ static int sip__hparams(struct sip_str v, size_t *pi, size_t *err_off, const cha
 		j = sip__token(v, j);
 		if (j == name)
 			SIP__FAIL(j, "empty header parameter name");
+		name_len = j - name;
 		i = j;
+		value = sip_str_make(v.p + j, 0);
 		j = sip__lws(v, j);
 		if (j < v.len && v.p[j] == '=') {
 			size_t val;
@@ -141,13 +170,18 @@ static int sip__hparams(struct sip_str v, size_t *pi, size_t *err_off, const cha
 				if (!j)
 					SIP__FAIL(val, "unterminated quoted parameter value");
 			} else {
-				while (j < v.len && (sip_cs(v.p[j], SIP_CS_TOKEN) || v.p[j] == ':' ||
-						     v.p[j] == '[' || v.p[j] == ']'))
+				while (j < v.len && sip_cs(v.p[j], SIP_CS_PVALUE))
 					j++;
 				if (j == val)
 					SIP__FAIL(j, "empty header parameter value");
 			}
+			value = sip_str_make(v.p + val, j - val);
 			i = j;
+		}
+		for (size_t k = 0; k < nwant; k++) {
+			if (want[k].len == name_len && !want[k].out->p &&
+			    sip__ieq(v.p + name, want[k].name, name_len))
+				*want[k].out = value;
 		}
 	}
 	*pi = i;
@@ -156,10 +190,11 @@ static int sip__hparams(struct sip_str v, size_t *pi, size_t *err_off, const cha
 
 /* The params of a value run to its end: anything left over is an error. */
 static int sip__hparams_to_end(struct sip_str v, size_t i, struct sip_str *params,
-			       size_t *err_off, const char **why)
+			       const struct sip__pwant *want, size_t nwant, size_t *err_off,
+			       const char **why)
 {
 	size_t start = i;
-	int rc = sip__hparams(v, &i, err_off, why);
+	int rc = sip__hparams(v, &i, want, nwant, err_off, why);
 
 	if (rc)
 		return rc;
@@ -237,12 +272,17 @@ int sip_via_parse(struct sip_str v, struct sip_via *via, size_t *err_off, const 
 		if ((rc = sip__port(v, &i, &via->port, err_off, why)))
 			return rc;
 	}
-	if ((rc = sip__hparams_to_end(v, i, &via->params, err_off, why)))
+	const struct sip__pwant want[] = {
+		SIP__WANT("branch", &via->branch),
+		SIP__WANT("received", &via->received),
+		SIP__WANT("maddr", &via->maddr),
+		SIP__WANT("rport", &val),
+	};
+
+	val = SIP_STR_NULL;
+	if ((rc = sip__hparams_to_end(v, i, &via->params, want, 4, err_off, why)))
 		return rc;
-	sip_param_find(via->params, "branch", &via->branch);
-	sip_param_find(via->params, "received", &via->received);
-	sip_param_find(via->params, "maddr", &via->maddr);
-	if (sip_param_find(via->params, "rport", &val)) {
+	if (val.p) {
 		via->has_rport = true;
 		if (val.len) {
 			size_t j = 0;
@@ -275,12 +315,12 @@ static int sip__bracketed_uri(struct sip_str v, size_t *pi, struct sip_naddr *na
 	return 0;
 }
 
-int sip_naddr_parse(struct sip_str v, struct sip_naddr *na, size_t *err_off, const char **why)
+static int sip__naddr(struct sip_str v, struct sip_naddr *na, const struct sip__pwant *want,
+		      size_t nwant, size_t *err_off, const char **why)
 {
 	size_t i = sip__lws(v, 0), j, off;
 	int rc;
 
-	memset(na, 0, sizeof(*na));
 	if (i < v.len && v.p[i] == '"') {
 		j = sip__quoted_end(v, i);
 		if (!j)
@@ -314,10 +354,15 @@ int sip_naddr_parse(struct sip_str v, struct sip_naddr *na, size_t *err_off, con
 		}
 		i = j;
 	}
-	if ((rc = sip__hparams_to_end(v, i, &na->params, err_off, why)))
-		return rc;
-	sip_param_find(na->params, "tag", &na->tag);
-	return 0;
+	return sip__hparams_to_end(v, i, &na->params, want, nwant, err_off, why);
+}
+
+int sip_naddr_parse(struct sip_str v, struct sip_naddr *na, size_t *err_off, const char **why)
+{
+	const struct sip__pwant want[] = { SIP__WANT("tag", &na->tag) };
+
+	memset(na, 0, sizeof(*na));
+	return sip__naddr(v, na, want, 1, err_off, why);
 }
 
 static struct sip_str sip__unquote(struct sip_str s)
@@ -331,7 +376,14 @@ static struct sip_str sip__unquote(struct sip_str s)
 
 int sip_contact_parse(struct sip_str v, struct sip_contact *c, size_t *err_off, const char **why)
 {
-	struct sip_str t = sip_trim(v), val;
+	struct sip_str t = sip_trim(v), expires = SIP_STR_NULL, reg_id = SIP_STR_NULL;
+	const struct sip__pwant want[] = {
+		SIP__WANT("tag", &c->addr.tag),
+		SIP__WANT("expires", &expires),
+		SIP__WANT("reg-id", &reg_id),
+		SIP__WANT("+sip.instance", &c->instance),
+		SIP__WANT("q", &c->q),
+	};
 	bool ok;
 	int rc;
 
@@ -340,22 +392,21 @@ int sip_contact_parse(struct sip_str v, struct sip_contact *c, size_t *err_off, 
 		c->addr.star = true;
 		return 0;
 	}
-	if ((rc = sip_naddr_parse(v, &c->addr, err_off, why)))
+	if ((rc = sip__naddr(v, &c->addr, want, 5, err_off, why)))
 		return rc;
-	if (sip_param_find(c->addr.params, "expires", &val)) {
-		c->expires = sip__delta_seconds(val, &ok);
+	if (expires.p) {
+		c->expires = sip__delta_seconds(expires, &ok);
 		if (!ok)
-			SIP__FAIL((size_t)(val.p - v.p), "Contact expires is not a number");
+			SIP__FAIL((size_t)(expires.p - v.p), "Contact expires is not a number");
 		c->has_expires = true;
 	}
-	if (sip_param_find(c->addr.params, "reg-id", &val)) {
-		rc = sip_u32_parse(val, INT32_MAX, &c->reg_id);
+	if (reg_id.p) {
+		rc = sip_u32_parse(reg_id, INT32_MAX, &c->reg_id);
 		if (rc || c->reg_id == 0)
-			SIP__FAIL((size_t)(val.p - v.p), "reg-id outside 1..2^31-1 (RFC 5626 §4.2)");
+			SIP__FAIL((size_t)(reg_id.p - v.p), "reg-id outside 1..2^31-1 (RFC 5626 §4.2)");
 	}
-	if (sip_param_find(c->addr.params, "+sip.instance", &val))
-		c->instance = sip__unquote(val);
-	sip_param_find(c->addr.params, "q", &c->q);
+	if (c->instance.p)
+		c->instance = sip__unquote(c->instance);
 	return 0;
 }
 
@@ -389,7 +440,8 @@ int sip_retry_after_parse(struct sip_str v, struct sip_retry_after *ra, size_t *
 			  const char **why)
 {
 	size_t i = sip__lws(v, 0), start = i;
-	struct sip_str params, val;
+	struct sip_str params, val = SIP_STR_NULL;
+	const struct sip__pwant want[] = { SIP__WANT("duration", &val) };
 	bool ok;
 	int rc;
 
@@ -417,9 +469,9 @@ int sip_retry_after_parse(struct sip_str v, struct sip_retry_after *ra, size_t *
 		ra->comment = sip_str_make(v.p + start + 1, i - start - 1);
 		i++;
 	}
-	if ((rc = sip__hparams_to_end(v, i, &params, err_off, why)))
+	if ((rc = sip__hparams_to_end(v, i, &params, want, 1, err_off, why)))
 		return rc;
-	if (sip_param_find(params, "duration", &val)) {
+	if (val.p) {
 		ra->duration = sip__delta_seconds(val, &ok);
 		if (!ok)
 			SIP__FAIL((size_t)(val.p - v.p), "Retry-After duration is not a number");

@@ -45,6 +45,28 @@ static const char *const sip__hdr_long[SIP_HDR__COUNT] = {
 	[SIP_HDR_CONTENT_ENCODING] = "Content-Encoding",
 };
 
+/*
+ * Names grouped by their first letter (lower case), each with its length, so a lookup
+ * compares at most the six names that start like "Content-..." and usually one.
+ */
+#define SIP__HDR_PER_LETTER 8
+static struct {
+	uint8_t n;
+	uint8_t id[SIP__HDR_PER_LETTER];
+	uint8_t len[SIP__HDR_PER_LETTER];
+} sip__hdr_by_letter[26];
+
+__attribute__((constructor)) static void sip__hdr_index_init(void)
+{
+	for (int id = 1; id < SIP_HDR__COUNT; id++) {
+		int letter = (sip__hdr_long[id][0] | 0x20) - 'a';
+		uint8_t k = sip__hdr_by_letter[letter].n++;
+
+		sip__hdr_by_letter[letter].id[k] = (uint8_t)id;
+		sip__hdr_by_letter[letter].len[k] = (uint8_t)strlen(sip__hdr_long[id]);
+	}
+}
+
 const char *sip_hdr_name(enum sip_hdr_id id)
 {
 	return (unsigned)id < SIP_HDR__COUNT ? sip__hdr_long[id] : "";
@@ -71,14 +93,23 @@ static enum sip_hdr_id sip__hdr_compact(char c)
 
 enum sip_hdr_id sip_hdr_lookup(const char *name, size_t len)
 {
+	int letter = (name[0] | 0x20) - 'a';
+
 	if (len == 1)
 		return sip__hdr_compact(name[0]);
-	for (int id = 1; id < SIP_HDR__COUNT; id++) {
-		const char *l = sip__hdr_long[id];
+	if (letter < 0 || letter >= 26)
+		return SIP_HDR_OTHER;
+	for (uint8_t k = 0; k < sip__hdr_by_letter[letter].n; k++) {
+		const char *l = sip__hdr_long[sip__hdr_by_letter[letter].id[k]];
+		size_t i = 1;
 
-		if ((l[0] | 0x20) == (name[0] | 0x20) && strlen(l) == len &&
-		    strncasecmp(l, name, len) == 0)
-			return (enum sip_hdr_id)id;
+		if (sip__hdr_by_letter[letter].len[k] != len)
+			continue;
+		/* names are tokens, so folding case with 0x20 cannot confuse two of them */
+		while (i < len && (l[i] | 0x20) == (name[i] | 0x20))
+			i++;
+		if (i == len)
+			return (enum sip_hdr_id)sip__hdr_by_letter[letter].id[k];
 	}
 	return SIP_HDR_OTHER;
 }
@@ -110,7 +141,7 @@ static int sip__status_line(const char *p, size_t n, struct sip_msg *m,
 	unsigned code = 0;
 	size_t i = 8;
 
-	if (n < 8 || strncasecmp(p, "SIP/2.0 ", 8) != 0)
+	if (n < 8 || (memcmp(p, "SIP/2.0 ", 8) != 0 && strncasecmp(p, "SIP/2.0 ", 8) != 0))
 		SIP__FAIL(0, "unsupported SIP version in status line");
 	for (; i < n && i < 11 && sip_cs(p[i], SIP_CS_DIGIT); i++)
 		code = code * 10 + (unsigned)(p[i] - '0');

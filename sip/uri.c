@@ -161,13 +161,21 @@ static int sip__uri_hostport(struct sip_str s, size_t i, struct sip_uri *u, size
 			SIP__FAIL(start, "unterminated IPv6 reference");
 		i++;
 		u->host_is_ipv6 = true;
+		u->host = sip_str_make(s.p + start, i - start);
+		if (!sip_host_valid(u->host))
+			SIP__FAIL(start, "invalid host");
 	} else {
-		while (i < s.len && sip_cs(s.p[i], SIP_CS_HOST))
-			i++;
+		/* hostname or IPv4, checked while scanning: no empty label, no leading '-' */
+		char prev = '.';
+
+		for (; i < s.len && sip_cs(s.p[i], SIP_CS_HOST); prev = s.p[i++]) {
+			if (prev == '.' && (s.p[i] == '.' || s.p[i] == '-'))
+				SIP__FAIL(i, "invalid host");
+		}
+		if (i == start)
+			SIP__FAIL(start, "invalid host");
+		u->host = sip_str_make(s.p + start, i - start);
 	}
-	u->host = sip_str_make(s.p + start, i - start);
-	if (!sip_host_valid(u->host))
-		SIP__FAIL(start, "invalid host");
 	if (i < s.len && s.p[i] == ':') {
 		size_t pstart = ++i;
 		unsigned long port = 0;
@@ -236,13 +244,16 @@ int sip_uri_parse(struct sip_str s, struct sip_uri *u, size_t *err_off, const ch
 	u->scheme_str = sip_str_make(s.p, i);
 	i++;
 	u->opaque = sip_str_make(s.p + i, s.len - i);
-	if (sip_str_ieq_cstr(u->scheme_str, "sip")) {
-		u->scheme = SIP_SCHEME_SIP;
-		return sip__uri_sip(s, i, u, err_off, why);
-	}
-	if (sip_str_ieq_cstr(u->scheme_str, "sips")) {
-		u->scheme = SIP_SCHEME_SIPS;
-		return sip__uri_sip(s, i, u, err_off, why);
+	if ((i == 4 || i == 5) && (s.p[0] | 0x20) == 's' && (s.p[1] | 0x20) == 'i' &&
+	    (s.p[2] | 0x20) == 'p') {
+		if (i == 4) {
+			u->scheme = SIP_SCHEME_SIP;
+			return sip__uri_sip(s, i, u, err_off, why);
+		}
+		if ((s.p[3] | 0x20) == 's') {
+			u->scheme = SIP_SCHEME_SIPS;
+			return sip__uri_sip(s, i, u, err_off, why);
+		}
 	}
 	if (sip_str_ieq_cstr(u->scheme_str, "tel")) {
 		u->scheme = SIP_SCHEME_TEL;
