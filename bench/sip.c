@@ -41,21 +41,20 @@ static const char challenge_401[] =
 	"Content-Length: 0\r\n"
 	"\r\n";
 
-static const char notify[] =
-	"NOTIFY sip:10001@198.18.0.10:5060 SIP/2.0\r\n"
-	"Via: SIP/2.0/UDP 198.18.1.1:5060;branch=z9hG4bKnotify1\r\n"
-	"Max-Forwards: 70\r\n"
-	"From: <sip:10001@sip.example.com>;tag=srv1\r\n"
-	"To: <sip:10001@sip.example.com>;tag=8d1f2b\r\n"
-	"Call-ID: sub-10001@198.18.0.10\r\n"
-	"CSeq: 4 NOTIFY\r\n"
-	"Contact: <sip:198.18.1.1:5060>\r\n"
-	"Event: message-summary\r\n"
-	"Subscription-State: active;expires=3600\r\n"
-	"Content-Type: application/simple-message-summary\r\n"
-	"Content-Length: 48\r\n"
-	"\r\n"
-	"Messages-Waiting: yes\r\nVoice-Message: 2/8 (0/2)\r\n";
+static const char notify[] = "NOTIFY sip:10001@198.18.0.10:5060 SIP/2.0\r\n"
+			     "Via: SIP/2.0/UDP 198.18.1.1:5060;branch=z9hG4bKnotify1\r\n"
+			     "Max-Forwards: 70\r\n"
+			     "From: <sip:10001@sip.example.com>;tag=srv1\r\n"
+			     "To: <sip:10001@sip.example.com>;tag=8d1f2b\r\n"
+			     "Call-ID: sub-10001@198.18.0.10\r\n"
+			     "CSeq: 4 NOTIFY\r\n"
+			     "Contact: <sip:198.18.1.1:5060>\r\n"
+			     "Event: message-summary\r\n"
+			     "Subscription-State: active;expires=3600\r\n"
+			     "Content-Type: application/simple-message-summary\r\n"
+			     "Content-Length: 48\r\n"
+			     "\r\n"
+			     "Messages-Waiting: yes\r\nVoice-Message: 2/8 (0/2)\r\n";
 
 static double now_ns(void)
 {
@@ -68,19 +67,19 @@ static double now_ns(void)
 /* Keeps the compiler from dropping work whose result is otherwise unused. */
 static volatile long sink;
 
-#define BEST_NS(iters, body)                                                                       \
-	({                                                                                         \
-		double best_ = 1e30;                                                               \
-		for (int r_ = 0; r_ < ROUNDS; r_++) {                                              \
-			double t0_ = now_ns();                                                     \
-			for (long i_ = 0; i_ < (iters); i_++) {                                    \
-				body;                                                              \
-			}                                                                          \
-			double per_ = (now_ns() - t0_) / (double)(iters);                          \
-			if (per_ < best_)                                                          \
-				best_ = per_;                                                      \
-		}                                                                                  \
-		best_;                                                                             \
+#define BEST_NS(iters, body)                                              \
+	({                                                                \
+		double best_ = 1e30;                                      \
+		for (int r_ = 0; r_ < ROUNDS; r_++) {                     \
+			double t0_ = now_ns();                            \
+			for (long i_ = 0; i_ < (iters); i_++) {           \
+				body;                                     \
+			}                                                 \
+			double per_ = (now_ns() - t0_) / (double)(iters); \
+			if (per_ < best_)                                 \
+				best_ = per_;                             \
+		}                                                         \
+		best_;                                                    \
 	})
 
 static double bench_parse(const char *msg, size_t len, long iters)
@@ -89,7 +88,8 @@ static double bench_parse(const char *msg, size_t len, long iters)
 	struct sip_parse_error err;
 	struct sip_msg m;
 
-	return BEST_NS(iters, sink += sip_parse(msg, len, SIP_FRAMING_DATAGRAM, &m, hdrs, 32, &err));
+	return BEST_NS(iters,
+		       sink += sip_parse(msg, len, SIP_FRAMING_DATAGRAM, &m, hdrs, 32, &err));
 }
 
 /* What the dataplane does with a 401: parse it, then the challenge list. */
@@ -122,7 +122,7 @@ static double bench_build_register(long iters, const char *auth)
 		.via_sent_by = SIP_STR("198.18.0.10:5060"),
 		.user_agent = SIP_STR("sipedge/0.1"),
 	};
-	struct sip_req_fields f = { .cseq = 1, .expires = 3600, .auth = sip_str_cstr(auth) };
+	struct sip_req_fields f = {.cseq = 1, .expires = 3600, .auth = sip_str_cstr(auth)};
 	char buf[2048];
 
 	if (sip_tpl_prepare(&t, &p) != 0) {
@@ -192,22 +192,23 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench_sip [--json]\n");
 		return 2;
 	}
-	f[nf++] = (struct figure){ "digest_md5_ns", "digest response MD5 (Authorization value)",
-				   bench_digest(SIP_DIGEST_MD5, it, auth, sizeof(auth)), 800 };
-	f[nf++] = (struct figure){ "digest_sha256_ns", "digest response SHA-256 (Authorization value)",
-				   bench_digest(SIP_DIGEST_SHA256, it, auth, sizeof(auth)), 0 };
-	f[nf++] = (struct figure){ "parse_200ok_ns", "parse 200 OK to REGISTER",
-				   bench_parse(ok_200, sizeof(ok_200) - 1, it), 300 };
-	f[nf++] = (struct figure){ "parse_401_ns", "parse 401 + its challenge",
-				   bench_parse_401(it), 0 };
-	f[nf++] = (struct figure){ "parse_notify_ns", "parse NOTIFY (message-summary)",
-				   bench_parse(notify, sizeof(notify) - 1, it), 0 };
-	f[nf++] = (struct figure){ "build_register_ns", "build REGISTER (no credentials)",
-				   bench_build_register(it, ""), 150 };
+	f[nf++] = (struct figure){"digest_md5_ns", "digest response MD5 (Authorization value)",
+				  bench_digest(SIP_DIGEST_MD5, it, auth, sizeof(auth)), 800};
+	f[nf++] =
+		(struct figure){"digest_sha256_ns", "digest response SHA-256 (Authorization value)",
+				bench_digest(SIP_DIGEST_SHA256, it, auth, sizeof(auth)), 0};
+	f[nf++] = (struct figure){"parse_200ok_ns", "parse 200 OK to REGISTER",
+				  bench_parse(ok_200, sizeof(ok_200) - 1, it), 300};
+	f[nf++] = (struct figure){"parse_401_ns", "parse 401 + its challenge", bench_parse_401(it),
+				  0};
+	f[nf++] = (struct figure){"parse_notify_ns", "parse NOTIFY (message-summary)",
+				  bench_parse(notify, sizeof(notify) - 1, it), 0};
+	f[nf++] = (struct figure){"build_register_ns", "build REGISTER (no credentials)",
+				  bench_build_register(it, ""), 150};
 	/* The same REGISTER carrying the MD5 Authorization value computed above. */
 	bench_digest(SIP_DIGEST_MD5, 1, auth, sizeof(auth));
-	f[nf++] = (struct figure){ "build_register_auth_ns", "build REGISTER with Authorization",
-				   bench_build_register(it, auth), 150 };
+	f[nf++] = (struct figure){"build_register_auth_ns", "build REGISTER with Authorization",
+				  bench_build_register(it, auth), 150};
 	if (json) {
 		printf("{");
 		for (size_t i = 0; i < nf; i++)

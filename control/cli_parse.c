@@ -45,7 +45,7 @@ static void ctl__json_unfolded(struct ctl_json *j, const char *key, struct sip_s
 
 static void ctl__json_uri(struct ctl_json *j, const char *key, const struct sip_uri *u)
 {
-	static const char *const schemes[] = { "other", "sip", "sips", "tel" };
+	static const char *const schemes[] = {"other", "sip", "sips", "tel"};
 
 	ctl_json_begin_object(j, key);
 	ctl_json_cstr(j, "scheme", schemes[u->scheme]);
@@ -295,7 +295,7 @@ static void ctl__print_msg(const char *file, const struct sip_msg *m)
 static int ctl__parse_file(const char *file)
 {
 	static struct sip_header hdrs[CTL_PARSE_MAX_HDRS];
-	struct sip_parse_error err = { 0, "" };
+	struct sip_parse_error err = {0, ""};
 	struct sip_msg m;
 	FILE *f = fopen(file, "rb");
 	char *buf;

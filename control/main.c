@@ -16,9 +16,9 @@ struct ctl_subcommand {
 static int ctl__cmd_help(int argc, char **argv);
 
 static const struct ctl_subcommand ctl__subcommands[] = {
-	{ "help", ctl__cmd_help, "list the subcommands" },
-	{ "version", ctl_cmd_version, "print the version and the libraries in use" },
-	{ "parse", ctl_cmd_parse, "parse SIP messages from files, print them as JSON" },
+	{"help", ctl__cmd_help, "list the subcommands"},
+	{"version", ctl_cmd_version, "print the version and the libraries in use"},
+	{"parse", ctl_cmd_parse, "parse SIP messages from files, print them as JSON"},
 };
 
 #define CTL_NSUB (sizeof(ctl__subcommands) / sizeof(ctl__subcommands[0]))

@@ -18,8 +18,8 @@ __attribute__((constructor)) static void sip__charset_init(void)
 {
 	static const char alpha[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 	static const char digit[] = "0123456789";
-	static const uint16_t alnum_cls = SIP_CS_TOKEN | SIP_CS_UNRESERVED | SIP_CS_SCHEME |
-					  SIP_CS_WORD | SIP_CS_HOST;
+	static const uint16_t alnum_cls =
+		SIP_CS_TOKEN | SIP_CS_UNRESERVED | SIP_CS_SCHEME | SIP_CS_WORD | SIP_CS_HOST;
 
 	memset(sip_charset, 0, sizeof(sip_charset));
 	sip__mark(alpha, SIP_CS_ALPHA | alnum_cls);

@@ -13,17 +13,17 @@ enum {
 	SIP_CS_ALPHA = 1 << 0,
 	SIP_CS_DIGIT = 1 << 1,
 	SIP_CS_HEX = 1 << 2,
-	SIP_CS_TOKEN = 1 << 3,	   /* token: alphanum / "-.!%*_+`'~" */
+	SIP_CS_TOKEN = 1 << 3,	    /* token: alphanum / "-.!%*_+`'~" */
 	SIP_CS_UNRESERVED = 1 << 4, /* alphanum / mark "-_.!~*'()" */
-	SIP_CS_USER = 1 << 5,	   /* user-unreserved "&=+$,;?/" */
+	SIP_CS_USER = 1 << 5,	    /* user-unreserved "&=+$,;?/" */
 	SIP_CS_PASSWORD = 1 << 6,   /* "&=+$," */
-	SIP_CS_PARAM = 1 << 7,	   /* param-unreserved "[]/:&+$" */
-	SIP_CS_HNV = 1 << 8,	   /* hnv-unreserved "[]/?:+$" */
-	SIP_CS_SCHEME = 1 << 9,	   /* ALPHA / DIGIT / "+-." after the first octet */
-	SIP_CS_WORD = 1 << 10,	   /* word of Call-ID: token chars plus "()<>:\\\"/[]?{}" */
-	SIP_CS_LWS = 1 << 11,	   /* SP, HT, CR, LF: inside a header value CR/LF only fold */
-	SIP_CS_HOST = 1 << 12,	   /* hostname / IPv4: alphanum "-." */
-	SIP_CS_PVALUE = 1 << 13,   /* gen-value without quotes: token / host, IPv6 too */
+	SIP_CS_PARAM = 1 << 7,	    /* param-unreserved "[]/:&+$" */
+	SIP_CS_HNV = 1 << 8,	    /* hnv-unreserved "[]/?:+$" */
+	SIP_CS_SCHEME = 1 << 9,	    /* ALPHA / DIGIT / "+-." after the first octet */
+	SIP_CS_WORD = 1 << 10,	    /* word of Call-ID: token chars plus "()<>:\\\"/[]?{}" */
+	SIP_CS_LWS = 1 << 11,	    /* SP, HT, CR, LF: inside a header value CR/LF only fold */
+	SIP_CS_HOST = 1 << 12,	    /* hostname / IPv4: alphanum "-." */
+	SIP_CS_PVALUE = 1 << 13,    /* gen-value without quotes: token / host, IPv6 too */
 };
 
 /* Filled once before main() by a constructor in charset.c; read-only after that. */

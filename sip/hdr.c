@@ -8,11 +8,11 @@
 
 #include "sip/charset.h"
 
-#define SIP__FAIL(at_, msg_)                                                                        \
-	do {                                                                                       \
-		*err_off = (at_);                                                                  \
-		*why = (msg_);                                                                      \
-		return -EBADMSG;                                                                   \
+#define SIP__FAIL(at_, msg_)      \
+	do {                      \
+		*err_off = (at_); \
+		*why = (msg_);    \
+		return -EBADMSG;  \
 	} while (0)
 
 static size_t sip__lws(struct sip_str v, size_t i)
@@ -124,7 +124,10 @@ struct sip__pwant {
 	struct sip_str *out; /* a valueless parameter gives a non-NULL .p and .len 0 */
 };
 
-#define SIP__WANT(lit, out) { (lit), sizeof(lit) - 1, (out) }
+#define SIP__WANT(lit, out)                   \
+	{                                     \
+		(lit), sizeof(lit) - 1, (out) \
+	}
 
 static bool sip__ieq(const char *a, const char *lit, size_t n)
 {
@@ -140,8 +143,8 @@ static bool sip__ieq(const char *a, const char *lit, size_t n)
  * in one walk. An IPv6 address without brackets is accepted in a value (RFC 5118 §4.5
  * received=).
  */
-static int sip__hparams(struct sip_str v, size_t *pi, const struct sip__pwant *want,
-			size_t nwant, size_t *err_off, const char **why)
+static int sip__hparams(struct sip_str v, size_t *pi, const struct sip__pwant *want, size_t nwant,
+			size_t *err_off, const char **why)
 {
 	size_t i = *pi;
 
@@ -295,8 +298,8 @@ int sip_via_parse(struct sip_str v, struct sip_via *via, size_t *err_off, const 
 }
 
 /* "<" URI ">" starting at v.p[i]: no whitespace inside the brackets (RFC 4475 §3.1.2.15). */
-static int sip__bracketed_uri(struct sip_str v, size_t *pi, struct sip_naddr *na,
-			      size_t *err_off, const char **why)
+static int sip__bracketed_uri(struct sip_str v, size_t *pi, struct sip_naddr *na, size_t *err_off,
+			      const char **why)
 {
 	size_t i = *pi + 1;
 	const char *gt = memchr(v.p + i, '>', v.len - i);
@@ -359,7 +362,7 @@ static int sip__naddr(struct sip_str v, struct sip_naddr *na, const struct sip__
 
 int sip_naddr_parse(struct sip_str v, struct sip_naddr *na, size_t *err_off, const char **why)
 {
-	const struct sip__pwant want[] = { SIP__WANT("tag", &na->tag) };
+	const struct sip__pwant want[] = {SIP__WANT("tag", &na->tag)};
 
 	memset(na, 0, sizeof(*na));
 	return sip__naddr(v, na, want, 1, err_off, why);
@@ -378,10 +381,8 @@ int sip_contact_parse(struct sip_str v, struct sip_contact *c, size_t *err_off, 
 {
 	struct sip_str t = sip_trim(v), expires = SIP_STR_NULL, reg_id = SIP_STR_NULL;
 	const struct sip__pwant want[] = {
-		SIP__WANT("tag", &c->addr.tag),
-		SIP__WANT("expires", &expires),
-		SIP__WANT("reg-id", &reg_id),
-		SIP__WANT("+sip.instance", &c->instance),
+		SIP__WANT("tag", &c->addr.tag), SIP__WANT("expires", &expires),
+		SIP__WANT("reg-id", &reg_id),	SIP__WANT("+sip.instance", &c->instance),
 		SIP__WANT("q", &c->q),
 	};
 	bool ok;
@@ -403,7 +404,8 @@ int sip_contact_parse(struct sip_str v, struct sip_contact *c, size_t *err_off, 
 	if (reg_id.p) {
 		rc = sip_u32_parse(reg_id, INT32_MAX, &c->reg_id);
 		if (rc || c->reg_id == 0)
-			SIP__FAIL((size_t)(reg_id.p - v.p), "reg-id outside 1..2^31-1 (RFC 5626 §4.2)");
+			SIP__FAIL((size_t)(reg_id.p - v.p),
+				  "reg-id outside 1..2^31-1 (RFC 5626 §4.2)");
 	}
 	if (c->instance.p)
 		c->instance = sip__unquote(c->instance);
@@ -441,7 +443,7 @@ int sip_retry_after_parse(struct sip_str v, struct sip_retry_after *ra, size_t *
 {
 	size_t i = sip__lws(v, 0), start = i;
 	struct sip_str params, val = SIP_STR_NULL;
-	const struct sip__pwant want[] = { SIP__WANT("duration", &val) };
+	const struct sip__pwant want[] = {SIP__WANT("duration", &val)};
 	bool ok;
 	int rc;
 

@@ -41,7 +41,7 @@ struct sip_contact {
 	struct sip_naddr addr;
 	bool has_expires;
 	uint32_t expires;
-	uint32_t reg_id; /* 0 when absent (RFC 5626 §4.2: reg-id is 1..2^31-1) */
+	uint32_t reg_id;	 /* 0 when absent (RFC 5626 §4.2: reg-id is 1..2^31-1) */
 	struct sip_str instance; /* +sip.instance value without its quotes and <> */
 	struct sip_str q;
 };
@@ -73,8 +73,7 @@ int sip_u32_parse(struct sip_str v, uint32_t max, uint32_t *out);
 
 int sip_via_parse(struct sip_str v, struct sip_via *via, size_t *err_off, const char **why);
 int sip_naddr_parse(struct sip_str v, struct sip_naddr *na, size_t *err_off, const char **why);
-int sip_contact_parse(struct sip_str v, struct sip_contact *c, size_t *err_off,
-		      const char **why);
+int sip_contact_parse(struct sip_str v, struct sip_contact *c, size_t *err_off, const char **why);
 int sip_cseq_parse(struct sip_str v, struct sip_cseq *cs, size_t *err_off, const char **why);
 int sip_retry_after_parse(struct sip_str v, struct sip_retry_after *ra, size_t *err_off,
 			  const char **why);

@@ -76,18 +76,30 @@ const char *sip_hdr_name(enum sip_hdr_id id)
 static enum sip_hdr_id sip__hdr_compact(char c)
 {
 	switch (c | 0x20) {
-	case 'i': return SIP_HDR_CALL_ID;
-	case 'm': return SIP_HDR_CONTACT;
-	case 'e': return SIP_HDR_CONTENT_ENCODING;
-	case 'l': return SIP_HDR_CONTENT_LENGTH;
-	case 'c': return SIP_HDR_CONTENT_TYPE;
-	case 'f': return SIP_HDR_FROM;
-	case 's': return SIP_HDR_SUBJECT;
-	case 'k': return SIP_HDR_SUPPORTED;
-	case 't': return SIP_HDR_TO;
-	case 'v': return SIP_HDR_VIA;
-	case 'o': return SIP_HDR_EVENT;
-	default: return SIP_HDR_OTHER;
+	case 'i':
+		return SIP_HDR_CALL_ID;
+	case 'm':
+		return SIP_HDR_CONTACT;
+	case 'e':
+		return SIP_HDR_CONTENT_ENCODING;
+	case 'l':
+		return SIP_HDR_CONTENT_LENGTH;
+	case 'c':
+		return SIP_HDR_CONTENT_TYPE;
+	case 'f':
+		return SIP_HDR_FROM;
+	case 's':
+		return SIP_HDR_SUBJECT;
+	case 'k':
+		return SIP_HDR_SUPPORTED;
+	case 't':
+		return SIP_HDR_TO;
+	case 'v':
+		return SIP_HDR_VIA;
+	case 'o':
+		return SIP_HDR_EVENT;
+	default:
+		return SIP_HDR_OTHER;
 	}
 }
 
@@ -127,16 +139,15 @@ const struct sip_header *sip_msg_header(const struct sip_msg *m, enum sip_hdr_id
 	return NULL;
 }
 
-#define SIP__FAIL(at_, msg_)                                                                        \
-	do {                                                                                       \
-		err->off = (at_);                                                                  \
-		err->why = (msg_);                                                                  \
-		return -EBADMSG;                                                                   \
+#define SIP__FAIL(at_, msg_)       \
+	do {                       \
+		err->off = (at_);  \
+		err->why = (msg_); \
+		return -EBADMSG;   \
 	} while (0)
 
 /* Status-Line = SIP-Version SP Status-Code SP Reason-Phrase (RFC 3261 §7.2). */
-static int sip__status_line(const char *p, size_t n, struct sip_msg *m,
-			    struct sip_parse_error *err)
+static int sip__status_line(const char *p, size_t n, struct sip_msg *m, struct sip_parse_error *err)
 {
 	unsigned code = 0;
 	size_t i = 8;
@@ -260,22 +271,21 @@ static long sip__headers(const char *buf, size_t len, size_t pos, enum sip_frami
 	}
 }
 
-static int sip__value_fail(const char *buf, const struct sip_header *h, size_t off,
-			   const char *why, struct sip_parse_error *err)
+static int sip__value_fail(const char *buf, const struct sip_header *h, size_t off, const char *why,
+			   struct sip_parse_error *err)
 {
 	err->off = (size_t)(h->value.p - buf) + off;
 	err->why = why;
 	return -EBADMSG;
 }
 
-static int sip__require(const char *buf, size_t at, struct sip_msg *m,
-			struct sip_parse_error *err)
+static int sip__require(const char *buf, size_t at, struct sip_msg *m, struct sip_parse_error *err)
 {
-	static const enum sip_hdr_id need[] = { SIP_HDR_VIA, SIP_HDR_FROM, SIP_HDR_TO,
-						SIP_HDR_CALL_ID, SIP_HDR_CSEQ };
-	static const char *const why[] = { "missing Via header", "missing From header",
-					   "missing To header", "missing Call-ID header",
-					   "missing CSeq header" };
+	static const enum sip_hdr_id need[] = {SIP_HDR_VIA, SIP_HDR_FROM, SIP_HDR_TO,
+					       SIP_HDR_CALL_ID, SIP_HDR_CSEQ};
+	static const char *const why[] = {"missing Via header", "missing From header",
+					  "missing To header", "missing Call-ID header",
+					  "missing CSeq header"};
 
 	(void)buf;
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
@@ -306,7 +316,9 @@ static int sip__check_core(const char *buf, struct sip_msg *m, struct sip_parse_
 			do {
 				rc = sip_via_parse(item, &via, &off, &why);
 				if (rc)
-					return sip__value_fail(buf, h, (size_t)(item.p - h->value.p) + off, why, err);
+					return sip__value_fail(buf, h,
+							       (size_t)(item.p - h->value.p) + off,
+							       why, err);
 				if (m->first[SIP_HDR_VIA] == i + 1 && !m->via.host.p)
 					m->via = via;
 			} while (sip_list_next(&cur, &item));
@@ -315,7 +327,9 @@ static int sip__check_core(const char *buf, struct sip_msg *m, struct sip_parse_
 			while (sip_list_next(&cur, &item)) {
 				rc = sip_contact_parse(item, &c, &off, &why);
 				if (rc)
-					return sip__value_fail(buf, h, (size_t)(item.p - h->value.p) + off, why, err);
+					return sip__value_fail(buf, h,
+							       (size_t)(item.p - h->value.p) + off,
+							       why, err);
 			}
 			break;
 		case SIP_HDR_FROM:
@@ -333,18 +347,21 @@ static int sip__check_core(const char *buf, struct sip_msg *m, struct sip_parse_
 			m->call_id = sip_trim(h->value);
 			for (size_t k = 0; k < m->call_id.len; k++) {
 				if (!sip_cs(m->call_id.p[k], SIP_CS_WORD) && m->call_id.p[k] != '@')
-					return sip__value_fail(buf, h, k, "invalid octet in Call-ID", err);
+					return sip__value_fail(buf, h, k,
+							       "invalid octet in Call-ID", err);
 			}
 			if (m->call_id.len == 0)
 				return sip__value_fail(buf, h, 0, "empty Call-ID", err);
 			break;
 		case SIP_HDR_MAX_FORWARDS:
 			if (sip_u32_parse(h->value, 255, &n))
-				return sip__value_fail(buf, h, 0, "Max-Forwards is not 0..255", err);
+				return sip__value_fail(buf, h, 0, "Max-Forwards is not 0..255",
+						       err);
 			break;
 		case SIP_HDR_CONTENT_LENGTH:
 			if (sip_u32_parse(h->value, UINT32_MAX, &m->content_length))
-				return sip__value_fail(buf, h, 0, "Content-Length is not a number", err);
+				return sip__value_fail(buf, h, 0, "Content-Length is not a number",
+						       err);
 			m->has_content_length = true;
 			break;
 		default:
@@ -385,7 +402,8 @@ long sip_parse(const char *buf, size_t len, enum sip_framing framing, struct sip
 	if ((rc = sip__require(buf, body_at, m, err)) || (rc = sip__check_core(buf, m, err)))
 		return rc;
 	if (m->is_request && !sip_str_eq(m->cseq.method, m->method))
-		SIP__FAIL((size_t)(m->cseq.method.p - buf), "CSeq method differs from the request method");
+		SIP__FAIL((size_t)(m->cseq.method.p - buf),
+			  "CSeq method differs from the request method");
 	avail = len - body_at;
 	if (!m->has_content_length) {
 		if (framing == SIP_FRAMING_STREAM)

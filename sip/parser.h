@@ -61,16 +61,16 @@ struct sip_header {
 
 struct sip_msg {
 	bool is_request;
-	struct sip_str method;	/* requests */
-	struct sip_str ruri;	/* requests */
+	struct sip_str method; /* requests */
+	struct sip_str ruri;   /* requests */
 	struct sip_uri ruri_parsed;
-	uint16_t status;	/* responses: 100..699 */
-	struct sip_str reason;	/* responses; may be empty */
+	uint16_t status;       /* responses: 100..699 */
+	struct sip_str reason; /* responses; may be empty */
 	struct sip_header *hdrs;
 	size_t nhdrs;
 	uint16_t first[SIP_HDR__COUNT]; /* index + 1 of the first header with that id, 0 if none */
 	/* the core headers, already checked */
-	struct sip_via via;		/* topmost Via value */
+	struct sip_via via; /* topmost Via value */
 	struct sip_naddr from;
 	struct sip_naddr to;
 	struct sip_str call_id;

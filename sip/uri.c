@@ -9,11 +9,11 @@
 
 #include "sip/charset.h"
 
-#define SIP__FAIL(at_, msg_)                                                                        \
-	do {                                                                                       \
-		*err_off = (at_);                                                                  \
-		*why = (msg_);                                                                      \
-		return -EBADMSG;                                                                   \
+#define SIP__FAIL(at_, msg_)      \
+	do {                      \
+		*err_off = (at_); \
+		*why = (msg_);    \
+		return -EBADMSG;  \
 	} while (0)
 
 bool sip_ipv4_valid(struct sip_str s)
@@ -96,7 +96,8 @@ static size_t sip__escaped_run(struct sip_str s, size_t i, size_t end, uint16_t 
 		unsigned char c = s.p[i];
 
 		if (c == '%') {
-			if (i + 2 >= end || sip_hexval(s.p[i + 1]) < 0 || sip_hexval(s.p[i + 2]) < 0)
+			if (i + 2 >= end || sip_hexval(s.p[i + 1]) < 0 ||
+			    sip_hexval(s.p[i + 2]) < 0)
 				return i;
 			i += 3;
 		} else if (sip_cs(c, cls)) {

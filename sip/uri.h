@@ -23,11 +23,11 @@ struct sip_uri {
 	struct sip_str scheme_str; /* as written, without ':' */
 	struct sip_str user;	   /* sip/sips userinfo user; tel: the number */
 	struct sip_str password;
-	struct sip_str host;	   /* IPv6 references keep their brackets */
-	struct sip_str params;	   /* from the first ';' on, or empty */
-	struct sip_str headers;	   /* after '?', or empty */
-	struct sip_str opaque;	   /* other schemes: all after "scheme:" */
-	uint16_t port;		   /* 0 when absent */
+	struct sip_str host;	/* IPv6 references keep their brackets */
+	struct sip_str params;	/* from the first ';' on, or empty */
+	struct sip_str headers; /* after '?', or empty */
+	struct sip_str opaque;	/* other schemes: all after "scheme:" */
+	uint16_t port;		/* 0 when absent */
 	bool host_is_ipv6;
 };
 

@@ -648,9 +648,9 @@ static void test_outbound_register_parses_back_with_the_parser(void **state)
 	assert_string_equal(sip_hdr_name(sip_hdr_lookup("Route", 5)), "Route");
 	assert_non_null(sip_msg_header(&m, SIP_HDR_ROUTE, 0));
 	assert_non_null(sip_msg_header(&m, SIP_HDR_AUTHORIZATION, 0));
-	assert_int_equal(sip_contact_parse(sip_msg_header(&m, SIP_HDR_CONTACT, 0)->value, &c, &off,
-					   &why),
-			 0);
+	assert_int_equal(
+		sip_contact_parse(sip_msg_header(&m, SIP_HDR_CONTACT, 0)->value, &c, &off, &why),
+		0);
 	assert_int_equal(c.reg_id, 2);
 	assert_int_equal(c.instance.len, strlen("urn:uuid:00000000-0000-4000-8000-0000000003e8"));
 }

@@ -32,37 +32,64 @@ struct accept_case {
 
 /* Expected fields, read off the RFC texts' own descriptions of each message. */
 static const struct accept_case accept_cases[] = {
-	{ "rfc4475/badbranch.dat", "OPTIONS", 0, "badbranch.sadonfo23i420jv0as0derf3j3n", 8, "OPTIONS", 1, 0 },
-	{ "rfc4475/baddate.dat", "INVITE", 0, "baddate.239423mnsadf3j23lj42--sedfnm234", 1392934, "INVITE", 1, 150 },
-	{ "rfc4475/bcast.dat", NULL, 200, "bcast.0384840201234ksdfak3j2erwedfsASdf", 35, "INVITE", 2, 154 },
-	{ "rfc4475/bext01.dat", "OPTIONS", 0, "bext01.0ha0isndaksdj", 8, "OPTIONS", 1, 0 },
-	{ "rfc4475/cparam01.dat", "REGISTER", 0, "cparam01.70710@saturn.example.com", 2, "REGISTER", 1, 0 },
-	{ "rfc4475/cparam02.dat", "REGISTER", 0, "cparam02.70710@saturn.example.com", 3, "REGISTER", 1, 0 },
-	{ "rfc4475/dblreq.dat", "REGISTER", 0, "dblreq.0ha0isndaksdj99sdfafnl3lk233412", 8, "REGISTER", 1, 0 },
-	{ "rfc4475/esc01.dat", "INVITE", 0, "esc01.239409asdfakjkn23onasd0-3234", 234234, "INVITE", 1, 150 },
-	{ "rfc4475/escnull.dat", "REGISTER", 0, "escnull.39203ndfvkjdasfkq3w4otrq0adsfdfnavd", 14398234, "REGISTER", 1, 0 },
-	{ "rfc4475/intmeth.dat", "!interesting-Method0123456789_*+`.%indeed'~", 0, "intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{", 139122385, "!interesting-Method0123456789_*+`.%indeed'~", 1, 0 },
-	{ "rfc4475/inv2543.dat", "INVITE", 0, "inv2543.1717@ift.client.example.com", 56, "INVITE", 1, 105 },
-	{ "rfc4475/invut.dat", "INVITE", 0, "invut.0ha0isndaksdjadsfij34n23d", 235448, "INVITE", 1, 40 },
-	{ "rfc4475/longreq.dat", "INVITE", 0, "longreq.onereallyreallyreallyreallyreallyreallyreallyreallyreallyreallyreallyreallyreallyreallyreallyreallyreallyreallyreallyreallylongcallid", 3882340, "INVITE", 34, 150 },
-	{ "rfc4475/mpart01.dat", "MESSAGE", 0, "3d9485ad0c49859b@Zmx1ZmZ5LW1hYy0xNi5sb2NhbA..", 1, "MESSAGE", 1, 553 },
-	{ "rfc4475/noreason.dat", NULL, 100, "noreason.asndj203insdf99223ndf", 35, "INVITE", 1, 0 },
-	{ "rfc4475/novelsc.dat", "OPTIONS", 0, "novelsc.asdfasser0q239nwsdfasdkl34", 3923423, "OPTIONS", 1, 0 },
-	{ "rfc4475/regaut01.dat", "REGISTER", 0, "regaut01.0ha0isndaksdj", 9338, "REGISTER", 1, 0 },
-	{ "rfc4475/sdp01.dat", "INVITE", 0, "sdp01.ndaksdj9342dasdd", 8, "INVITE", 1, 150 },
-	{ "rfc4475/unkscm.dat", "OPTIONS", 0, "unkscm.nasdfasser0q239nwsdfasdkl34", 3923423, "OPTIONS", 1, 0 },
-	{ "rfc4475/unksm2.dat", "REGISTER", 0, "unksm2.daksdj@hyphenated-host.example.com", 234902, "REGISTER", 1, 0 },
-	{ "rfc4475/unreason.dat", NULL, 200, "unreason.1234ksdfak3j2erwedfsASdf", 35, "INVITE", 1, 154 },
-	{ "rfc4475/wsinv.dat", "INVITE", 0, "wsinv.ndaksdj@192.0.2.1", 9, "INVITE", 3, 150 },
-	{ "rfc5118/ipv4-mapped-ipv6.dat", "INVITE", 0, "SSG9559905523997077@hlau_4100", 612, "INVITE", 2, 236 },
-	{ "rfc5118/ipv6-correct-abnf-2-colons.dat", "OPTIONS", 0, "G9559905523997077@hlau_4100", 689, "OPTIONS", 1, 0 },
-	{ "rfc5118/ipv6-good.dat", "REGISTER", 0, "SSG9559905523997077@hlau_4100", 98176, "REGISTER", 1, 0 },
-	{ "rfc5118/ipv6-in-sdp.dat", "INVITE", 0, "SSG9559905523997077@hlau_4100", 8612, "INVITE", 1, 241 },
-	{ "rfc5118/mult-ip-in-header.dat", "BYE", 0, "997077@lau_4100", 89187, "BYE", 3, 0 },
-	{ "rfc5118/mult-ip-in-sdp.dat", "INVITE", 0, "SSG9559905523997077@hlau_4100", 8912, "INVITE", 1, 181 },
-	{ "rfc5118/port-unambiguous.dat", "REGISTER", 0, "SSG9559905523997077@hlau_4100", 98176, "REGISTER", 1, 0 },
-	{ "rfc5118/via-received-param-no-delim.dat", "OPTIONS", 0, "SSG95523997077@hlau_4100", 921, "OPTIONS", 1, 0 },
-	{ "rfc5118/via-received-param-with-delim.dat", "BYE", 0, "SSG9559905523997077@hlau_4100", 321, "BYE", 1, 0 },
+	{"rfc4475/badbranch.dat", "OPTIONS", 0, "badbranch.sadonfo23i420jv0as0derf3j3n", 8,
+	 "OPTIONS", 1, 0},
+	{"rfc4475/baddate.dat", "INVITE", 0, "baddate.239423mnsadf3j23lj42--sedfnm234", 1392934,
+	 "INVITE", 1, 150},
+	{"rfc4475/bcast.dat", NULL, 200, "bcast.0384840201234ksdfak3j2erwedfsASdf", 35, "INVITE", 2,
+	 154},
+	{"rfc4475/bext01.dat", "OPTIONS", 0, "bext01.0ha0isndaksdj", 8, "OPTIONS", 1, 0},
+	{"rfc4475/cparam01.dat", "REGISTER", 0, "cparam01.70710@saturn.example.com", 2, "REGISTER",
+	 1, 0},
+	{"rfc4475/cparam02.dat", "REGISTER", 0, "cparam02.70710@saturn.example.com", 3, "REGISTER",
+	 1, 0},
+	{"rfc4475/dblreq.dat", "REGISTER", 0, "dblreq.0ha0isndaksdj99sdfafnl3lk233412", 8,
+	 "REGISTER", 1, 0},
+	{"rfc4475/esc01.dat", "INVITE", 0, "esc01.239409asdfakjkn23onasd0-3234", 234234, "INVITE",
+	 1, 150},
+	{"rfc4475/escnull.dat", "REGISTER", 0, "escnull.39203ndfvkjdasfkq3w4otrq0adsfdfnavd",
+	 14398234, "REGISTER", 1, 0},
+	{"rfc4475/intmeth.dat", "!interesting-Method0123456789_*+`.%indeed'~", 0,
+	 "intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{", 139122385,
+	 "!interesting-Method0123456789_*+`.%indeed'~", 1, 0},
+	{"rfc4475/inv2543.dat", "INVITE", 0, "inv2543.1717@ift.client.example.com", 56, "INVITE", 1,
+	 105},
+	{"rfc4475/invut.dat", "INVITE", 0, "invut.0ha0isndaksdjadsfij34n23d", 235448, "INVITE", 1,
+	 40},
+	{"rfc4475/longreq.dat", "INVITE", 0,
+	 "longreq.onereallyreallyreallyreallyreallyreallyreallyreallyreallyreallyreallyreallyreallyreallyreallyreallyreallyreallyreallyreallylongcallid",
+	 3882340, "INVITE", 34, 150},
+	{"rfc4475/mpart01.dat", "MESSAGE", 0, "3d9485ad0c49859b@Zmx1ZmZ5LW1hYy0xNi5sb2NhbA..", 1,
+	 "MESSAGE", 1, 553},
+	{"rfc4475/noreason.dat", NULL, 100, "noreason.asndj203insdf99223ndf", 35, "INVITE", 1, 0},
+	{"rfc4475/novelsc.dat", "OPTIONS", 0, "novelsc.asdfasser0q239nwsdfasdkl34", 3923423,
+	 "OPTIONS", 1, 0},
+	{"rfc4475/regaut01.dat", "REGISTER", 0, "regaut01.0ha0isndaksdj", 9338, "REGISTER", 1, 0},
+	{"rfc4475/sdp01.dat", "INVITE", 0, "sdp01.ndaksdj9342dasdd", 8, "INVITE", 1, 150},
+	{"rfc4475/unkscm.dat", "OPTIONS", 0, "unkscm.nasdfasser0q239nwsdfasdkl34", 3923423,
+	 "OPTIONS", 1, 0},
+	{"rfc4475/unksm2.dat", "REGISTER", 0, "unksm2.daksdj@hyphenated-host.example.com", 234902,
+	 "REGISTER", 1, 0},
+	{"rfc4475/unreason.dat", NULL, 200, "unreason.1234ksdfak3j2erwedfsASdf", 35, "INVITE", 1,
+	 154},
+	{"rfc4475/wsinv.dat", "INVITE", 0, "wsinv.ndaksdj@192.0.2.1", 9, "INVITE", 3, 150},
+	{"rfc5118/ipv4-mapped-ipv6.dat", "INVITE", 0, "SSG9559905523997077@hlau_4100", 612,
+	 "INVITE", 2, 236},
+	{"rfc5118/ipv6-correct-abnf-2-colons.dat", "OPTIONS", 0, "G9559905523997077@hlau_4100", 689,
+	 "OPTIONS", 1, 0},
+	{"rfc5118/ipv6-good.dat", "REGISTER", 0, "SSG9559905523997077@hlau_4100", 98176, "REGISTER",
+	 1, 0},
+	{"rfc5118/ipv6-in-sdp.dat", "INVITE", 0, "SSG9559905523997077@hlau_4100", 8612, "INVITE", 1,
+	 241},
+	{"rfc5118/mult-ip-in-header.dat", "BYE", 0, "997077@lau_4100", 89187, "BYE", 3, 0},
+	{"rfc5118/mult-ip-in-sdp.dat", "INVITE", 0, "SSG9559905523997077@hlau_4100", 8912, "INVITE",
+	 1, 181},
+	{"rfc5118/port-unambiguous.dat", "REGISTER", 0, "SSG9559905523997077@hlau_4100", 98176,
+	 "REGISTER", 1, 0},
+	{"rfc5118/via-received-param-no-delim.dat", "OPTIONS", 0, "SSG95523997077@hlau_4100", 921,
+	 "OPTIONS", 1, 0},
+	{"rfc5118/via-received-param-with-delim.dat", "BYE", 0, "SSG9559905523997077@hlau_4100",
+	 321, "BYE", 1, 0},
 };
 
 /* Each reject file and a word its error must name, so a reject for the wrong reason fails. */
@@ -70,13 +97,13 @@ static const struct {
 	const char *file;
 	const char *reason_word;
 } reject_cases[] = {
-	{ "rfc4475/badaspec.dat", "URI" },	  { "rfc4475/baddn.dat", "display name" },
-	{ "rfc4475/badinv01.dat", "parameter" },  { "rfc4475/badvers.dat", "version" },
-	{ "rfc4475/clerr.dat", "Content-Length" }, { "rfc4475/insuf.dat", "missing" },
-	{ "rfc4475/ltgtruri.dat", "URI" },	  { "rfc4475/lwsruri.dat", "Request-URI" },
-	{ "rfc4475/mcl01.dat", "twice" },	  { "rfc4475/mismatch01.dat", "CSeq method" },
-	{ "rfc4475/multi01.dat", "twice" },	  { "rfc4475/ncl.dat", "Content-Length" },
-	{ "rfc4475/scalar02.dat", "CSeq" },	  { "rfc5118/ipv6-bad.dat", "port" },
+	{"rfc4475/badaspec.dat", "URI"},	 {"rfc4475/baddn.dat", "display name"},
+	{"rfc4475/badinv01.dat", "parameter"},	 {"rfc4475/badvers.dat", "version"},
+	{"rfc4475/clerr.dat", "Content-Length"}, {"rfc4475/insuf.dat", "missing"},
+	{"rfc4475/ltgtruri.dat", "URI"},	 {"rfc4475/lwsruri.dat", "Request-URI"},
+	{"rfc4475/mcl01.dat", "twice"},		 {"rfc4475/mismatch01.dat", "CSeq method"},
+	{"rfc4475/multi01.dat", "twice"},	 {"rfc4475/ncl.dat", "Content-Length"},
+	{"rfc4475/scalar02.dat", "CSeq"},	 {"rfc5118/ipv6-bad.dat", "port"},
 };
 
 /* Reads a corpus file into a buffer of exactly its size. */
@@ -126,7 +153,7 @@ static void accept_files_parse_with_their_fields(void **state)
 	for (size_t i = 0; i < sizeof(accept_cases) / sizeof(accept_cases[0]); i++) {
 		const struct accept_case *c = &accept_cases[i];
 		struct sip_header hdrs[MAX_HDRS];
-		struct sip_parse_error err = { 0, NULL };
+		struct sip_parse_error err = {0, NULL};
 		struct sip_msg m;
 		size_t len;
 		char *buf = load(c->file, &len);
@@ -154,7 +181,7 @@ static void reject_files_fail_with_a_reason_inside_the_buffer(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(reject_cases) / sizeof(reject_cases[0]); i++) {
 		struct sip_header hdrs[MAX_HDRS];
-		struct sip_parse_error err = { SIZE_MAX, NULL };
+		struct sip_parse_error err = {SIZE_MAX, NULL};
 		struct sip_msg m;
 		size_t len;
 		char *buf = load(reject_cases[i].file, &len);
@@ -230,7 +257,7 @@ static bool covered(const char *rel, const char *expect)
 
 static void every_prefix_of_every_file_is_safe(void **state)
 {
-	static const char *const lists[] = { "rfc4475", "rfc5118" };
+	static const char *const lists[] = {"rfc4475", "rfc5118"};
 
 	(void)state;
 	for (size_t l = 0; l < 2; l++) {
@@ -257,9 +284,11 @@ static void every_prefix_of_every_file_is_safe(void **state)
 				long rc;
 
 				memcpy(p, full, cut);
-				rc = sip_parse(p, cut, SIP_FRAMING_DATAGRAM, &m, hdrs, MAX_HDRS, &err);
+				rc = sip_parse(p, cut, SIP_FRAMING_DATAGRAM, &m, hdrs, MAX_HDRS,
+					       &err);
 				assert_true(rc <= (long)cut);
-				rc = sip_parse(p, cut, SIP_FRAMING_STREAM, &m, hdrs, MAX_HDRS, &err);
+				rc = sip_parse(p, cut, SIP_FRAMING_STREAM, &m, hdrs, MAX_HDRS,
+					       &err);
 				assert_true(rc <= (long)cut);
 				free(p);
 			}

@@ -119,8 +119,8 @@ static void folded_values_and_repeated_challenges_are_kept(void **state)
 	const struct sip_header *h0, *h1;
 
 	(void)state;
-	assert_true(parse(challenge_401, sizeof(challenge_401) - 1, SIP_FRAMING_DATAGRAM, &m,
-			  hdrs, &err) > 0);
+	assert_true(parse(challenge_401, sizeof(challenge_401) - 1, SIP_FRAMING_DATAGRAM, &m, hdrs,
+			  &err) > 0);
 	h0 = sip_msg_header(&m, SIP_HDR_WWW_AUTHENTICATE, 0);
 	h1 = sip_msg_header(&m, SIP_HDR_WWW_AUTHENTICATE, 1);
 	assert_non_null(h0);
@@ -167,9 +167,9 @@ static void stream_framing_reads_back_to_back_messages(void **state)
 	assert_true(first > 0);
 	assert_true(str_is(m.body, "abcd"));
 	assert_int_equal(m.cseq.seq, 1);
-	assert_int_equal(parse(two_msgs + first, total - (size_t)first, SIP_FRAMING_STREAM, &m,
-			       hdrs, &err),
-			 (long)total - first);
+	assert_int_equal(
+		parse(two_msgs + first, total - (size_t)first, SIP_FRAMING_STREAM, &m, hdrs, &err),
+		(long)total - first);
 	assert_int_equal(m.cseq.seq, 2);
 	/* a message cut short asks for more octets rather than failing */
 	assert_int_equal(parse(two_msgs, (size_t)first - 1, SIP_FRAMING_STREAM, &m, hdrs, &err),
@@ -179,8 +179,9 @@ static void stream_framing_reads_back_to_back_messages(void **state)
 
 static void datagram_without_content_length_takes_the_rest_as_body(void **state)
 {
-	static const char msg[] = "MESSAGE sip:u@d SIP/2.0\nVia: SIP/2.0/UDP h\nFrom: <sip:a@d>;tag=1\n"
-				  "To: <sip:u@d>\nCall-ID: x\nCSeq: 1 MESSAGE\n\nhello";
+	static const char msg[] =
+		"MESSAGE sip:u@d SIP/2.0\nVia: SIP/2.0/UDP h\nFrom: <sip:a@d>;tag=1\n"
+		"To: <sip:u@d>\nCall-ID: x\nCSeq: 1 MESSAGE\n\nhello";
 	struct sip_header hdrs[MAX_HDRS];
 	struct sip_parse_error err;
 	struct sip_msg m;
@@ -190,8 +191,7 @@ static void datagram_without_content_length_takes_the_rest_as_body(void **state)
 	assert_int_equal(parse(msg, sizeof(msg) - 1, SIP_FRAMING_DATAGRAM, &m, hdrs, &err),
 			 sizeof(msg) - 1);
 	assert_true(str_is(m.body, "hello"));
-	assert_int_equal(parse(msg, sizeof(msg) - 1, SIP_FRAMING_STREAM, &m, hdrs, &err),
-			 -EBADMSG);
+	assert_int_equal(parse(msg, sizeof(msg) - 1, SIP_FRAMING_STREAM, &m, hdrs, &err), -EBADMSG);
 }
 
 static void errors_name_the_octet(void **state)
@@ -201,24 +201,25 @@ static void errors_name_the_octet(void **state)
 		size_t off;
 		const char *why;
 	} cases[] = {
-		{ "SIP/2.0 2000 OK\r\n", 8, "status code is not three digits" },
-		{ "SIP/2.0 099 Odd\r\n", 8, "status code outside 100..699" },
-		{ "INVITE sip:u@d SIP/3.0\r\n", 15, "unsupported SIP version in request line" },
-		{ "SIP/2.0 200 OK\r\nVia SIP/2.0/UDP h\r\n\r\n", 20, "header line without ':'" },
-		{ "SIP/2.0 200 OK\r\n Via: x\r\n\r\n", 16, "continuation line before the first header" },
-		{ "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h\r\n\r\n", 38, "missing From header" },
-		{ "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h:70000\r\nFrom: <sip:a@d>\r\nTo: <sip:a@d>\r\n"
-		  "Call-ID: x\r\nCSeq: 1 X\r\n\r\n",
-		  35, "invalid port" },
-		{ "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h\r\nFrom: <sip:a@d>\r\nTo: <sip:a@[::1:::2]>\r\n"
-		  "Call-ID: x\r\nCSeq: 1 X\r\n\r\n",
-		  64, "invalid host" },
+		{"SIP/2.0 2000 OK\r\n", 8, "status code is not three digits"},
+		{"SIP/2.0 099 Odd\r\n", 8, "status code outside 100..699"},
+		{"INVITE sip:u@d SIP/3.0\r\n", 15, "unsupported SIP version in request line"},
+		{"SIP/2.0 200 OK\r\nVia SIP/2.0/UDP h\r\n\r\n", 20, "header line without ':'"},
+		{"SIP/2.0 200 OK\r\n Via: x\r\n\r\n", 16,
+		 "continuation line before the first header"},
+		{"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h\r\n\r\n", 38, "missing From header"},
+		{"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h:70000\r\nFrom: <sip:a@d>\r\nTo: <sip:a@d>\r\n"
+		 "Call-ID: x\r\nCSeq: 1 X\r\n\r\n",
+		 35, "invalid port"},
+		{"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h\r\nFrom: <sip:a@d>\r\nTo: <sip:a@[::1:::2]>\r\n"
+		 "Call-ID: x\r\nCSeq: 1 X\r\n\r\n",
+		 64, "invalid host"},
 	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct sip_header hdrs[MAX_HDRS];
-		struct sip_parse_error err = { 0, NULL };
+		struct sip_parse_error err = {0, NULL};
 		struct sip_msg m;
 
 		assert_int_equal(parse(cases[i].msg, strlen(cases[i].msg), SIP_FRAMING_DATAGRAM, &m,
@@ -236,9 +237,9 @@ static void too_many_headers_is_enobufs_not_overflow(void **state)
 	struct sip_msg m;
 
 	(void)state;
-	assert_int_equal(sip_parse(ok_200, sizeof(ok_200) - 1, SIP_FRAMING_DATAGRAM, &m, hdrs, 4,
-				   &err),
-			 -ENOBUFS);
+	assert_int_equal(
+		sip_parse(ok_200, sizeof(ok_200) - 1, SIP_FRAMING_DATAGRAM, &m, hdrs, 4, &err),
+		-ENOBUFS);
 	assert_int_equal(m.nhdrs, 4);
 }
 
@@ -249,9 +250,11 @@ static void uri_parts_and_ipv6_references(void **state)
 	const char *why;
 
 	(void)state;
-	assert_int_equal(sip_uri_parse(SIP_STR("sips:alice:secret@[2001:db8::10]:5061;transport=tls;lr?Subject=hi&x=y"),
-				       &u, &off, &why),
-			 0);
+	assert_int_equal(
+		sip_uri_parse(
+			SIP_STR("sips:alice:secret@[2001:db8::10]:5061;transport=tls;lr?Subject=hi&x=y"),
+			&u, &off, &why),
+		0);
 	assert_int_equal(u.scheme, SIP_SCHEME_SIPS);
 	assert_true(str_is(u.user, "alice"));
 	assert_true(str_is(u.password, "secret"));
@@ -287,14 +290,15 @@ static void contact_star_saturation_and_retry_after(void **state)
 	assert_int_equal(sip_contact_parse(SIP_STR(" * "), &c, &off, &why), 0);
 	assert_true(c.addr.star);
 	/* RFC 4475 §3.1.2.3: an absurd expiry is read as the longest one */
-	assert_int_equal(sip_contact_parse(SIP_STR("<sip:u@h>;expires=280297596632815"), &c, &off,
-					   &why),
-			 0);
+	assert_int_equal(
+		sip_contact_parse(SIP_STR("<sip:u@h>;expires=280297596632815"), &c, &off, &why), 0);
 	assert_int_equal(c.expires, UINT32_MAX);
-	assert_int_equal(sip_contact_parse(SIP_STR("<sip:u@h>;reg-id=0"), &c, &off, &why), -EBADMSG);
-	assert_int_equal(sip_retry_after_parse(SIP_STR("120 (I'm in a (long) meeting) ;duration=3600"),
-					       &ra, &off, &why),
-			 0);
+	assert_int_equal(sip_contact_parse(SIP_STR("<sip:u@h>;reg-id=0"), &c, &off, &why),
+			 -EBADMSG);
+	assert_int_equal(
+		sip_retry_after_parse(SIP_STR("120 (I'm in a (long) meeting) ;duration=3600"), &ra,
+				      &off, &why),
+		0);
 	assert_int_equal(ra.seconds, 120);
 	assert_true(str_is(ra.comment, "I'm in a (long) meeting"));
 	assert_true(ra.has_duration);
