@@ -15,6 +15,8 @@ struct sip__out {
 
 static void sip__put(struct sip__out *o, const char *s, size_t n)
 {
+	if (n == 0)
+		return;
 	if (o->full || (size_t)(o->end - o->p) < n) {
 		o->full = true;
 		return;
