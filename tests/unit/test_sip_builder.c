@@ -576,9 +576,9 @@ static void test_prepare_rejects_missing_required_field_with_einval(void **state
 	(void)state;
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
 		struct sip_tpl_params p = register_params();
+		const struct sip_str empty = SIP_STR_NULL;
 
-		memcpy((char *)&p + required[i], &(struct sip_str)SIP_STR_NULL,
-		       sizeof(struct sip_str));
+		memcpy((char *)&p + required[i], &empty, sizeof(empty));
 		assert_int_equal(sip_tpl_prepare(&t, &p), -EINVAL);
 	}
 }
