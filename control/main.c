@@ -19,6 +19,7 @@ static const struct ctl_subcommand ctl__subcommands[] = {
 	{"help", ctl__cmd_help, "list the subcommands"},
 	{"version", ctl_cmd_version, "print the version and the libraries in use"},
 	{"parse", ctl_cmd_parse, "parse SIP messages from files, print them as JSON"},
+	{"run", ctl_cmd_run, "register N lines through a DPDK port and keep them registered"},
 };
 
 #define CTL_NSUB (sizeof(ctl__subcommands) / sizeof(ctl__subcommands[0]))

@@ -1,0 +1,375 @@
+/*
+ * Bringing the dataplane up and down (dataplane/dataplane.h): EAL, the port, the mbuf
+ * pool, the rings, and each line's load-time work (template, HA1s) so that nothing is
+ * formatted or hashed from a password on the fast path.
+ */
+#include "dataplane/dataplane.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "dataplane/worker.h"
+
+#define DP_WHEEL_SLOTS 65536 /* 1 ms ticks: 65 s before a timer is skipped once */
+#define DP_RING_SIZE 65536
+#define DP_RXD 1024
+#define DP_TXD 1024
+
+struct dp {
+	struct dp_worker *w; /* one for now: af_packet and tap give one queue */
+	unsigned nworkers;
+	uint16_t port;
+	bool eal_up;
+	bool port_up;
+	bool running;
+	char desc[128];
+	/* line tables, shared read-only by the worker after load */
+	struct dp_line *line;
+	uint8_t *tpl_arena;
+	uint32_t *tpl_off;
+	char (*ha1_md5)[32];
+	char (*ha1_sha256)[64];
+	char (*auth_user)[32];
+	struct rte_mbuf **held;
+	uint32_t *slots;
+	struct dp_wheel_link *links;
+	char digest_uri[160];
+};
+
+static int dp__fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static void dp__ip_str(uint32_t ip, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+}
+
+static int dp__port_up(struct dp *d, struct dp_worker *w, uint32_t nmbufs, char *err, size_t errlen)
+{
+	struct rte_eth_conf conf = {0};
+	struct rte_eth_dev_info info;
+	struct rte_ether_addr mac;
+	int rc;
+
+	if (rte_eth_dev_count_avail() == 0)
+		return dp__fail(
+			err, errlen, -ENODEV,
+			"no DPDK port: give a device, e.g. --vdev=net_af_packet0,iface=se-dp");
+	d->port = (uint16_t)rte_eth_find_next_owned_by(0, RTE_ETH_DEV_NO_OWNER);
+	w->pool = rte_pktmbuf_pool_create("dp_pool0", nmbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					  (int)rte_socket_id());
+	if (!w->pool)
+		return dp__fail(err, errlen, -ENOMEM, "mbuf pool of %u: %s", nmbufs,
+				rte_strerror(rte_errno));
+	if ((rc = rte_eth_dev_info_get(d->port, &info)) != 0 ||
+	    (rc = rte_eth_dev_configure(d->port, 1, 1, &conf)) != 0 ||
+	    (rc = rte_eth_rx_queue_setup(d->port, 0, DP_RXD, rte_eth_dev_socket_id(d->port), NULL,
+					 w->pool)) != 0 ||
+	    (rc = rte_eth_tx_queue_setup(d->port, 0, DP_TXD, rte_eth_dev_socket_id(d->port),
+					 NULL)) != 0 ||
+	    (rc = rte_eth_dev_start(d->port)) != 0)
+		return dp__fail(err, errlen, rc < 0 ? rc : -EIO, "port %u set-up failed: %s",
+				d->port, rte_strerror(-rc));
+	d->port_up = true;
+	/* af_packet's MAC is its own, not the veth's: take every frame on the wire */
+	rte_eth_promiscuous_enable(d->port);
+	rte_eth_macaddr_get(d->port, &mac);
+	memcpy(w->net.mac.b, mac.addr_bytes, 6);
+	w->port = d->port;
+	snprintf(d->desc, sizeof(d->desc), "port %u (%s) " RTE_ETHER_ADDR_PRT_FMT, d->port,
+		 info.driver_name, RTE_ETHER_ADDR_BYTES(&mac));
+	return 0;
+}
+
+/* The REGISTER template and HA1s of line i: done once here, never on the fast path. */
+static int dp__load_line(struct dp *d, const struct dp_config *c, struct sip_digest_ctx *dctx,
+			 uint32_t i, size_t *arena_used, size_t arena_cap, uint64_t seed, char *err,
+			 size_t errlen)
+{
+	char user[32], aor[128], contact[128], sent_by[64], tag[24], callid[96], ip_s[16];
+	uint32_t g = i, ip = c->first_ip + g / c->nports;
+	uint16_t port = (uint16_t)(c->first_port + g % c->nports);
+	struct sip_tpl tpl;
+	struct sip_tpl_params p;
+	int rc;
+
+	memset(user, 0, sizeof(user));
+	if (c->line_user(c->line_user_ctx, g, user, sizeof(user)) != 0)
+		return dp__fail(err, errlen, -EINVAL, "line %u: user name longer than 31", g);
+	dp__ip_str(ip, ip_s, sizeof(ip_s));
+	snprintf(aor, sizeof(aor), "sip:%s@%s", user, c->domain);
+	snprintf(contact, sizeof(contact), "sip:%s@%s:%u", user, ip_s, port);
+	snprintf(sent_by, sizeof(sent_by), "%s:%u", ip_s, port);
+	snprintf(tag, sizeof(tag), "%x%08x", g, (uint32_t)(seed >> 16));
+	snprintf(callid, sizeof(callid), "%x-%016llx@%s", g, (unsigned long long)seed, ip_s);
+	p = (struct sip_tpl_params){
+		.method = SIP_TPL_REGISTER,
+		.request_uri = sip_str_cstr(d->digest_uri),
+		.from_uri = sip_str_cstr(aor),
+		.from_tag = sip_str_cstr(tag),
+		.call_id = sip_str_cstr(callid),
+		.contact_uri = sip_str_cstr(contact),
+		.via_sent_by = sip_str_cstr(sent_by),
+		.transport = SIP_TPL_UDP,
+		.user_agent = sip_str_cstr(c->user_agent),
+	};
+	if ((rc = sip_tpl_prepare(&tpl, &p)) != 0)
+		return dp__fail(err, errlen, rc, "line %u: REGISTER template: %s", g,
+				strerror(-rc));
+	if (*arena_used + sip_tpl_size(&tpl) > arena_cap)
+		return dp__fail(err, errlen, -ENOSPC, "template arena full at line %u", g);
+	/* templates are read through struct sip_tpl: keep them aligned like one */
+	memcpy(d->tpl_arena + *arena_used, &tpl, sip_tpl_size(&tpl));
+	d->tpl_off[i] = (uint32_t)*arena_used;
+	*arena_used += (sip_tpl_size(&tpl) + 15) & ~(size_t)15;
+	memcpy(d->auth_user[i], user, sizeof(d->auth_user[i]));
+	if (sip_digest_ha1(dctx, SIP_DIGEST_MD5, sip_str_cstr(user), sip_str_cstr(c->domain),
+			   sip_str_cstr(c->password), d->ha1_md5[i]) < 0 ||
+	    sip_digest_ha1(dctx, SIP_DIGEST_SHA256, sip_str_cstr(user), sip_str_cstr(c->domain),
+			   sip_str_cstr(c->password), d->ha1_sha256[i]) < 0)
+		return dp__fail(err, errlen, -EIO, "line %u: HA1 failed", g);
+	d->line[i].req_expires = c->expires;
+	return 0;
+}
+
+static int dp__tables(struct dp *d, const struct dp_config *c, struct dp_worker *w, char *err,
+		      size_t errlen)
+{
+	struct sip_digest_ctx dctx;
+	size_t arena_cap = (size_t)c->lines * 1024, used = 0;
+	uint64_t seed = c->seed ? c->seed : rte_get_tsc_cycles();
+	int rc = 0;
+
+	d->line = calloc(c->lines, sizeof(*d->line));
+	d->tpl_arena = aligned_alloc(64, arena_cap);
+	d->tpl_off = calloc(c->lines, sizeof(*d->tpl_off));
+	d->ha1_md5 = calloc(c->lines, sizeof(*d->ha1_md5));
+	d->ha1_sha256 = calloc(c->lines, sizeof(*d->ha1_sha256));
+	d->auth_user = calloc(c->lines, sizeof(*d->auth_user));
+	d->held = calloc(c->lines, sizeof(*d->held));
+	d->slots = calloc(DP_WHEEL_SLOTS, sizeof(*d->slots));
+	d->links = calloc(c->lines, sizeof(*d->links));
+	if (!d->line || !d->tpl_arena || !d->tpl_off || !d->ha1_md5 || !d->ha1_sha256 ||
+	    !d->auth_user || !d->held || !d->slots || !d->links)
+		return dp__fail(err, errlen, -ENOMEM, "no memory for %u lines", c->lines);
+	snprintf(d->digest_uri, sizeof(d->digest_uri), "sip:%s", c->domain);
+	if ((rc = sip_digest_ctx_create(&dctx)) != 0)
+		return dp__fail(err, errlen, rc, "digest: no usable hash in libcrypto");
+	for (uint32_t i = 0; i < c->lines && rc == 0; i++)
+		rc = dp__load_line(d, c, &dctx, i, &used, arena_cap, seed, err, errlen);
+	sip_digest_ctx_destroy(&dctx);
+	if (rc)
+		return rc;
+	w->lines = (struct dp_lines){
+		.line = d->line,
+		.n = c->lines,
+		.first_id = 0,
+		.first_ip = c->first_ip,
+		.first_port = c->first_port,
+		.nports = c->nports,
+		.tpl_arena = d->tpl_arena,
+		.tpl_off = d->tpl_off,
+		.ha1_md5 = (const char(*)[32])d->ha1_md5,
+		.ha1_sha256 = (const char(*)[64])d->ha1_sha256,
+		.auth_user = (const char(*)[32])d->auth_user,
+		.cfg =
+			{
+				.t1_ms = c->t1_ms,
+				.t2_ms = c->t2_ms,
+				.tf_ms = c->tf_ms,
+				.expires = c->expires,
+				.refresh_min_pct = c->refresh_min_pct,
+				.refresh_max_pct = c->refresh_max_pct,
+				.retry_ms = c->retry_ms,
+				.server_ip = c->server_ip,
+				.server_port = c->server_port,
+				.digest_uri = sip_str_cstr(d->digest_uri),
+			},
+		.rng = seed | 1,
+		.stats = &w->stats,
+		.worker = w->id,
+	};
+	if ((rc = sip_digest_ctx_create(&w->lines.dctx)) != 0)
+		return dp__fail(err, errlen, rc, "digest: no usable hash in libcrypto");
+	w->held = d->held;
+	return dp_wheel_init(&w->lines.wheel, d->slots, DP_WHEEL_SLOTS, d->links, c->lines,
+			     rte_get_tsc_cycles() * 1000 / rte_get_tsc_hz());
+}
+
+static int dp__check(const struct dp_config *c, char *err, size_t errlen)
+{
+	if (c->lines == 0)
+		return dp__fail(err, errlen, -EINVAL, "no lines to emulate (lines must be >= 1)");
+	if (c->nports == 0 || (uint32_t)c->first_port + c->nports > 65536)
+		return dp__fail(err, errlen, -EINVAL, "local port range outside 1..65535");
+	if ((uint64_t)c->first_ip + (c->lines - 1) / c->nports > UINT32_MAX)
+		return dp__fail(err, errlen, -EINVAL,
+				"local address range runs past 255.255.255.255");
+	if (!c->line_user || !c->domain || !c->password)
+		return dp__fail(err, errlen, -EINVAL,
+				"line users, domain and password are required");
+	if (c->refresh_min_pct == 0 || c->refresh_min_pct > c->refresh_max_pct ||
+	    c->refresh_max_pct > 100)
+		return dp__fail(err, errlen, -EINVAL,
+				"refresh window must be within 1..100 %% of the expiry");
+	if (c->t1_ms == 0 || c->t2_ms < c->t1_ms || c->tf_ms < c->t1_ms)
+		return dp__fail(err, errlen, -EINVAL,
+				"timers must satisfy 0 < T1 <= T2 and T1 <= F");
+	return 0;
+}
+
+int dp_create(const struct dp_config *c, struct dp **out, char *err, size_t errlen)
+{
+	struct dp *d;
+	struct dp_worker *w;
+	unsigned lcore;
+	uint32_t nmbufs;
+	int rc;
+
+	*out = NULL;
+	if ((rc = dp__check(c, err, errlen)))
+		return rc;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return dp__fail(err, errlen, -ENOMEM, "out of memory");
+	*out = d;
+	if (rte_eal_init(c->eal_argc, c->eal_argv) < 0)
+		return dp__fail(err, errlen, -rte_errno, "DPDK EAL init failed: %s",
+				rte_strerror(rte_errno));
+	d->eal_up = true;
+	lcore = rte_get_next_lcore(-1, 1, 0);
+	if (lcore >= RTE_MAX_LCORE)
+		return dp__fail(err, errlen, -EINVAL,
+				"no worker lcore: give EAL two cores or more, e.g. -l 0-1");
+	d->nworkers = 1;
+	d->w = rte_zmalloc("dp_worker", sizeof(*d->w), RTE_CACHE_LINE_SIZE);
+	if (!d->w)
+		return dp__fail(err, errlen, -ENOMEM, "no memory for the worker");
+	w = d->w;
+	w->lcore = lcore;
+	w->hz = rte_get_tsc_hz();
+	nmbufs = (c->lines < 57343 ? c->lines : 57343) + 8192;
+	if ((rc = dp__port_up(d, w, nmbufs, err, errlen)))
+		return rc;
+	w->cmd = rte_ring_create_elem("dp_cmd0", sizeof(struct dp_msg), 1024, rte_socket_id(),
+				      RING_F_SP_ENQ | RING_F_SC_DEQ);
+	w->ev = rte_ring_create_elem("dp_ev0", sizeof(struct dp_msg), DP_RING_SIZE, rte_socket_id(),
+				     RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (!w->cmd || !w->ev)
+		return dp__fail(err, errlen, -ENOMEM, "rings: %s", rte_strerror(rte_errno));
+	w->net.ip_first = c->first_ip;
+	w->net.ip_last = c->first_ip + (c->lines - 1) / c->nports;
+	w->net.next_hop = c->next_hop ? c->next_hop : c->server_ip;
+	w->ramp_step_us = c->rate ? 1000000ull / c->rate : 0;
+	if ((rc = dp__tables(d, c, w, err, errlen)))
+		return rc;
+	dp_worker_bind_io(w);
+	return 0;
+}
+
+int dp_start(struct dp *d)
+{
+	int rc = rte_eal_remote_launch(dp_worker_main, d->w, d->w->lcore);
+
+	d->running = rc == 0;
+	return rc;
+}
+
+unsigned dp_workers(const struct dp *d)
+{
+	return d->nworkers;
+}
+
+int dp_command(struct dp *d, unsigned w, const struct dp_msg *cmd)
+{
+	struct dp_msg copy = *cmd;
+
+	if (w >= d->nworkers)
+		return -EINVAL;
+	return rte_ring_enqueue_elem(d->w[w].cmd, &copy, sizeof(copy)) == 0 ? 0 : -ENOBUFS;
+}
+
+unsigned dp_events(struct dp *d, struct dp_msg *out, unsigned max)
+{
+	unsigned n = 0;
+
+	for (unsigned k = 0; k < d->nworkers && n < max; k++)
+		n += rte_ring_dequeue_burst_elem(d->w[k].ev, out + n, sizeof(*out), max - n, NULL);
+	return n;
+}
+
+void dp_stats_sum(const struct dp *d, struct dp_stats *out)
+{
+	const uint64_t *src;
+	uint64_t *dst = (uint64_t *)out;
+
+	memset(out, 0, sizeof(*out));
+	for (unsigned k = 0; k < d->nworkers; k++) {
+		src = (const uint64_t *)&d->w[k].stats;
+		for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
+			dst[i] += src[i];
+	}
+}
+
+const char *dp_port_desc(const struct dp *d)
+{
+	return d->desc;
+}
+
+void dp_destroy(struct dp *d)
+{
+	if (!d)
+		return;
+	if (d->running) {
+		struct dp_msg stop = {.type = DP_CMD_STOP};
+
+		for (unsigned k = 0; k < d->nworkers; k++) {
+			while (dp_command(d, k, &stop) != 0)
+				rte_delay_us_sleep(1000);
+		}
+		rte_eal_mp_wait_lcore();
+	}
+	if (d->w) {
+		for (uint32_t i = 0; d->held && i < d->w->lines.n; i++)
+			rte_pktmbuf_free(d->held[i]);
+		sip_digest_ctx_destroy(&d->w->lines.dctx);
+	}
+	if (d->port_up) {
+		rte_eth_dev_stop(d->port);
+		rte_eth_dev_close(d->port);
+	}
+	if (d->w) {
+		rte_ring_free(d->w->cmd);
+		rte_ring_free(d->w->ev);
+		rte_mempool_free(d->w->pool);
+		rte_free(d->w);
+	}
+	free(d->line);
+	free(d->tpl_arena);
+	free(d->tpl_off);
+	free(d->ha1_md5);
+	free(d->ha1_sha256);
+	free(d->auth_user);
+	free(d->held);
+	free(d->slots);
+	free(d->links);
+	if (d->eal_up)
+		rte_eal_cleanup();
+	free(d);
+}

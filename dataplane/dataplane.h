@@ -1,0 +1,61 @@
+/*
+ * The dataplane as control sees it: create it from a config (EAL, port, lines), start
+ * its workers, talk to them only in struct dp_msg words, read their counters, destroy
+ * it. No DPDK type appears here, so control/ includes this and dataplane/msg.h only.
+ */
+#ifndef DP_DATAPLANE_H
+#define DP_DATAPLANE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dataplane/msg.h"
+#include "dataplane/stats.h"
+
+struct dp;
+
+/* Writes line id's user name (NUL-terminated) into buf; returns 0 or -ENOSPC. */
+typedef int (*dp_line_user_fn)(void *ctx, uint32_t id, char *buf, size_t cap);
+
+struct dp_config {
+	int eal_argc; /* arguments for rte_eal_init(), argv[0] included */
+	char **eal_argv;
+	uint32_t lines;
+	uint32_t first_ip; /* host order; lines take first_port..+nports, then the next IP */
+	uint16_t first_port;
+	uint16_t nports;
+	uint32_t server_ip; /* registrar, host order */
+	uint16_t server_port;
+	uint32_t next_hop;  /* 0: the registrar is on the link */
+	const char *domain; /* AOR domain, realm for HA1, Request-URI host */
+	dp_line_user_fn line_user;
+	void *line_user_ctx;
+	const char *password; /* turned into HA1s at load and not kept */
+	const char *user_agent;
+	uint32_t expires;
+	uint8_t refresh_min_pct;
+	uint8_t refresh_max_pct;
+	uint32_t t1_ms;
+	uint32_t t2_ms;
+	uint32_t tf_ms;
+	uint32_t retry_ms;
+	uint32_t rate; /* lines started (and un-registered) per second; 0: no cap */
+	uint64_t seed; /* for branches, tags, jitter; 0 picks one */
+};
+
+/* 0, or a negative errno with a sentence in err. */
+int dp_create(const struct dp_config *cfg, struct dp **out, char *err, size_t errlen);
+int dp_start(struct dp *d);
+unsigned dp_workers(const struct dp *d);
+/* Queue a command for worker w; -ENOBUFS when its ring is full. */
+int dp_command(struct dp *d, unsigned w, const struct dp_msg *cmd);
+/* Take up to max events from every worker. */
+unsigned dp_events(struct dp *d, struct dp_msg *out, unsigned max);
+/* Sum of every worker's counters. */
+void dp_stats_sum(const struct dp *d, struct dp_stats *out);
+/* "af_packet on se-dp, 02:..." for the logs. */
+const char *dp_port_desc(const struct dp *d);
+/* Stops the workers (if running), closes the port, releases the EAL. Accepts NULL. */
+void dp_destroy(struct dp *d);
+
+#endif

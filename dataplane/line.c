@@ -1,0 +1,417 @@
+/*
+ * Registration client of each line (dataplane/line.h). A line runs one REGISTER
+ * transaction at a time; its single wheel timer is whichever comes next of timer E
+ * (retransmit), timer F (give up), the refresh, or the retry after a failure.
+ */
+#include "dataplane/line.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define DP__MS 1000ull
+
+static uint64_t dp__rand(struct dp_lines *L)
+{
+	/* xorshift64*: branches, jitter; no syscall, no lock, good enough spread */
+	L->rng ^= L->rng >> 12;
+	L->rng ^= L->rng << 25;
+	L->rng ^= L->rng >> 27;
+	return L->rng * 0x2545f4914f6cdd1dull;
+}
+
+static void dp__arm(struct dp_lines *L, uint32_t i, uint64_t due_us)
+{
+	dp_wheel_arm(&L->wheel, i, (due_us + DP__MS - 1) / DP__MS);
+}
+
+static void dp__event(struct dp_lines *L, uint16_t type, uint32_t i, uint16_t reason,
+		      uint32_t value, uint32_t value2, uint64_t now_us)
+{
+	struct dp_msg m = {
+		.type = type,
+		.reason = reason,
+		.line = L->first_id + i,
+		.value = value,
+		.value2 = value2,
+		.server_ip = L->cfg.server_ip,
+		.server_port = L->cfg.server_port,
+		.worker = L->worker,
+		.t_us = now_us,
+	};
+
+	L->io.event(L->io.ctx, &m);
+}
+
+static void dp__set_registered(struct dp_lines *L, struct dp_line *l, bool on)
+{
+	bool was = l->state == DP_LINE_REGISTERED;
+
+	if (was && !on)
+		L->stats->registered--;
+	else if (!was && on)
+		L->stats->registered++;
+}
+
+/*
+ * Send a new REGISTER (new branch, next CSeq) for line i, answering ch when given.
+ * Hot path: the text comes from the line's template, nothing is formatted from scratch.
+ */
+static void dp__send_register(struct dp_lines *L, uint32_t i, uint64_t now_us, uint32_t expires,
+			      const struct sip_challenge *ch, bool proxy)
+{
+	struct dp_line *l = &L->line[i];
+	const struct sip_tpl *tpl = (const struct sip_tpl *)(L->tpl_arena + L->tpl_off[i]);
+	struct sip_req_fields f = {.expires = expires, .proxy_auth = proxy};
+	char auth[768];
+	size_t cap;
+	char *buf = L->io.tx_alloc(L->io.ctx, &cap);
+	ssize_t n;
+
+	l->cseq++;
+	l->branch = dp__rand(L);
+	l->retx = 0;
+	l->interval_ms = L->cfg.t1_ms;
+	l->tx_first_us = now_us;
+	if (ch) {
+		bool sha = sip_digest_hex_len(ch->algorithm) == 64;
+		struct sip_digest_req req = {
+			.method = SIP_STR("REGISTER"),
+			.uri = L->cfg.digest_uri,
+			.username = sip_str_make(L->auth_user[i], strnlen(L->auth_user[i], 32)),
+			.ha1 = sha ? sip_str_make(L->ha1_sha256[i], 64)
+				   : sip_str_make(L->ha1_md5[i], 32),
+			.nc = 1,
+		};
+		char cn[SIP_DIGEST_CNONCE_LEN];
+
+		req.cnonce = sip_digest_cnonce(dp__rand(L), cn);
+		n = sip_digest_authorization(&L->dctx, ch, &req, &L->ha2, auth, sizeof(auth));
+		if (n > 0)
+			f.auth = sip_str_make(auth, (size_t)n);
+	}
+	/* no buffer or no next hop yet: try again shortly, as a retransmission would */
+	if (!buf) {
+		L->stats->sip_drops[DP_SIP_DROP_NO_BUFFER]++;
+		dp__arm(L, i, now_us + L->cfg.t1_ms * DP__MS);
+		return;
+	}
+	f.branch = l->branch;
+	f.cseq = l->cseq;
+	n = sip_build_register(tpl, &f, buf, cap);
+	if (n < 0) {
+		L->stats->sip_drops[DP_SIP_DROP_NO_BUFFER]++;
+		dp__arm(L, i, now_us + L->cfg.t1_ms * DP__MS);
+		return;
+	}
+	L->io.tx_send(L->io.ctx, i, (size_t)n, true);
+	L->stats->tx_requests[DP_M_REGISTER]++;
+	if (f.auth.len)
+		L->stats->tx_register_auth++;
+	if (expires == 0)
+		L->stats->tx_unregister++;
+	dp__arm(L, i, now_us + l->interval_ms * DP__MS);
+}
+
+void dp_line_start(struct dp_lines *L, uint32_t i, uint64_t now_us)
+{
+	struct dp_line *l = &L->line[i];
+
+	if (l->state == DP_LINE_REGISTERING || l->state == DP_LINE_UNREGISTERING)
+		L->io.tx_release(L->io.ctx, i);
+	dp__set_registered(L, l, false);
+	l->state = DP_LINE_REGISTERING;
+	l->auth_sent = 0;
+	l->unreg_after = 0;
+	l->attempt_us = now_us;
+	dp__send_register(L, i, now_us, l->req_expires, NULL, false);
+}
+
+void dp_line_unregister(struct dp_lines *L, uint32_t i, uint64_t now_us)
+{
+	struct dp_line *l = &L->line[i];
+
+	switch (l->state) {
+	case DP_LINE_REGISTERING:
+		l->unreg_after = 1; /* let the transaction end; a binding may be made */
+		return;
+	case DP_LINE_REGISTERED:
+		dp__set_registered(L, l, false);
+		l->state = DP_LINE_UNREGISTERING;
+		l->auth_sent = 0;
+		dp__send_register(L, i, now_us, 0, NULL, false);
+		return;
+	case DP_LINE_RETRY_WAIT:
+		dp_wheel_cancel(&L->wheel, i);
+		l->state = DP_LINE_IDLE;
+		return;
+	default:
+		return;
+	}
+}
+
+/* The transaction failed: report, and try again after delay_ms unless un-registering. */
+static void dp__fail(struct dp_lines *L, uint32_t i, enum dp_fail_reason why, uint32_t status,
+		     uint32_t delay_ms, uint64_t now_us)
+{
+	struct dp_line *l = &L->line[i];
+	bool unreg = l->state == DP_LINE_UNREGISTERING || l->unreg_after;
+
+	L->io.tx_release(L->io.ctx, i);
+	dp__set_registered(L, l, false);
+	L->stats->reg_fail[why]++;
+	dp__event(L, DP_EV_FAILED, i, why, status, delay_ms / 1000, now_us);
+	if (unreg) {
+		l->state = DP_LINE_IDLE;
+		dp_wheel_cancel(&L->wheel, i);
+		return;
+	}
+	l->state = DP_LINE_RETRY_WAIT;
+	dp__arm(L, i, now_us + (uint64_t)delay_ms * DP__MS);
+}
+
+void dp_line_timer(struct dp_lines *L, uint32_t i, uint64_t now_us)
+{
+	struct dp_line *l = &L->line[i];
+	uint64_t deadline = l->tx_first_us + (uint64_t)L->cfg.tf_ms * DP__MS;
+	uint64_t next;
+
+	switch (l->state) {
+	case DP_LINE_REGISTERING:
+	case DP_LINE_UNREGISTERING:
+		if (now_us >= deadline) {
+			dp__fail(L, i, DP_FAIL_TIMEOUT, 0, L->cfg.retry_ms, now_us);
+			return;
+		}
+		/* RFC 3261 §17.1.2.2: timer E doubles up to T2 */
+		L->io.tx_resend(L->io.ctx, i);
+		L->stats->tx_retransmissions++;
+		l->retx++;
+		l->interval_ms =
+			l->interval_ms * 2 < L->cfg.t2_ms ? l->interval_ms * 2 : L->cfg.t2_ms;
+		next = now_us + (uint64_t)l->interval_ms * DP__MS;
+		dp__arm(L, i, next < deadline ? next : deadline);
+		return;
+	case DP_LINE_REGISTERED:
+	case DP_LINE_RETRY_WAIT:
+		dp_line_start(L, i, now_us);
+		return;
+	default:
+		return;
+	}
+}
+
+static bool dp__ipv4(struct sip_str s, uint32_t *out)
+{
+	uint32_t v = 0, part = 0;
+	int dots = 0, digits = 0;
+
+	for (size_t k = 0; k < s.len; k++) {
+		if (s.p[k] == '.') {
+			if (!digits || ++dots > 3)
+				return false;
+			v = v << 8 | part;
+			part = 0;
+			digits = 0;
+		} else if (s.p[k] >= '0' && s.p[k] <= '9' && digits < 3) {
+			part = part * 10 + (uint32_t)(s.p[k] - '0');
+			digits++;
+			if (part > 255)
+				return false;
+		} else {
+			return false;
+		}
+	}
+	if (dots != 3 || !digits)
+		return false;
+	*out = v << 8 | part;
+	return true;
+}
+
+/* The expiry the registrar granted our binding (RFC 3261 §10.2.4): our Contact's expires
+ * parameter, else the Expires header, else what we asked for. */
+static uint32_t dp__granted(const struct dp_lines *L, uint32_t i, const struct sip_msg *m)
+{
+	const struct sip_header *h;
+	uint32_t ip, cip;
+	uint16_t port;
+
+	dp_lines_addr(L, i, &ip, &port);
+	for (size_t k = 0; (h = sip_msg_header(m, SIP_HDR_CONTACT, k)); k++) {
+		struct sip_str cur = h->value, item;
+		struct sip_contact c;
+		size_t off;
+		const char *why;
+
+		while (sip_list_next(&cur, &item)) {
+			if (sip_contact_parse(item, &c, &off, &why) || !c.has_expires)
+				continue;
+			if (dp__ipv4(c.addr.uri.host, &cip) && cip == ip &&
+			    (c.addr.uri.port ? c.addr.uri.port : 5060) == port)
+				return c.expires;
+		}
+	}
+	if ((h = sip_msg_header(m, SIP_HDR_EXPIRES, 0))) {
+		uint32_t v;
+
+		if (sip_u32_parse(h->value, UINT32_MAX, &v) == 0)
+			return v;
+	}
+	return L->line[i].req_expires;
+}
+
+/* The usable challenge we hold a HA1 for: SHA-256 over MD5 (no SHA-512-256 HA1 is kept). */
+static int dp__pick_challenge(const struct sip_challenge *ch, size_t n)
+{
+	int best = -1;
+
+	for (size_t k = 0; k < n; k++) {
+		size_t hl = sip_digest_hex_len(ch[k].algorithm);
+
+		if (ch[k].algorithm == SIP_DIGEST_SHA512_256 ||
+		    ch[k].algorithm == SIP_DIGEST_SHA512_256_SESS || hl == 0)
+			continue;
+		if (sip_digest_pick(&ch[k], 1) != 0)
+			continue;
+		if (best < 0 || hl > sip_digest_hex_len(ch[best].algorithm))
+			best = (int)k;
+	}
+	return best;
+}
+
+static void dp__on_challenge(struct dp_lines *L, uint32_t i, const struct sip_msg *m,
+			     uint64_t now_us)
+{
+	struct dp_line *l = &L->line[i];
+	bool proxy = m->status == 407;
+	const struct sip_header *h;
+	struct sip_challenge ch[4];
+	size_t n = 0, off;
+	int pick = -1;
+
+	for (size_t k = 0;
+	     (h = sip_msg_header(m, proxy ? SIP_HDR_PROXY_AUTHENTICATE : SIP_HDR_WWW_AUTHENTICATE,
+				 k)) &&
+	     pick < 0;
+	     k++) {
+		int rc = sip_digest_challenges_parse(h->value, ch, 4, &n, &off);
+
+		if (rc == 0 || rc == -ENOSPC)
+			pick = dp__pick_challenge(ch, n);
+	}
+	/* credentials already sent and refused without stale=true: wrong password */
+	if (pick < 0 || (l->auth_sent && !ch[pick].stale)) {
+		dp__fail(L, i, DP_FAIL_AUTH, m->status, L->cfg.retry_ms, now_us);
+		return;
+	}
+	l->auth_sent = 1;
+	L->io.tx_release(L->io.ctx, i);
+	dp__send_register(L, i, now_us, l->state == DP_LINE_UNREGISTERING ? 0 : l->req_expires,
+			  &ch[pick], proxy);
+}
+
+static void dp__on_success(struct dp_lines *L, uint32_t i, const struct sip_msg *m, uint64_t now_us)
+{
+	struct dp_line *l = &L->line[i];
+	uint64_t lat, refresh_ms;
+	uint32_t span;
+
+	L->io.tx_release(L->io.ctx, i);
+	if (l->state == DP_LINE_UNREGISTERING) {
+		l->state = DP_LINE_IDLE;
+		dp_wheel_cancel(&L->wheel, i);
+		L->stats->unreg_ok++;
+		dp__event(L, DP_EV_UNREGISTERED, i, 0, 0, 0, now_us);
+		return;
+	}
+	l->granted = dp__granted(L, i, m);
+	lat = (now_us - l->attempt_us) / DP_LAT_BUCKET_US;
+	L->stats->lat_hist[lat < DP_LAT_BUCKETS ? lat : DP_LAT_BUCKETS - 1]++;
+	L->stats->reg_ok++;
+	dp__set_registered(L, l, true);
+	l->state = DP_LINE_REGISTERED;
+	dp__event(L, DP_EV_REGISTERED, i, 0, l->granted, 0, now_us);
+	if (l->unreg_after) {
+		dp_line_unregister(L, i, now_us);
+		return;
+	}
+	span = (uint32_t)(L->cfg.refresh_max_pct - L->cfg.refresh_min_pct) + 1;
+	refresh_ms = (uint64_t)l->granted * 10 * (L->cfg.refresh_min_pct + dp__rand(L) % span);
+	dp__arm(L, i, now_us + (refresh_ms ? refresh_ms : 1) * DP__MS);
+}
+
+static bool dp__ours(const struct dp_line *l, const struct sip_msg *m)
+{
+	static const char hex[] = "0123456789abcdef";
+	char b[23] = "z9hG4bK";
+
+	if (m->cseq.seq != l->cseq || !sip_str_eq(m->cseq.method, SIP_STR("REGISTER")) ||
+	    m->via.branch.len != sizeof(b))
+		return false;
+	for (int k = 0; k < 16; k++)
+		b[7 + k] = hex[(l->branch >> (60 - 4 * k)) & 0xf];
+	return memcmp(b, m->via.branch.p, sizeof(b)) == 0;
+}
+
+void dp_line_response(struct dp_lines *L, uint32_t i, const struct sip_msg *m, uint32_t src_ip,
+		      uint16_t src_port, uint64_t now_us)
+{
+	struct dp_line *l = &L->line[i];
+	unsigned cls = m->status / 100;
+	const struct sip_header *h;
+	uint32_t v;
+
+	L->stats->rx_responses[cls]++;
+	if ((l->state != DP_LINE_REGISTERING && l->state != DP_LINE_UNREGISTERING) ||
+	    !dp__ours(l, m)) {
+		L->stats->sip_drops[DP_SIP_DROP_STALE]++;
+		return;
+	}
+	if (src_ip != L->cfg.server_ip || src_port != L->cfg.server_port) {
+		L->stats->sip_drops[DP_SIP_DROP_NOT_FROM_SERVER]++;
+		return;
+	}
+	if (cls == 1) {
+		l->interval_ms = L->cfg.t2_ms; /* §17.1.2.2: provisional, retransmit at T2 */
+		return;
+	}
+	if (cls == 2)
+		return dp__on_success(L, i, m, now_us);
+	switch (m->status) {
+	case 401:
+	case 407:
+		L->stats->rx_401 += m->status == 401;
+		L->stats->rx_407 += m->status == 407;
+		return dp__on_challenge(L, i, m, now_us);
+	case 423:
+		L->stats->rx_423++;
+		h = sip_msg_header(m, SIP_HDR_MIN_EXPIRES, 0);
+		if (h && sip_u32_parse(h->value, UINT32_MAX, &v) == 0 && v > l->req_expires &&
+		    l->state == DP_LINE_REGISTERING) {
+			/* RFC 3261 §10.2.8: ask again with at least Min-Expires */
+			l->req_expires = v;
+			l->auth_sent = 0;
+			L->io.tx_release(L->io.ctx, i);
+			dp__send_register(L, i, now_us, v, NULL, false);
+			return;
+		}
+		return dp__fail(L, i, DP_FAIL_4XX, m->status, L->cfg.retry_ms, now_us);
+	case 503: {
+		struct sip_retry_after ra;
+		size_t off;
+		const char *why;
+		uint32_t delay = L->cfg.retry_ms;
+
+		L->stats->rx_503++;
+		h = sip_msg_header(m, SIP_HDR_RETRY_AFTER, 0);
+		if (h && sip_retry_after_parse(h->value, &ra, &off, &why) == 0)
+			delay = ra.seconds > 86400 ? 86400000u : ra.seconds * 1000u;
+		return dp__fail(L, i, DP_FAIL_5XX, m->status, delay, now_us);
+	}
+	default:
+		return dp__fail(L, i,
+				cls == 4   ? DP_FAIL_4XX
+				: cls == 5 ? DP_FAIL_5XX
+					   : DP_FAIL_6XX,
+				m->status, L->cfg.retry_ms, now_us);
+	}
+}

@@ -1,0 +1,124 @@
+/*
+ * A worker's lines and the registration client each one runs (RFC 3261 §10.2, UDP
+ * non-INVITE client transactions §17.1.2): REGISTER, digest answer to 401/407, refresh
+ * before expiry, 423 and 503 handling, un-REGISTER. Pure logic: sending and events go
+ * through struct dp_line_io, time comes in as an argument, so tests drive it with a
+ * fake clock and no DPDK.
+ */
+#ifndef DP_LINE_H
+#define DP_LINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dataplane/msg.h"
+#include "dataplane/stats.h"
+#include "dataplane/wheel.h"
+#include "sip/builder.h"
+#include "sip/digest.h"
+#include "sip/parser.h"
+
+enum dp_line_state {
+	DP_LINE_IDLE = 0,      /* not started, or un-registered */
+	DP_LINE_REGISTERING,   /* a REGISTER transaction is out */
+	DP_LINE_REGISTERED,    /* waiting to refresh */
+	DP_LINE_RETRY_WAIT,    /* failed, waiting to try again */
+	DP_LINE_UNREGISTERING, /* REGISTER with expiry 0 is out */
+};
+
+/* Hot state of one line: what every packet and timer of the line touches. */
+struct dp_line {
+	uint8_t state;
+	uint8_t retx;	     /* retransmissions of the current request */
+	uint8_t auth_sent;   /* credentials sent for the current registration attempt */
+	uint8_t unreg_after; /* un-REGISTER once the current transaction ends */
+	uint32_t cseq;
+	uint32_t req_expires; /* asked for; a 423 raises it */
+	uint32_t granted;
+	uint32_t interval_ms; /* timer E's current value */
+	uint64_t branch;
+	uint64_t tx_first_us; /* first send of the current request: timer F base */
+	uint64_t attempt_us;  /* start of this registration, for its latency */
+};
+
+/* What the worker does for the line logic: send, hold for retransmission, report. */
+struct dp_line_io {
+	void *ctx;
+	/* Room for a datagram's payload, or NULL (no buffer, no next-hop MAC yet). */
+	char *(*tx_alloc)(void *ctx, size_t *cap);
+	/* Send the payload just built for line id; keep: hold it for retransmission. */
+	void (*tx_send)(void *ctx, uint32_t id, size_t len, bool keep);
+	void (*tx_resend)(void *ctx, uint32_t id);
+	void (*tx_release)(void *ctx, uint32_t id);
+	void (*event)(void *ctx, const struct dp_msg *m);
+};
+
+struct dp_line_cfg {
+	uint32_t t1_ms; /* RFC 3261 timers: T1 500, T2 4000, F = 64*T1 */
+	uint32_t t2_ms;
+	uint32_t tf_ms;
+	uint32_t expires;	 /* asked for in each REGISTER */
+	uint8_t refresh_min_pct; /* refresh at a random point in [min, max] % of the */
+	uint8_t refresh_max_pct; /* granted expiry, so refreshes never bunch up */
+	uint32_t retry_ms;	 /* after a failure without Retry-After */
+	uint32_t server_ip;	 /* host order */
+	uint16_t server_port;
+	struct sip_str digest_uri; /* the Request-URI of every REGISTER */
+};
+
+struct dp_lines {
+	struct dp_line *line;
+	uint32_t n;
+	uint32_t first_id; /* global id of line[0] */
+	uint32_t first_ip; /* addressing: id -> ip, port (see dp_lines_addr) */
+	uint16_t first_port;
+	uint16_t nports;
+	const uint8_t *tpl_arena; /* packed REGISTER templates, tpl_off[i] into it */
+	const uint32_t *tpl_off;
+	const char (*ha1_md5)[32];
+	const char (*ha1_sha256)[64];
+	const char (*auth_user)[32]; /* NUL-padded */
+	struct dp_line_cfg cfg;
+	struct sip_digest_ctx dctx;
+	struct sip_digest_ha2 ha2; /* one for all lines: same method and URI for every line */
+	struct dp_wheel wheel;
+	uint64_t rng;
+	struct dp_stats *stats;
+	struct dp_line_io io;
+	uint16_t worker;
+};
+
+/* Address of line i (index into the table): lines fill the port range, then the next IP. */
+static inline void dp_lines_addr(const struct dp_lines *L, uint32_t i, uint32_t *ip, uint16_t *port)
+{
+	uint32_t g = L->first_id + i;
+
+	*ip = L->first_ip + g / L->nports;
+	*port = (uint16_t)(L->first_port + g % L->nports);
+}
+
+/* Index of the line at ip:port, or -1 when it is none of this table's. */
+static inline int64_t dp_lines_index(const struct dp_lines *L, uint32_t ip, uint16_t port)
+{
+	uint64_t g;
+
+	if (ip < L->first_ip || port < L->first_port || port >= L->first_port + L->nports)
+		return -1;
+	g = (uint64_t)(ip - L->first_ip) * L->nports + (port - L->first_port);
+	if (g < L->first_id || g >= (uint64_t)L->first_id + L->n)
+		return -1;
+	return (int64_t)(g - L->first_id);
+}
+
+/* Begin registering line i now. */
+void dp_line_start(struct dp_lines *L, uint32_t i, uint64_t now_us);
+/* Un-register line i (at once, or after its transaction in flight). */
+void dp_line_unregister(struct dp_lines *L, uint32_t i, uint64_t now_us);
+/* Its timer fired: retransmit, time out, refresh or retry. */
+void dp_line_timer(struct dp_lines *L, uint32_t i, uint64_t now_us);
+/* A response for line i arrived from src_ip:src_port. */
+void dp_line_response(struct dp_lines *L, uint32_t i, const struct sip_msg *m, uint32_t src_ip,
+		      uint16_t src_port, uint64_t now_us);
+
+#endif

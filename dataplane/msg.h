@@ -1,0 +1,52 @@
+/*
+ * The only words control and dataplane exchange: fixed-size messages on rte_rings,
+ * commands down, events up (DESIGN.md §2). Plain C, no DPDK types, so control/ may
+ * include it. Every message is 32 octets; a ring full of events is a counted loss, never
+ * a stall of the worker.
+ */
+#ifndef DP_MSG_H
+#define DP_MSG_H
+
+#include <stdint.h>
+
+enum dp_msg_type {
+	/* commands, control -> worker */
+	DP_CMD_REGISTER = 1,   /* line: (re)start registering */
+	DP_CMD_UNREGISTER,     /* line: REGISTER with expires 0, then stay idle */
+	DP_CMD_UNREGISTER_ALL, /* every line of the worker, under the start-up rate cap */
+	DP_CMD_STOP,	       /* leave the main loop */
+	/* events, worker -> control */
+	DP_EV_REGISTERED = 64, /* line, value: granted expiry s, server */
+	DP_EV_UNREGISTERED,    /* line, server */
+	DP_EV_FAILED,	       /* line, reason, value: status code if any, server */
+	DP_EV_STOPPED,	       /* worker left its loop */
+};
+
+enum dp_fail_reason {
+	DP_FAIL_NONE = 0,
+	DP_FAIL_TIMEOUT,   /* timer F fired (RFC 3261 §17.1.2.2) */
+	DP_FAIL_TRANSPORT, /* ICMP unreachable, no route/MAC */
+	DP_FAIL_AUTH,	   /* credentials refused (401/407 again without stale) */
+	DP_FAIL_4XX,
+	DP_FAIL_5XX, /* 503 carries Retry-After in value2 */
+	DP_FAIL_6XX,
+	DP_FAIL__COUNT
+};
+
+struct dp_msg {
+	uint16_t type;	 /* enum dp_msg_type */
+	uint16_t reason; /* enum dp_fail_reason */
+	uint32_t line;
+	uint32_t value;
+	uint32_t value2;
+	uint32_t server_ip; /* host order */
+	uint16_t server_port;
+	uint16_t worker;
+	uint64_t t_us; /* worker clock when it happened */
+};
+
+_Static_assert(sizeof(struct dp_msg) == 32, "ring messages are 32 octets");
+
+const char *dp_fail_name(enum dp_fail_reason r);
+
+#endif

@@ -1,0 +1,102 @@
+/*
+ * The L2/L3 the dataplane speaks for its lines: Ethernet, ARP (answering for the whole
+ * line address range, resolving the next hop), IPv4, ICMP echo and UDP. Works on raw
+ * frames in caller buffers (an mbuf's data, or a test's array), so it is unit-tested
+ * without an EAL. Hot path: no allocation, no syscall.
+ */
+#ifndef DP_NET_H
+#define DP_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DP_NET_ETH_LEN 14
+#define DP_NET_IP_LEN 20
+#define DP_NET_UDP_LEN 8
+#define DP_NET_UDP_HDRS_LEN (DP_NET_ETH_LEN + DP_NET_IP_LEN + DP_NET_UDP_LEN)
+#define DP_NET_ARP_FRAME_LEN 60 /* 42 octets of ARP padded to the Ethernet minimum */
+
+struct dp_mac {
+	uint8_t b[6];
+};
+
+/* Addresses are host byte order throughout; frames are network order. */
+struct dp_net {
+	struct dp_mac mac;
+	uint32_t ip_first; /* the lines' address range, inclusive */
+	uint32_t ip_last;
+	uint32_t next_hop; /* where every line's traffic goes (registrar or gateway) */
+	struct dp_mac next_hop_mac;
+	bool next_hop_known;
+};
+
+enum dp_pkt_kind {
+	DP_PKT_DROP = 0,
+	DP_PKT_ARP_REQUEST, /* someone asks for one of our addresses: answer it */
+	DP_PKT_ARP_OTHER,   /* a reply or a request not for us: learned from, then dropped */
+	DP_PKT_ICMP_ECHO,   /* ping to one of our addresses: answer it */
+	DP_PKT_UDP,	    /* a datagram for one of our addresses */
+};
+
+/* Why a frame was dropped: each one is a counter of the worker. */
+enum dp_drop {
+	DP_DROP_NONE = 0,
+	DP_DROP_RUNT,	   /* shorter than its headers say */
+	DP_DROP_ETHERTYPE, /* neither IPv4 nor ARP (IPv6, LLDP, ...) */
+	DP_DROP_NOT_OURS,  /* IPv4 for an address outside the line range */
+	DP_DROP_IP_HEADER, /* version, header length or total length wrong */
+	DP_DROP_IP_CHECKSUM,
+	DP_DROP_IP_FRAGMENT, /* SIP over UDP here is never fragmented: see below */
+	DP_DROP_IP_PROTOCOL, /* neither UDP nor ICMP */
+	DP_DROP_ICMP_OTHER,  /* ICMP other than echo request (unreachables are counted too) */
+	DP_DROP_UDP_HEADER,
+	DP_DROP_UDP_CHECKSUM,
+	DP_DROP_ARP_MALFORMED,
+	DP_DROP__COUNT
+};
+
+struct dp_pkt {
+	enum dp_pkt_kind kind;
+	enum dp_drop drop;
+	uint32_t src_ip;
+	uint32_t dst_ip;
+	uint16_t src_port;
+	uint16_t dst_port;
+	uint16_t payload_off; /* UDP payload or ICMP message */
+	uint16_t payload_len;
+	struct dp_mac src_mac;
+};
+
+const char *dp_drop_name(enum dp_drop d);
+
+static inline bool dp_net_is_ours(const struct dp_net *n, uint32_t ip)
+{
+	return ip >= n->ip_first && ip <= n->ip_last;
+}
+
+/*
+ * Classify a received frame. ARP from the next hop teaches its MAC (hence n is
+ * writable). Fragments are dropped and counted: a SIP UA keeps requests under the path
+ * MTU (RFC 3261 §18.1.1), and the lab's registrar answers likewise.
+ */
+void dp_net_classify(struct dp_net *n, const uint8_t *f, size_t len, struct dp_pkt *p);
+
+/* Turn an ARP request for one of our addresses into its reply, in place. Returns length. */
+size_t dp_net_arp_reply(const struct dp_net *n, uint8_t *f, size_t len);
+
+/* Write an ARP request for target from sender (one of ours). Returns DP_NET_ARP_FRAME_LEN. */
+size_t dp_net_arp_request(const struct dp_net *n, uint32_t sender, uint32_t target, uint8_t *f);
+
+/* Turn an ICMP echo request into its reply, in place. Returns the frame length. */
+size_t dp_net_icmp_echo_reply(const struct dp_net *n, uint8_t *f, const struct dp_pkt *p);
+
+/*
+ * Write Ethernet, IPv4 and UDP headers in front of a payload already placed at
+ * f + DP_NET_UDP_HDRS_LEN, checksums included. Returns the frame length.
+ */
+size_t dp_net_udp_finish(const struct dp_net *n, uint8_t *f, const struct dp_mac *dst_mac,
+			 uint32_t src_ip, uint16_t src_port, uint32_t dst_ip, uint16_t dst_port,
+			 size_t payload_len);
+
+#endif

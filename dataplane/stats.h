@@ -1,0 +1,67 @@
+/*
+ * Counters of one worker: written only by that worker's lcore, read (racily, as DPDK
+ * reads port stats) by control for progress lines and the run report.
+ */
+#ifndef DP_STATS_H
+#define DP_STATS_H
+
+#include <stdint.h>
+
+#include "dataplane/msg.h"
+#include "dataplane/net.h"
+
+#define DP_LAT_BUCKET_US 100 /* registration latency histogram: 100 us buckets */
+#define DP_LAT_BUCKETS 2000  /* up to 200 ms; slower ones land in the last bucket */
+
+enum dp_sip_drop {
+	DP_SIP_DROP_PARSE = 0,	  /* not a SIP message we can parse */
+	DP_SIP_DROP_UNKNOWN_LINE, /* response for an address:port that is no line of ours */
+	DP_SIP_DROP_STALE,	  /* response to no transaction of the line (late retransmission) */
+	DP_SIP_DROP_NO_BUFFER,	  /* mbuf pool empty */
+	DP_SIP_DROP_NOT_FROM_SERVER, /* response from a source that is not the line's server */
+	DP_SIP_DROP__COUNT
+};
+
+enum dp_method_stat {
+	DP_M_REGISTER = 0,
+	DP_M_OPTIONS,
+	DP_M_NOTIFY,
+	DP_M_INVITE,
+	DP_M_BYE,
+	DP_M_ACK,
+	DP_M_OTHER,
+	DP_M__COUNT
+};
+
+struct dp_stats {
+	uint64_t rx_frames;
+	uint64_t tx_frames;
+	uint64_t tx_full; /* frames the port would not take */
+	uint64_t arp_replies;
+	uint64_t arp_requests;
+	uint64_t icmp_echo_replies;
+	uint64_t drops[DP_DROP__COUNT];
+	uint64_t sip_drops[DP_SIP_DROP__COUNT];
+	uint64_t tx_requests[DP_M__COUNT];
+	uint64_t tx_register_auth; /* REGISTERs carrying credentials */
+	uint64_t tx_unregister;
+	uint64_t tx_retransmissions;
+	uint64_t rx_requests[DP_M__COUNT];
+	uint64_t tx_responses[7]; /* by class: [2] is 2xx ... */
+	uint64_t rx_responses[7]; /* by class */
+	uint64_t rx_401;
+	uint64_t rx_407;
+	uint64_t rx_423;
+	uint64_t rx_503;
+	uint64_t reg_ok; /* 200 to a REGISTER with expiry > 0 */
+	uint64_t unreg_ok;
+	uint64_t reg_fail[DP_FAIL__COUNT];
+	uint64_t events_lost;	/* event ring full */
+	uint64_t registered;	/* lines registered now (gauge) */
+	uint64_t in_flight;	/* lines with a transaction out (gauge) */
+	uint64_t unreg_pending; /* lines the un-register ramp has not reached yet (gauge) */
+	uint64_t lat_hist[DP_LAT_BUCKETS];
+	uint64_t idle_sleeps;
+} __attribute__((aligned(64)));
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * The timing wheel of dataplane/wheel.h: doubly-linked lists threaded through the
+ * per-line link array, one list per slot, slot = due mod nslots.
+ */
+#include "dataplane/wheel.h"
+
+#include <errno.h>
+
+int dp_wheel_init(struct dp_wheel *w, uint32_t *slots, uint32_t nslots, struct dp_wheel_link *links,
+		  uint32_t nids, uint64_t now)
+{
+	if (nslots == 0 || (nslots & (nslots - 1)) != 0 || nids == DP_WHEEL_NONE)
+		return -EINVAL;
+	w->slots = slots;
+	w->nslots = nslots;
+	w->links = links;
+	w->nids = nids;
+	w->now = now;
+	w->armed = 0;
+	for (uint32_t i = 0; i < nslots; i++)
+		slots[i] = DP_WHEEL_NONE;
+	for (uint32_t i = 0; i < nids; i++)
+		links[i] = (struct dp_wheel_link){DP_WHEEL_NONE, DP_WHEEL_NONE, 0};
+	return 0;
+}
+
+bool dp_wheel_armed(const struct dp_wheel *w, uint32_t id)
+{
+	const struct dp_wheel_link *l = &w->links[id];
+	uint32_t head = w->slots[l->due & (w->nslots - 1)];
+
+	return l->prev != DP_WHEEL_NONE || head == id;
+}
+
+void dp_wheel_cancel(struct dp_wheel *w, uint32_t id)
+{
+	struct dp_wheel_link *l = &w->links[id];
+	uint32_t *head = &w->slots[l->due & (w->nslots - 1)];
+
+	if (!dp_wheel_armed(w, id))
+		return;
+	if (l->prev != DP_WHEEL_NONE)
+		w->links[l->prev].next = l->next;
+	else
+		*head = l->next;
+	if (l->next != DP_WHEEL_NONE)
+		w->links[l->next].prev = l->prev;
+	l->next = l->prev = DP_WHEEL_NONE;
+	w->armed--;
+}
+
+void dp_wheel_arm(struct dp_wheel *w, uint32_t id, uint64_t due)
+{
+	struct dp_wheel_link *l = &w->links[id];
+	uint32_t *head;
+
+	dp_wheel_cancel(w, id);
+	if (due < w->now)
+		due = w->now;
+	l->due = due;
+	head = &w->slots[due & (w->nslots - 1)];
+	l->prev = DP_WHEEL_NONE;
+	l->next = *head;
+	if (*head != DP_WHEEL_NONE)
+		w->links[*head].prev = id;
+	*head = id;
+	w->armed++;
+}
+
+size_t dp_wheel_expire(struct dp_wheel *w, uint64_t now, uint32_t *out, size_t max)
+{
+	size_t n = 0;
+
+	while (w->now <= now) {
+		uint32_t id = w->slots[w->now & (w->nslots - 1)];
+
+		while (id != DP_WHEEL_NONE) {
+			uint32_t next = w->links[id].next;
+
+			if (w->links[id].due <= w->now) {
+				if (n == max)
+					return n;
+				dp_wheel_cancel(w, id);
+				out[n++] = id;
+			}
+			id = next;
+		}
+		if (w->now == now)
+			break;
+		w->now++;
+	}
+	return n;
+}

@@ -1,0 +1,47 @@
+/*
+ * A timing wheel for one worker: every line has at most one pending timer (its next
+ * retransmission, timeout or refresh), so the links live in a caller-owned array indexed
+ * by line id and arming is O(1) with no allocation. Ticks are milliseconds; a timer
+ * further out than the wheel's span stays in its slot and is skipped until its turn.
+ */
+#ifndef DP_WHEEL_H
+#define DP_WHEEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DP_WHEEL_NONE UINT32_MAX
+
+struct dp_wheel_link {
+	uint32_t next;
+	uint32_t prev;
+	uint64_t due; /* tick; DP_WHEEL_NONE-linked entries are unarmed */
+};
+
+struct dp_wheel {
+	uint32_t *slots;	     /* nslots heads */
+	uint32_t nslots;	     /* power of two */
+	struct dp_wheel_link *links; /* one per id */
+	uint32_t nids;
+	uint64_t now; /* every slot before now has been expired */
+	uint32_t armed;
+};
+
+/* slots and links are caller-allocated arrays of nslots and nids entries. */
+int dp_wheel_init(struct dp_wheel *w, uint32_t *slots, uint32_t nslots, struct dp_wheel_link *links,
+		  uint32_t nids, uint64_t now);
+
+/* (Re)arm id for tick due; a due in the past fires at the next expiry. */
+void dp_wheel_arm(struct dp_wheel *w, uint32_t id, uint64_t due);
+void dp_wheel_cancel(struct dp_wheel *w, uint32_t id);
+bool dp_wheel_armed(const struct dp_wheel *w, uint32_t id);
+
+/*
+ * Move the wheel to now and write up to max ids whose timers are due into out; they are
+ * disarmed. Returns how many. When max is reached the wheel stays on the current tick,
+ * so the next call picks up the rest: a burst of due timers spreads over calls.
+ */
+size_t dp_wheel_expire(struct dp_wheel *w, uint64_t now, uint32_t *out, size_t max);
+
+#endif

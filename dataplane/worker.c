@@ -1,0 +1,382 @@
+/*
+ * The worker's main loop: rx burst, classify, hand SIP to the line logic or answer it,
+ * expire timers, start or un-register lines at the ramp's rate, tx burst. When idle it
+ * backs off (pause, then short sleeps) so an idle emulator does not burn a core.
+ */
+#include "dataplane/worker.h"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_pause.h>
+
+#include "sip/response.h"
+#include "sip/stun.h"
+
+#define DP_IDLE_PAUSE 64     /* idle loops before pausing */
+#define DP_IDLE_SLEEP 4096   /* idle loops before sleeping */
+#define DP_IDLE_SLEEP_US 200 /* worst added latency when idle */
+
+static inline uint64_t dp__now_us(const struct dp_worker *w)
+{
+	return rte_get_tsc_cycles() * 1000000ull / w->hz;
+}
+
+static void dp__tx_flush(struct dp_worker *w)
+{
+	uint16_t sent = 0;
+
+	while (sent < w->ntx) {
+		uint16_t k = rte_eth_tx_burst(w->port, w->queue, w->tx + sent, w->ntx - sent);
+
+		if (k == 0)
+			break;
+		sent += k;
+	}
+	w->stats.tx_frames += sent;
+	if (sent < w->ntx) {
+		w->stats.tx_full += w->ntx - sent;
+		rte_pktmbuf_free_bulk(w->tx + sent, w->ntx - sent);
+	}
+	w->ntx = 0;
+}
+
+static void dp__tx(struct dp_worker *w, struct rte_mbuf *m)
+{
+	if (w->ntx == DP_TX_MAX)
+		dp__tx_flush(w);
+	w->tx[w->ntx++] = m;
+}
+
+/* --- the line logic's I/O (struct dp_line_io) --- */
+
+static char *dp__io_alloc(void *ctx, size_t *cap)
+{
+	struct dp_worker *w = ctx;
+	struct rte_mbuf *m;
+
+	if (!w->net.next_hop_known)
+		return NULL;
+	m = rte_pktmbuf_alloc(w->pool);
+	if (!m)
+		return NULL;
+	w->building = m;
+	*cap = rte_pktmbuf_tailroom(m) - DP_NET_UDP_HDRS_LEN;
+	return rte_pktmbuf_mtod(m, char *) + DP_NET_UDP_HDRS_LEN;
+}
+
+static void dp__io_send(void *ctx, uint32_t id, size_t len, bool keep)
+{
+	struct dp_worker *w = ctx;
+	struct rte_mbuf *m = w->building;
+	uint32_t ip;
+	uint16_t port;
+	size_t flen;
+
+	w->building = NULL;
+	dp_lines_addr(&w->lines, id, &ip, &port);
+	flen = dp_net_udp_finish(&w->net, rte_pktmbuf_mtod(m, uint8_t *), &w->net.next_hop_mac, ip,
+				 port, w->lines.cfg.server_ip, w->lines.cfg.server_port, len);
+	m->data_len = (uint16_t)flen;
+	m->pkt_len = (uint32_t)flen;
+	if (keep) {
+		if (w->held[id])
+			rte_pktmbuf_free(w->held[id]);
+		else
+			w->stats.in_flight++;
+		rte_mbuf_refcnt_update(m, 1);
+		w->held[id] = m;
+	}
+	dp__tx(w, m);
+}
+
+static void dp__io_resend(void *ctx, uint32_t id)
+{
+	struct dp_worker *w = ctx;
+	struct rte_mbuf *m = w->held[id];
+
+	if (!m)
+		return;
+	rte_mbuf_refcnt_update(m, 1);
+	dp__tx(w, m);
+}
+
+static void dp__io_release(void *ctx, uint32_t id)
+{
+	struct dp_worker *w = ctx;
+
+	if (w->held[id]) {
+		rte_pktmbuf_free(w->held[id]);
+		w->held[id] = NULL;
+		w->stats.in_flight--;
+	}
+}
+
+static void dp__io_event(void *ctx, const struct dp_msg *m)
+{
+	struct dp_worker *w = ctx;
+	struct dp_msg copy = *m; /* the ring API takes a non-const pointer */
+
+	if (rte_ring_enqueue_elem(w->ev, &copy, sizeof(copy)) != 0)
+		w->stats.events_lost++;
+}
+
+void dp_worker_bind_io(struct dp_worker *w)
+{
+	w->lines.io = (struct dp_line_io){
+		.ctx = w,
+		.tx_alloc = dp__io_alloc,
+		.tx_send = dp__io_send,
+		.tx_resend = dp__io_resend,
+		.tx_release = dp__io_release,
+		.event = dp__io_event,
+	};
+}
+
+/* --- requests to our lines: what a phone answers --- */
+
+static enum dp_method_stat dp__method(struct sip_str m)
+{
+	static const char *const names[DP_M__COUNT] = {"REGISTER", "OPTIONS", "NOTIFY", "INVITE",
+						       "BYE",	   "ACK",     NULL};
+
+	for (int k = 0; k < DP_M_OTHER; k++) {
+		if (sip_str_eq(m, sip_str_cstr(names[k])))
+			return (enum dp_method_stat)k;
+	}
+	return DP_M_OTHER;
+}
+
+/* Methods RFC 3261 and its extensions define that a phone may refuse with 405. */
+static bool dp__known_method(struct sip_str m)
+{
+	static const char *const known[] = {"SUBSCRIBE", "REFER",   "MESSAGE", "INFO",	  "UPDATE",
+					    "PRACK",	 "PUBLISH", "CANCEL",  "REGISTER"};
+
+	for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++) {
+		if (sip_str_eq(m, sip_str_cstr(known[k])))
+			return true;
+	}
+	return false;
+}
+
+static void dp__answer(struct dp_worker *w, const struct dp_pkt *p, const struct sip_msg *req,
+		       int64_t line)
+{
+	static const struct sip_str allow = SIP_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, NOTIFY");
+	enum dp_method_stat ms = dp__method(req->method);
+	struct sip_response_opts o = {.allow = allow, .server = SIP_STR("sipedge")};
+	char tag[20];
+	struct rte_mbuf *m;
+	size_t cap;
+	ssize_t n;
+
+	w->stats.rx_requests[ms]++;
+	if (ms == DP_M_ACK)
+		return; /* ACK gets no response (RFC 3261 §17.1.1.3) */
+	if (line < 0)
+		o.status = 404;
+	else if (ms == DP_M_OPTIONS || ms == DP_M_NOTIFY || ms == DP_M_BYE)
+		o.status = 200;
+	else if (ms == DP_M_INVITE)
+		o.status = 486; /* busy: the default of a line that takes no calls */
+	else
+		o.status = dp__known_method(req->method) ? 405 : 501;
+	snprintf(tag, sizeof(tag), "se%x", (unsigned)(line < 0 ? 0 : w->lines.first_id + line));
+	o.to_tag = sip_str_cstr(tag);
+	m = rte_pktmbuf_alloc(w->pool);
+	if (!m) {
+		w->stats.sip_drops[DP_SIP_DROP_NO_BUFFER]++;
+		return;
+	}
+	cap = rte_pktmbuf_tailroom(m) - DP_NET_UDP_HDRS_LEN;
+	n = sip_build_response(req, &o, rte_pktmbuf_mtod(m, char *) + DP_NET_UDP_HDRS_LEN, cap);
+	if (n < 0) {
+		rte_pktmbuf_free(m);
+		w->stats.sip_drops[DP_SIP_DROP_NO_BUFFER]++;
+		return;
+	}
+	/* back to where it came from, as rport asks (RFC 3581 §4) */
+	n = (ssize_t)dp_net_udp_finish(&w->net, rte_pktmbuf_mtod(m, uint8_t *), &p->src_mac,
+				       p->dst_ip, p->dst_port, p->src_ip, p->src_port, (size_t)n);
+	m->data_len = (uint16_t)n;
+	m->pkt_len = (uint32_t)n;
+	w->stats.tx_responses[o.status / 100]++;
+	dp__tx(w, m);
+}
+
+static void dp__sip(struct dp_worker *w, const struct dp_pkt *p, const char *payload,
+		    uint64_t now_us)
+{
+	struct sip_header hdrs[48];
+	struct sip_parse_error err;
+	struct sip_msg msg;
+	int64_t line = dp_lines_index(&w->lines, p->dst_ip, p->dst_port);
+
+	if (sip_stun_is_stun((const uint8_t *)payload, p->payload_len))
+		return; /* keep-alive answers: counted once flows carry STUN */
+	if (sip_parse(payload, p->payload_len, SIP_FRAMING_DATAGRAM, &msg, hdrs, 48, &err) < 0) {
+		w->stats.sip_drops[DP_SIP_DROP_PARSE]++;
+		return;
+	}
+	if (msg.is_request)
+		return dp__answer(w, p, &msg, line);
+	if (line < 0) {
+		w->stats.sip_drops[DP_SIP_DROP_UNKNOWN_LINE]++;
+		return;
+	}
+	dp_line_response(&w->lines, (uint32_t)line, &msg, p->src_ip, p->src_port, now_us);
+}
+
+static void dp__rx_one(struct dp_worker *w, struct rte_mbuf *m, uint64_t now_us)
+{
+	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
+	struct dp_pkt p;
+	size_t len;
+
+	if (m->nb_segs != 1) {
+		w->stats.drops[DP_DROP_RUNT]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	dp_net_classify(&w->net, f, m->data_len, &p);
+	switch (p.kind) {
+	case DP_PKT_ARP_REQUEST:
+		len = dp_net_arp_reply(&w->net, f, m->data_len);
+		m->data_len = (uint16_t)len;
+		m->pkt_len = (uint32_t)len;
+		w->stats.arp_replies++;
+		dp__tx(w, m);
+		return;
+	case DP_PKT_ICMP_ECHO:
+		len = dp_net_icmp_echo_reply(&w->net, f, &p);
+		m->data_len = (uint16_t)len;
+		m->pkt_len = (uint32_t)len;
+		w->stats.icmp_echo_replies++;
+		dp__tx(w, m);
+		return;
+	case DP_PKT_UDP:
+		dp__sip(w, &p, (const char *)f + p.payload_off, now_us);
+		break;
+	case DP_PKT_DROP:
+		w->stats.drops[p.drop]++;
+		break;
+	case DP_PKT_ARP_OTHER:
+		break;
+	}
+	rte_pktmbuf_free(m);
+}
+
+/* ARP for the next hop: every second until known, then every minute to follow changes. */
+static void dp__arp(struct dp_worker *w, uint64_t now_us)
+{
+	struct rte_mbuf *m;
+	size_t len;
+
+	if (now_us < w->arp_due_us)
+		return;
+	w->arp_due_us = now_us + (w->net.next_hop_known ? 60000000ull : 1000000ull);
+	m = rte_pktmbuf_alloc(w->pool);
+	if (!m)
+		return;
+	len = dp_net_arp_request(&w->net, w->net.ip_first, w->net.next_hop,
+				 rte_pktmbuf_mtod(m, uint8_t *));
+	m->data_len = (uint16_t)len;
+	m->pkt_len = (uint32_t)len;
+	w->stats.arp_requests++;
+	dp__tx(w, m);
+}
+
+/* Start and un-register ramps: at most one line per ramp step, bounded per loop. */
+static unsigned dp__ramps(struct dp_worker *w, uint64_t now_us)
+{
+	unsigned done = 0;
+
+	while (w->net.next_hop_known && w->start_next < w->lines.n && now_us >= w->start_due_us &&
+	       done < DP_BURST) {
+		dp_line_start(&w->lines, w->start_next++, now_us);
+		w->start_due_us += w->ramp_step_us;
+		done++;
+	}
+	while (w->unreg_all && w->unreg_next < w->lines.n && now_us >= w->unreg_due_us &&
+	       done < DP_BURST) {
+		dp_line_unregister(&w->lines, w->unreg_next++, now_us);
+		w->unreg_due_us += w->ramp_step_us;
+		done++;
+	}
+	w->stats.unreg_pending = w->unreg_all ? w->lines.n - w->unreg_next : 0;
+	if (w->start_due_us < now_us && w->start_next >= w->lines.n)
+		w->start_due_us = now_us;
+	return done;
+}
+
+static void dp__commands(struct dp_worker *w, uint64_t now_us)
+{
+	struct dp_msg c[8];
+	unsigned n = rte_ring_dequeue_burst_elem(w->cmd, c, sizeof(c[0]), 8, NULL);
+
+	for (unsigned k = 0; k < n; k++) {
+		uint32_t i = c[k].line - w->lines.first_id;
+
+		switch (c[k].type) {
+		case DP_CMD_REGISTER:
+			if (i < w->lines.n)
+				dp_line_start(&w->lines, i, now_us);
+			break;
+		case DP_CMD_UNREGISTER:
+			if (i < w->lines.n)
+				dp_line_unregister(&w->lines, i, now_us);
+			break;
+		case DP_CMD_UNREGISTER_ALL:
+			w->start_next = w->lines.n; /* no more starts */
+			w->unreg_all = true;
+			w->unreg_next = 0;
+			w->stats.unreg_pending = w->lines.n;
+			w->unreg_due_us = now_us;
+			break;
+		case DP_CMD_STOP:
+			w->stop = true;
+			break;
+		}
+	}
+}
+
+int dp_worker_main(void *arg)
+{
+	struct dp_worker *w = arg;
+	struct rte_mbuf *rx[DP_BURST];
+	uint32_t due[DP_BURST];
+	unsigned idle = 0;
+	struct dp_msg stopped = {.type = DP_EV_STOPPED};
+
+	w->start_due_us = dp__now_us(w);
+	while (!w->stop) {
+		uint64_t now_us = dp__now_us(w);
+		uint16_t nrx = rte_eth_rx_burst(w->port, w->queue, rx, DP_BURST);
+		size_t ndue;
+		unsigned work = nrx;
+
+		w->stats.rx_frames += nrx;
+		for (uint16_t k = 0; k < nrx; k++)
+			dp__rx_one(w, rx[k], now_us);
+		ndue = dp_wheel_expire(&w->lines.wheel, now_us / 1000, due, DP_BURST);
+		for (size_t k = 0; k < ndue; k++)
+			dp_line_timer(&w->lines, due[k], now_us);
+		work += (unsigned)ndue + dp__ramps(w, now_us);
+		dp__arp(w, now_us);
+		dp__commands(w, now_us);
+		if (w->ntx)
+			dp__tx_flush(w);
+		if (work) {
+			idle = 0;
+		} else if (++idle > DP_IDLE_SLEEP) {
+			w->stats.idle_sleeps++;
+			rte_delay_us_sleep(DP_IDLE_SLEEP_US);
+		} else if (idle > DP_IDLE_PAUSE) {
+			rte_pause();
+		}
+	}
+	stopped.worker = w->id;
+	stopped.t_us = dp__now_us(w);
+	dp__io_event(w, &stopped);
+	return 0;
+}

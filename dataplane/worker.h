@@ -1,0 +1,54 @@
+/*
+ * One worker lcore's state (the l2fwd shape): cache-line aligned, owned by exactly one
+ * core, its main loop in worker.c. Internal to dataplane/.
+ */
+#ifndef DP_WORKER_H
+#define DP_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "dataplane/line.h"
+#include "dataplane/net.h"
+#include "dataplane/stats.h"
+
+#define DP_BURST 32
+#define DP_TX_MAX 128
+
+struct dp_worker {
+	uint16_t id;
+	unsigned lcore;
+	uint16_t port;
+	uint16_t queue;
+	struct dp_net net;
+	struct dp_lines lines;
+	struct rte_mempool *pool;
+	struct rte_mbuf **held;	   /* per line: the request kept for retransmission */
+	struct rte_mbuf *building; /* from tx_alloc until tx_send */
+	struct rte_mbuf *tx[DP_TX_MAX];
+	uint16_t ntx;
+	struct rte_ring *cmd; /* control -> worker */
+	struct rte_ring *ev;  /* worker -> control */
+	uint64_t hz;	      /* TSC ticks per second */
+	uint64_t start_us;
+	/* start-up and un-register ramps: one line every ramp_step_us */
+	uint64_t ramp_step_us;
+	uint32_t start_next;
+	uint64_t start_due_us;
+	bool unreg_all;
+	uint32_t unreg_next;
+	uint64_t unreg_due_us;
+	uint64_t arp_due_us;
+	bool stop;
+	struct dp_stats stats;
+} __rte_cache_aligned;
+
+/* The worker's main loop; arg is its struct dp_worker. */
+int dp_worker_main(void *arg);
+/* The line logic's view of this worker's port. */
+void dp_worker_bind_io(struct dp_worker *w);
+
+#endif
