@@ -64,6 +64,6 @@ foreach(src ${INTEGRATION_TESTS})
   string(REGEX REPLACE "^${area}_" "" what ${name})
   add_test(NAME integration.${area}.${what} COMMAND bash ${src})
   set_tests_properties(integration.${area}.${what} PROPERTIES
-    LABELS "integration;${area}" TIMEOUT 900 SKIP_RETURN_CODE 77
+    LABELS "integration;${area}" TIMEOUT 900 SKIP_RETURN_CODE 77 RESOURCE_LOCK cpu_lab
     ENVIRONMENT "SIPEDGE=$<TARGET_FILE:sipedge>;SIPEDGE_SOURCE_DIR=${CMAKE_SOURCE_DIR};BUILD_DIR=${CMAKE_BINARY_DIR}")
 endforeach()
