@@ -67,6 +67,7 @@ static const char ctl__run_usage[] =
 	"  --duration S         stop after S seconds (0: until Ctrl-C)\n"
 	"  --summary-json FILE  write the final summary as JSON\n"
 	"  --seed N             fixed seed for branches, tags and jitter\n"
+	"  --pcap FILE          write every frame in and out as a pcap (Wireshark, sngrep)\n"
 	"  --quiet              no progress line\n";
 
 static int ctl__line_user(void *ctx, uint32_t id, char *buf, size_t cap)
@@ -182,6 +183,7 @@ enum {
 	O_SUMMARY,
 	O_SEED,
 	O_QUIET,
+	O_PCAP,
 	O_HELP
 };
 
@@ -205,6 +207,7 @@ static const struct option ctl__opts[] = {
 	{"summary-json", 1, NULL, O_SUMMARY},
 	{"seed", 1, NULL, O_SEED},
 	{"quiet", 0, NULL, O_QUIET},
+	{"pcap", 1, NULL, O_PCAP},
 	{"help", 0, NULL, O_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -300,6 +303,9 @@ static int ctl__options(struct ctl_run *r, int argc, char **argv)
 			break;
 		case O_QUIET:
 			r->quiet = true;
+			break;
+		case O_PCAP:
+			r->dp.pcap_path = optarg;
 			break;
 		case O_HELP:
 			fputs(ctl__run_usage, stdout);
@@ -526,8 +532,12 @@ static void ctl__summary(struct ctl_run *r, FILE *out, bool json)
 	ctl_json_u64(&j, "sip_stale", s.sip_drops[DP_SIP_DROP_STALE]);
 	ctl_json_u64(&j, "sip_no_buffer", s.sip_drops[DP_SIP_DROP_NO_BUFFER]);
 	ctl_json_end_object(&j);
+	ctl_json_u64(&j, "rx_frames", s.rx_frames);
+	ctl_json_u64(&j, "tx_frames", s.tx_frames);
+	ctl_json_u64(&j, "tx_full", s.tx_full);
 	ctl_json_u64(&j, "arp_replies", s.arp_replies);
 	ctl_json_u64(&j, "icmp_echo_replies", s.icmp_echo_replies);
+	ctl_json_u64(&j, "icmp_unreachable", s.icmp_unreachable);
 	ctl_json_u64(&j, "events_lost", s.events_lost);
 	ctl_json_end_object(&j);
 	fputc('\n', out);

@@ -279,6 +279,14 @@ int dp_create(const struct dp_config *c, struct dp **out, char *err, size_t errl
 	w->ramp_step_us = c->rate ? 1000000ull / c->rate : 0;
 	if ((rc = dp__tables(d, c, w, err, errlen)))
 		return rc;
+	if (c->pcap_path) {
+		pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
+
+		w->pcap = dead ? pcap_dump_open(dead, c->pcap_path) : NULL;
+		if (!w->pcap)
+			return dp__fail(err, errlen, -EIO, "cannot write pcap %s: %s", c->pcap_path,
+					dead ? pcap_geterr(dead) : "no memory");
+	}
 	dp_worker_bind_io(w);
 	return 0;
 }
@@ -355,6 +363,8 @@ void dp_destroy(struct dp *d)
 		rte_eth_dev_close(d->port);
 	}
 	if (d->w) {
+		if (d->w->pcap)
+			pcap_dump_close(d->w->pcap);
 		rte_ring_free(d->w->cmd);
 		rte_ring_free(d->w->ev);
 		rte_mempool_free(d->w->pool);

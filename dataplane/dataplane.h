@@ -39,8 +39,9 @@ struct dp_config {
 	uint32_t t2_ms;
 	uint32_t tf_ms;
 	uint32_t retry_ms;
-	uint32_t rate; /* lines started (and un-registered) per second; 0: no cap */
-	uint64_t seed; /* for branches, tags, jitter; 0 picks one */
+	uint32_t rate;	       /* lines started (and un-registered) per second; 0: no cap */
+	uint64_t seed;	       /* for branches, tags, jitter; 0 picks one */
+	const char *pcap_path; /* write every frame in and out here (libpcap), or NULL */
 };
 
 /* 0, or a negative errno with a sentence in err. */

@@ -200,6 +200,19 @@ void dp_line_timer(struct dp_lines *L, uint32_t i, uint64_t now_us)
 	}
 }
 
+/* A transport error fails the transaction at once instead of waiting for timer F
+ * (RFC 3261 §8.1.3.1, DESIGN.md §4: ICMP unreachable is a failure). */
+void dp_line_unreachable(struct dp_lines *L, uint32_t i, uint32_t server_ip, uint16_t server_port,
+			 uint64_t now_us)
+{
+	const struct dp_line *l = &L->line[i];
+
+	if ((l->state != DP_LINE_REGISTERING && l->state != DP_LINE_UNREGISTERING) ||
+	    server_ip != L->cfg.server_ip || server_port != L->cfg.server_port)
+		return;
+	dp__fail(L, i, DP_FAIL_TRANSPORT, 0, L->cfg.retry_ms, now_us);
+}
+
 static bool dp__ipv4(struct sip_str s, uint32_t *out)
 {
 	uint32_t v = 0, part = 0;

@@ -117,6 +117,9 @@ void dp_line_start(struct dp_lines *L, uint32_t i, uint64_t now_us);
 void dp_line_unregister(struct dp_lines *L, uint32_t i, uint64_t now_us);
 /* Its timer fired: retransmit, time out, refresh or retry. */
 void dp_line_timer(struct dp_lines *L, uint32_t i, uint64_t now_us);
+/* ICMP says the line's datagram to server_ip:server_port was not delivered. */
+void dp_line_unreachable(struct dp_lines *L, uint32_t i, uint32_t server_ip, uint16_t server_port,
+			 uint64_t now_us);
 /* A response for line i arrived from src_ip:src_port. */
 void dp_line_response(struct dp_lines *L, uint32_t i, const struct sip_msg *m, uint32_t src_ip,
 		      uint16_t src_port, uint64_t now_us);

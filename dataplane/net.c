@@ -20,6 +20,7 @@ static const char *const dp__drop_names[DP_DROP__COUNT] = {
 	[DP_DROP_ETHERTYPE] = "ethertype",
 	[DP_DROP_NOT_OURS] = "not_ours",
 	[DP_DROP_IP_HEADER] = "ip_header",
+	[DP_DROP_TRUNCATED] = "truncated",
 	[DP_DROP_IP_CHECKSUM] = "ip_checksum",
 	[DP_DROP_IP_FRAGMENT] = "ip_fragment",
 	[DP_DROP_IP_PROTOCOL] = "ip_protocol",
@@ -82,6 +83,27 @@ static bool dp__udp_cksum_ok(const struct rte_ipv4_hdr *ip, const struct rte_udp
 	return sum == 0xffff;
 }
 
+/* Destination unreachable quoting one of our UDP datagrams (RFC 792, RFC 1122 §3.2.2.1). */
+static void dp__classify_unreach(struct dp_pkt *p, const uint8_t *icmp, size_t len)
+{
+	const struct rte_ipv4_hdr *oip = (const struct rte_ipv4_hdr *)(icmp + 8);
+	const struct rte_udp_hdr *ou;
+	size_t oihl;
+
+	if (len < 8 + DP_NET_IP_LEN + DP_NET_UDP_LEN)
+		return dp__drop(p, DP_DROP_RUNT);
+	oihl = (size_t)(oip->version_ihl & 0x0f) * 4;
+	if (oihl < DP_NET_IP_LEN || len < 8 + oihl + DP_NET_UDP_LEN ||
+	    oip->next_proto_id != IPPROTO_UDP)
+		return dp__drop(p, DP_DROP_ICMP_OTHER);
+	ou = (const struct rte_udp_hdr *)((const uint8_t *)oip + oihl);
+	p->kind = DP_PKT_ICMP_UNREACH;
+	p->src_ip = rte_be_to_cpu_32(oip->dst_addr);
+	p->src_port = rte_be_to_cpu_16(ou->dst_port);
+	p->dst_ip = rte_be_to_cpu_32(oip->src_addr);
+	p->dst_port = rte_be_to_cpu_16(ou->src_port);
+}
+
 void dp_net_classify(struct dp_net *n, const uint8_t *f, size_t len, struct dp_pkt *p)
 {
 	const struct rte_ether_hdr *e = (const struct rte_ether_hdr *)f;
@@ -101,9 +123,10 @@ void dp_net_classify(struct dp_net *n, const uint8_t *f, size_t len, struct dp_p
 	ip = (const struct rte_ipv4_hdr *)(f + DP_NET_ETH_LEN);
 	ihl = (size_t)(ip->version_ihl & 0x0f) * 4;
 	tot = rte_be_to_cpu_16(ip->total_length);
-	if ((ip->version_ihl >> 4) != 4 || ihl < DP_NET_IP_LEN || tot < ihl ||
-	    DP_NET_ETH_LEN + tot > len)
+	if ((ip->version_ihl >> 4) != 4 || ihl < DP_NET_IP_LEN || tot < ihl)
 		return dp__drop(p, DP_DROP_IP_HEADER);
+	if (DP_NET_ETH_LEN + tot > len)
+		return dp__drop(p, DP_DROP_TRUNCATED);
 	p->src_ip = rte_be_to_cpu_32(ip->src_addr);
 	p->dst_ip = rte_be_to_cpu_32(ip->dst_addr);
 	if (!dp_net_is_ours(n, p->dst_ip))
@@ -119,6 +142,8 @@ void dp_net_classify(struct dp_net *n, const uint8_t *f, size_t len, struct dp_p
 
 		if (tot < ihl + sizeof(*ic))
 			return dp__drop(p, DP_DROP_RUNT);
+		if (ic->icmp_type == 3)
+			return dp__classify_unreach(p, (const uint8_t *)ic, tot - ihl);
 		if (ic->icmp_type != RTE_IP_ICMP_ECHO_REQUEST)
 			return dp__drop(p, DP_DROP_ICMP_OTHER);
 		p->kind = DP_PKT_ICMP_ECHO;

@@ -33,10 +33,11 @@ struct dp_net {
 
 enum dp_pkt_kind {
 	DP_PKT_DROP = 0,
-	DP_PKT_ARP_REQUEST, /* someone asks for one of our addresses: answer it */
-	DP_PKT_ARP_OTHER,   /* a reply or a request not for us: learned from, then dropped */
-	DP_PKT_ICMP_ECHO,   /* ping to one of our addresses: answer it */
-	DP_PKT_UDP,	    /* a datagram for one of our addresses */
+	DP_PKT_ARP_REQUEST,  /* someone asks for one of our addresses: answer it */
+	DP_PKT_ARP_OTHER,    /* a reply or a request not for us: learned from, then dropped */
+	DP_PKT_ICMP_ECHO,    /* ping to one of our addresses: answer it */
+	DP_PKT_UDP,	     /* a datagram for one of our addresses */
+	DP_PKT_ICMP_UNREACH, /* one of our datagrams could not be delivered: see below */
 };
 
 /* Why a frame was dropped: each one is a counter of the worker. */
@@ -45,7 +46,8 @@ enum dp_drop {
 	DP_DROP_RUNT,	   /* shorter than its headers say */
 	DP_DROP_ETHERTYPE, /* neither IPv4 nor ARP (IPv6, LLDP, ...) */
 	DP_DROP_NOT_OURS,  /* IPv4 for an address outside the line range */
-	DP_DROP_IP_HEADER, /* version, header length or total length wrong */
+	DP_DROP_IP_HEADER, /* version or header length wrong */
+	DP_DROP_TRUNCATED, /* frame shorter than its IP length: oversized for the port, or cut */
 	DP_DROP_IP_CHECKSUM,
 	DP_DROP_IP_FRAGMENT, /* SIP over UDP here is never fragmented: see below */
 	DP_DROP_IP_PROTOCOL, /* neither UDP nor ICMP */
@@ -76,6 +78,10 @@ static inline bool dp_net_is_ours(const struct dp_net *n, uint32_t ip)
 }
 
 /*
+ * For DP_PKT_ICMP_UNREACH the addresses are those of the datagram that failed, seen as
+ * if answering it: src_ip:src_port is where we sent it, dst_ip:dst_port the line that
+ * sent it (RFC 792: the message quotes the IP header and 8 octets of the datagram).
+ *
  * Classify a received frame. ARP from the next hop teaches its MAC (hence n is
  * writable). Fragments are dropped and counted: a SIP UA keeps requests under the path
  * MTU (RFC 3261 §18.1.1), and the lab's registrar answers likewise.

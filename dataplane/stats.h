@@ -40,6 +40,7 @@ struct dp_stats {
 	uint64_t arp_replies;
 	uint64_t arp_requests;
 	uint64_t icmp_echo_replies;
+	uint64_t icmp_unreachable; /* our datagrams the network refused */
 	uint64_t drops[DP_DROP__COUNT];
 	uint64_t sip_drops[DP_SIP_DROP__COUNT];
 	uint64_t tx_requests[DP_M__COUNT];

@@ -5,6 +5,8 @@
  */
 #include "dataplane/worker.h"
 
+#include <sys/time.h>
+
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_pause.h>
@@ -40,8 +42,23 @@ static void dp__tx_flush(struct dp_worker *w)
 	w->ntx = 0;
 }
 
+/* --pcap: what crossed the port, for Wireshark and sngrep. Costs a copy and stdio
+ * buffering per frame, so it is off unless asked for. */
+static void dp__pcap(struct dp_worker *w, const struct rte_mbuf *m)
+{
+	struct pcap_pkthdr h;
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	h.ts = tv;
+	h.caplen = h.len = rte_pktmbuf_data_len(m);
+	pcap_dump((u_char *)w->pcap, &h, rte_pktmbuf_mtod(m, const u_char *));
+}
+
 static void dp__tx(struct dp_worker *w, struct rte_mbuf *m)
 {
+	if (unlikely(w->pcap != NULL))
+		dp__pcap(w, m);
 	if (w->ntx == DP_TX_MAX)
 		dp__tx_flush(w);
 	w->tx[w->ntx++] = m;
@@ -233,6 +250,8 @@ static void dp__rx_one(struct dp_worker *w, struct rte_mbuf *m, uint64_t now_us)
 	struct dp_pkt p;
 	size_t len;
 
+	if (unlikely(w->pcap != NULL))
+		dp__pcap(w, m);
 	if (m->nb_segs != 1) {
 		w->stats.drops[DP_DROP_RUNT]++;
 		rte_pktmbuf_free(m);
@@ -257,6 +276,15 @@ static void dp__rx_one(struct dp_worker *w, struct rte_mbuf *m, uint64_t now_us)
 	case DP_PKT_UDP:
 		dp__sip(w, &p, (const char *)f + p.payload_off, now_us);
 		break;
+	case DP_PKT_ICMP_UNREACH: {
+		int64_t line = dp_lines_index(&w->lines, p.dst_ip, p.dst_port);
+
+		w->stats.icmp_unreachable++;
+		if (line >= 0)
+			dp_line_unreachable(&w->lines, (uint32_t)line, p.src_ip, p.src_port,
+					    now_us);
+		break;
+	}
 	case DP_PKT_DROP:
 		w->stats.drops[p.drop]++;
 		break;

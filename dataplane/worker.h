@@ -10,6 +10,7 @@
 
 #include <rte_mbuf.h>
 #include <rte_ring.h>
+#include <pcap/pcap.h>
 
 #include "dataplane/line.h"
 #include "dataplane/net.h"
@@ -43,6 +44,7 @@ struct dp_worker {
 	uint64_t unreg_due_us;
 	uint64_t arp_due_us;
 	bool stop;
+	pcap_dumper_t *pcap; /* --pcap: every frame in and out, NULL when off */
 	struct dp_stats stats;
 } __rte_cache_aligned;
 
