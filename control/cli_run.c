@@ -68,6 +68,10 @@ static const char ctl__run_usage[] =
 	"  --summary-json FILE  write the final summary as JSON\n"
 	"  --seed N             fixed seed for branches, tags and jitter\n"
 	"  --pcap FILE          write every frame in and out as a pcap (Wireshark, sngrep)\n"
+	"  --keepalive K        none, stun (RFC 5626 STUN binding) or crlf (none)\n"
+	"  --keepalive-interval S   keep-alive at 80-100 %% of S, or of the server's\n"
+	"                       Flow-Timer when it sends one (30)\n"
+	"  --keepalive-timeout MS   an unanswered STUN keep-alive fails the flow (10000)\n"
 	"  --quiet              no progress line\n";
 
 static int ctl__line_user(void *ctx, uint32_t id, char *buf, size_t cap)
@@ -157,6 +161,8 @@ static void ctl__defaults(struct ctl_run *r)
 		.tf_ms = 32000,
 		.retry_ms = 30000,
 		.rate = 1000,
+		.ka_interval_s = 30,
+		.ka_timeout_ms = 10000,
 		.line_user = ctl__line_user,
 		.line_user_ctx = &r->users,
 	};
@@ -184,6 +190,9 @@ enum {
 	O_SEED,
 	O_QUIET,
 	O_PCAP,
+	O_KA,
+	O_KA_INTERVAL,
+	O_KA_TIMEOUT,
 	O_HELP
 };
 
@@ -208,6 +217,9 @@ static const struct option ctl__opts[] = {
 	{"seed", 1, NULL, O_SEED},
 	{"quiet", 0, NULL, O_QUIET},
 	{"pcap", 1, NULL, O_PCAP},
+	{"keepalive", 1, NULL, O_KA},
+	{"keepalive-interval", 1, NULL, O_KA_INTERVAL},
+	{"keepalive-timeout", 1, NULL, O_KA_TIMEOUT},
 	{"help", 0, NULL, O_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -306,6 +318,28 @@ static int ctl__options(struct ctl_run *r, int argc, char **argv)
 			break;
 		case O_PCAP:
 			r->dp.pcap_path = optarg;
+			break;
+		case O_KA:
+			if (!strcmp(optarg, "none"))
+				r->dp.keepalive = 0;
+			else if (!strcmp(optarg, "stun"))
+				r->dp.keepalive = 1;
+			else if (!strcmp(optarg, "crlf"))
+				r->dp.keepalive = 2;
+			else
+				return ctl__bad("--keepalive wants none, stun or crlf, not '%s'",
+						optarg);
+			break;
+		case O_KA_INTERVAL:
+			if (!ctl__u32(optarg, 86400, &r->dp.ka_interval_s))
+				return ctl__bad("--keepalive-interval wants seconds, not '%s'",
+						optarg);
+			break;
+		case O_KA_TIMEOUT:
+			if (!ctl__u32(optarg, 600000, &r->dp.ka_timeout_ms) ||
+			    r->dp.ka_timeout_ms == 0)
+				return ctl__bad("--keepalive-timeout wants 1..600000 ms, not '%s'",
+						optarg);
 			break;
 		case O_HELP:
 			fputs(ctl__run_usage, stdout);
@@ -483,6 +517,10 @@ static void ctl__summary(struct ctl_run *r, FILE *out, bool json)
 			(unsigned long long)s.rx_423, (unsigned long long)s.rx_503);
 		fprintf(out, "| retransmissions | %llu |\n",
 			(unsigned long long)s.tx_retransmissions);
+		fprintf(out,
+			"| keep-alives sent / answered / flow failures | %llu / %llu / %llu |\n",
+			(unsigned long long)(s.tx_keepalive_stun + s.tx_keepalive_crlf),
+			(unsigned long long)s.rx_keepalive_ok, (unsigned long long)s.flow_failures);
 		for (int k = 1; k < DP_FAIL__COUNT; k++)
 			fprintf(out, "| failures: %s | %llu |\n", dp_fail_name(k),
 				(unsigned long long)s.reg_fail[k]);
@@ -538,6 +576,10 @@ static void ctl__summary(struct ctl_run *r, FILE *out, bool json)
 	ctl_json_u64(&j, "arp_replies", s.arp_replies);
 	ctl_json_u64(&j, "icmp_echo_replies", s.icmp_echo_replies);
 	ctl_json_u64(&j, "icmp_unreachable", s.icmp_unreachable);
+	ctl_json_u64(&j, "keepalive_stun_sent", s.tx_keepalive_stun);
+	ctl_json_u64(&j, "keepalive_crlf_sent", s.tx_keepalive_crlf);
+	ctl_json_u64(&j, "keepalive_answered", s.rx_keepalive_ok);
+	ctl_json_u64(&j, "flow_failures", s.flow_failures);
 	ctl_json_u64(&j, "events_lost", s.events_lost);
 	ctl_json_end_object(&j);
 	fputc('\n', out);

@@ -200,6 +200,9 @@ static int dp__tables(struct dp *d, const struct dp_config *c, struct dp_worker 
 				.server_ip = c->server_ip,
 				.server_port = c->server_port,
 				.digest_uri = sip_str_cstr(d->digest_uri),
+				.keepalive = c->keepalive,
+				.ka_interval_s = c->ka_interval_s,
+				.ka_timeout_ms = c->ka_timeout_ms,
 			},
 		.rng = seed | 1,
 		.stats = &w->stats,
@@ -228,6 +231,9 @@ static int dp__check(const struct dp_config *c, char *err, size_t errlen)
 	    c->refresh_max_pct > 100)
 		return dp__fail(err, errlen, -EINVAL,
 				"refresh window must be within 1..100 %% of the expiry");
+	if (c->keepalive > DP_KA_CRLF || (c->keepalive == DP_KA_STUN && c->ka_timeout_ms == 0))
+		return dp__fail(err, errlen, -EINVAL,
+				"keep-alive must be none, stun or crlf, with a timeout for stun");
 	if (c->t1_ms == 0 || c->t2_ms < c->t1_ms || c->tf_ms < c->t1_ms)
 		return dp__fail(err, errlen, -EINVAL,
 				"timers must satisfy 0 < T1 <= T2 and T1 <= F");

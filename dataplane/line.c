@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "sip/stun.h"
+
 #define DP__MS 1000ull
 
 static uint64_t dp__rand(struct dp_lines *L)
@@ -112,6 +114,87 @@ static void dp__send_register(struct dp_lines *L, uint32_t i, uint64_t now_us, u
 	dp__arm(L, i, now_us + l->interval_ms * DP__MS);
 }
 
+/* 80-100 % of the keep-alive interval, jittered per send (RFC 5626 §4.4.1). */
+static uint64_t dp__ka_gap_us(struct dp_lines *L, const struct dp_line *l)
+{
+	uint64_t base_ms = 1000ull * (l->ka_base_s ? l->ka_base_s : L->cfg.ka_interval_s);
+
+	return (base_ms * 80 + dp__rand(L) % (base_ms * 20 + 1)) / 100 * DP__MS;
+}
+
+/* While registered the line's timer is the first of refresh, keep-alive, keep-alive answer. */
+static void dp__arm_registered(struct dp_lines *L, uint32_t i)
+{
+	const struct dp_line *l = &L->line[i];
+	uint64_t due = l->refresh_due_us;
+
+	if (l->ka_sent_us && l->ka_sent_us + L->cfg.ka_timeout_ms * DP__MS < due)
+		due = l->ka_sent_us + L->cfg.ka_timeout_ms * DP__MS;
+	else if (!l->ka_sent_us && l->ka_next_us && l->ka_next_us < due)
+		due = l->ka_next_us;
+	dp__arm(L, i, due);
+}
+
+/* Hot path: a 28-octet Binding request (FINGERPRINT on) or four octets of CRLF. */
+static void dp__send_keepalive(struct dp_lines *L, uint32_t i, uint64_t now_us)
+{
+	struct dp_line *l = &L->line[i];
+	size_t cap;
+	char *buf = L->io.tx_alloc(L->io.ctx, &cap);
+	uint8_t txid[SIP_STUN_TXID_LEN] = {'s', 'e'};
+	uint32_t g = L->first_id + i;
+	int n;
+
+	l->ka_next_us = now_us + dp__ka_gap_us(L, l);
+	if (!buf) {
+		L->stats->sip_drops[DP_SIP_DROP_NO_BUFFER]++;
+		return;
+	}
+	if (L->cfg.keepalive == DP_KA_CRLF) {
+		memcpy(buf, "\r\n\r\n", 4);
+		L->io.tx_send(L->io.ctx, i, 4, false);
+		L->stats->tx_keepalive_crlf++;
+		return;
+	}
+	l->ka_txid++;
+	memcpy(txid + 4, &g, 4);
+	memcpy(txid + 8, &l->ka_txid, 4);
+	n = sip_stun_build_request((uint8_t *)buf, cap, txid, SIP_STR_NULL, true);
+	if (n < 0) {
+		L->stats->sip_drops[DP_SIP_DROP_NO_BUFFER]++;
+		return;
+	}
+	L->io.tx_send(L->io.ctx, i, (size_t)n, false);
+	l->ka_sent_us = now_us;
+	L->stats->tx_keepalive_stun++;
+}
+
+void dp_line_stun_answer(struct dp_lines *L, uint32_t i, const uint8_t *txid, uint64_t now_us)
+{
+	struct dp_line *l = &L->line[i];
+	uint32_t g = L->first_id + i;
+
+	(void)now_us;
+	if (l->state != DP_LINE_REGISTERED || !l->ka_sent_us || memcmp(txid, "se", 2) != 0 ||
+	    memcmp(txid + 4, &g, 4) != 0 || memcmp(txid + 8, &l->ka_txid, 4) != 0) {
+		L->stats->rx_stun_other++;
+		return;
+	}
+	l->ka_sent_us = 0;
+	L->stats->rx_keepalive_ok++;
+	dp__arm_registered(L, i);
+}
+
+/* The keep-alive went unanswered: the flow failed; register again at once (RFC 5626
+ * §4.4.2: a failed flow is re-established by a new registration). */
+static void dp__flow_failed(struct dp_lines *L, uint32_t i, uint64_t now_us)
+{
+	L->line[i].ka_sent_us = 0;
+	L->stats->flow_failures++;
+	dp__event(L, DP_EV_FLOW_FAILED, i, DP_FAIL_TIMEOUT, 0, 0, now_us);
+	dp_line_start(L, i, now_us);
+}
+
 void dp_line_start(struct dp_lines *L, uint32_t i, uint64_t now_us)
 {
 	struct dp_line *l = &L->line[i];
@@ -192,6 +275,14 @@ void dp_line_timer(struct dp_lines *L, uint32_t i, uint64_t now_us)
 		dp__arm(L, i, next < deadline ? next : deadline);
 		return;
 	case DP_LINE_REGISTERED:
+		if (now_us >= l->refresh_due_us)
+			return dp_line_start(L, i, now_us);
+		if (l->ka_sent_us && now_us >= l->ka_sent_us + L->cfg.ka_timeout_ms * DP__MS)
+			return dp__flow_failed(L, i, now_us);
+		if (!l->ka_sent_us && l->ka_next_us && now_us >= l->ka_next_us)
+			dp__send_keepalive(L, i, now_us);
+		dp__arm_registered(L, i);
+		return;
 	case DP_LINE_RETRY_WAIT:
 		dp_line_start(L, i, now_us);
 		return;
@@ -325,8 +416,9 @@ static void dp__on_challenge(struct dp_lines *L, uint32_t i, const struct sip_ms
 static void dp__on_success(struct dp_lines *L, uint32_t i, const struct sip_msg *m, uint64_t now_us)
 {
 	struct dp_line *l = &L->line[i];
+	const struct sip_header *h;
 	uint64_t lat, refresh_ms;
-	uint32_t span;
+	uint32_t span, ft;
 
 	L->io.tx_release(L->io.ctx, i);
 	if (l->state == DP_LINE_UNREGISTERING) {
@@ -349,7 +441,15 @@ static void dp__on_success(struct dp_lines *L, uint32_t i, const struct sip_msg 
 	}
 	span = (uint32_t)(L->cfg.refresh_max_pct - L->cfg.refresh_min_pct) + 1;
 	refresh_ms = (uint64_t)l->granted * 10 * (L->cfg.refresh_min_pct + dp__rand(L) % span);
-	dp__arm(L, i, now_us + (refresh_ms ? refresh_ms : 1) * DP__MS);
+	l->refresh_due_us = now_us + (refresh_ms ? refresh_ms : 1) * DP__MS;
+	/* RFC 5626 §4.4.1: keep-alives at 80-100 % of the server's Flow-Timer when it gave one */
+	h = sip_msg_header(m, SIP_HDR_FLOW_TIMER, 0);
+	l->ka_base_s = h && sip_u32_parse(h->value, UINT16_MAX, &ft) == 0 ? (uint16_t)ft : 0;
+	l->ka_sent_us = 0;
+	l->ka_next_us = L->cfg.keepalive && (l->ka_base_s || L->cfg.ka_interval_s)
+				? now_us + dp__ka_gap_us(L, l)
+				: 0;
+	dp__arm_registered(L, i);
 }
 
 static bool dp__ours(const struct dp_line *l, const struct sip_msg *m)

@@ -40,6 +40,18 @@ struct dp_line {
 	uint64_t branch;
 	uint64_t tx_first_us; /* first send of the current request: timer F base */
 	uint64_t attempt_us;  /* start of this registration, for its latency */
+	/* while registered: the one wheel timer is whichever of these comes first */
+	uint64_t refresh_due_us;
+	uint64_t ka_next_us; /* next keep-alive, 0: none */
+	uint64_t ka_sent_us; /* STUN keep-alive waiting for its answer, 0: none */
+	uint32_t ka_txid;    /* counter part of that STUN transaction id */
+	uint16_t ka_base_s;  /* the server's Flow-Timer, 0: use the configured interval */
+};
+
+enum dp_keepalive {
+	DP_KA_NONE = 0,
+	DP_KA_STUN, /* RFC 5626 §4.4.2: Binding request, a missed answer fails the flow */
+	DP_KA_CRLF, /* double CRLF, what many phones send over UDP; nothing to answer */
 };
 
 /* What the worker does for the line logic: send, hold for retransmission, report. */
@@ -65,6 +77,9 @@ struct dp_line_cfg {
 	uint32_t server_ip;	 /* host order */
 	uint16_t server_port;
 	struct sip_str digest_uri; /* the Request-URI of every REGISTER */
+	uint8_t keepalive;	   /* enum dp_keepalive */
+	uint32_t ka_interval_s;	   /* sent at 80-100 % of this, or of the server's Flow-Timer */
+	uint32_t ka_timeout_ms;	   /* a STUN keep-alive unanswered this long fails the flow */
 };
 
 struct dp_lines {
@@ -117,6 +132,8 @@ void dp_line_start(struct dp_lines *L, uint32_t i, uint64_t now_us);
 void dp_line_unregister(struct dp_lines *L, uint32_t i, uint64_t now_us);
 /* Its timer fired: retransmit, time out, refresh or retry. */
 void dp_line_timer(struct dp_lines *L, uint32_t i, uint64_t now_us);
+/* A STUN Binding success response arrived for line i with this transaction id. */
+void dp_line_stun_answer(struct dp_lines *L, uint32_t i, const uint8_t *txid, uint64_t now_us);
 /* ICMP says the line's datagram to server_ip:server_port was not delivered. */
 void dp_line_unreachable(struct dp_lines *L, uint32_t i, uint32_t server_ip, uint16_t server_port,
 			 uint64_t now_us);

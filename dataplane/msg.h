@@ -20,6 +20,7 @@ enum dp_msg_type {
 	DP_EV_UNREGISTERED,    /* line, server */
 	DP_EV_FAILED,	       /* line, reason, value: status code if any, server */
 	DP_EV_STOPPED,	       /* worker left its loop */
+	DP_EV_FLOW_FAILED,     /* line: its keep-alive went unanswered (RFC 5626 §4.4) */
 };
 
 enum dp_fail_reason {

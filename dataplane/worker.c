@@ -229,8 +229,17 @@ static void dp__sip(struct dp_worker *w, const struct dp_pkt *p, const char *pay
 	struct sip_msg msg;
 	int64_t line = dp_lines_index(&w->lines, p->dst_ip, p->dst_port);
 
-	if (sip_stun_is_stun((const uint8_t *)payload, p->payload_len))
-		return; /* keep-alive answers: counted once flows carry STUN */
+	if (sip_stun_is_stun((const uint8_t *)payload, p->payload_len)) {
+		struct sip_stun_msg st;
+
+		if (line >= 0 &&
+		    sip_stun_parse((const uint8_t *)payload, p->payload_len, &st) == 0 &&
+		    st.type == SIP_STUN_BINDING_SUCCESS)
+			dp_line_stun_answer(&w->lines, (uint32_t)line, st.txid, now_us);
+		else
+			w->stats.rx_stun_other++;
+		return;
+	}
 	if (sip_parse(payload, p->payload_len, SIP_FRAMING_DATAGRAM, &msg, hdrs, 48, &err) < 0) {
 		w->stats.sip_drops[DP_SIP_DROP_PARSE]++;
 		return;
