@@ -39,6 +39,8 @@ struct ctl_run {
 	uint64_t t0_ms;
 	uint64_t stop_ms; /* 0 until stopping began */
 	bool interrupted;
+	double load_s; /* dp_create: EAL, port, every line's template and HA1s */
+	uint64_t rss_kb_loaded;
 	uint64_t registered_peak;
 	uint64_t events;
 	struct dp_stats last;
@@ -97,6 +99,20 @@ static bool ctl__u32(const char *s, uint32_t max, uint32_t *out)
 	if (errno || end == s || *end || v > max || s[0] == '-')
 		return false;
 	*out = (uint32_t)v;
+	return true;
+}
+
+/* "2", "0.25": seconds with up to millisecond precision, into milliseconds (>= 1). */
+static bool ctl__seconds_ms(const char *s, uint32_t *ms)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || v < 0.001 || v > 86400)
+		return false;
+	*ms = (uint32_t)(v * 1000 + 0.5);
 	return true;
 }
 
@@ -161,7 +177,7 @@ static void ctl__defaults(struct ctl_run *r)
 		.tf_ms = 32000,
 		.retry_ms = 30000,
 		.rate = 1000,
-		.ka_interval_s = 30,
+		.ka_interval_ms = 30000,
 		.ka_timeout_ms = 10000,
 		.line_user = ctl__line_user,
 		.line_user_ctx = &r->users,
@@ -331,9 +347,10 @@ static int ctl__options(struct ctl_run *r, int argc, char **argv)
 						optarg);
 			break;
 		case O_KA_INTERVAL:
-			if (!ctl__u32(optarg, 86400, &r->dp.ka_interval_s))
-				return ctl__bad("--keepalive-interval wants seconds, not '%s'",
-						optarg);
+			if (!ctl__seconds_ms(optarg, &r->dp.ka_interval_ms))
+				return ctl__bad(
+					"--keepalive-interval wants seconds (0.001..86400), not '%s'",
+					optarg);
 			break;
 		case O_KA_TIMEOUT:
 			if (!ctl__u32(optarg, 600000, &r->dp.ka_timeout_ms) ||
@@ -544,6 +561,8 @@ static void ctl__summary(struct ctl_run *r, FILE *out, bool json)
 	ctl_json_begin_object(&j, NULL);
 	ctl_json_u64(&j, "lines", r->dp.lines);
 	ctl_json_double(&j, "run_s", secs);
+	ctl_json_double(&j, "load_s", r->load_s);
+	ctl_json_u64(&j, "rss_kb_loaded", r->rss_kb_loaded);
 	ctl_json_bool(&j, "interrupted", r->interrupted);
 	ctl_json_u64(&j, "registered_peak", r->registered_peak);
 	ctl_json_u64(&j, "registered_end", s.registered);
@@ -585,11 +604,30 @@ static void ctl__summary(struct ctl_run *r, FILE *out, bool json)
 	fputc('\n', out);
 }
 
+/* Resident set size of this process, from /proc (0 when unreadable). */
+static uint64_t ctl__rss_kb(void)
+{
+	char line[128];
+	uint64_t kb = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "VmRSS: %llu", (unsigned long long *)&kb) == 1)
+			break;
+	}
+	if (f)
+		fclose(f);
+	return kb;
+}
+
 static int ctl__run(struct ctl_run *r)
 {
 	char err[256];
+	uint64_t t0 = uv_hrtime();
 	int rc = dp_create(&r->dp, &r->d, err, sizeof(err));
 
+	r->load_s = (double)(uv_hrtime() - t0) / 1e9;
+	r->rss_kb_loaded = ctl__rss_kb();
 	if (rc) {
 		fprintf(stderr, "sipedge run: %s\n", err);
 		dp_destroy(r->d);

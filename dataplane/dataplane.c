@@ -201,7 +201,7 @@ static int dp__tables(struct dp *d, const struct dp_config *c, struct dp_worker 
 				.server_port = c->server_port,
 				.digest_uri = sip_str_cstr(d->digest_uri),
 				.keepalive = c->keepalive,
-				.ka_interval_s = c->ka_interval_s,
+				.ka_interval_ms = c->ka_interval_ms,
 				.ka_timeout_ms = c->ka_timeout_ms,
 			},
 		.rng = seed | 1,
@@ -270,7 +270,8 @@ int dp_create(const struct dp_config *c, struct dp **out, char *err, size_t errl
 	w = d->w;
 	w->lcore = lcore;
 	w->hz = rte_get_tsc_hz();
-	nmbufs = (c->lines < 57343 ? c->lines : 57343) + 8192;
+	/* a held request per line in flight, plus room for answers and bursts */
+	nmbufs = (c->lines < 262143 ? c->lines : 262143) + 8192;
 	if ((rc = dp__port_up(d, w, nmbufs, err, errlen)))
 		return rc;
 	w->cmd = rte_ring_create_elem("dp_cmd0", sizeof(struct dp_msg), 1024, rte_socket_id(),

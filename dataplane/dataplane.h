@@ -39,12 +39,12 @@ struct dp_config {
 	uint32_t t2_ms;
 	uint32_t tf_ms;
 	uint32_t retry_ms;
-	uint32_t rate;		/* lines started (and un-registered) per second; 0: no cap */
-	uint64_t seed;		/* for branches, tags, jitter; 0 picks one */
-	const char *pcap_path;	/* write every frame in and out here (libpcap), or NULL */
-	uint8_t keepalive;	/* enum dp_keepalive of dataplane/line.h: 0 none, 1 STUN, 2 CRLF */
-	uint32_t ka_interval_s; /* keep-alive interval when the server sends no Flow-Timer */
-	uint32_t ka_timeout_ms; /* an unanswered STUN keep-alive fails the flow after this */
+	uint32_t rate;		 /* lines started (and un-registered) per second; 0: no cap */
+	uint64_t seed;		 /* for branches, tags, jitter; 0 picks one */
+	const char *pcap_path;	 /* write every frame in and out here (libpcap), or NULL */
+	uint8_t keepalive;	 /* enum dp_keepalive of dataplane/line.h: 0 none, 1 STUN, 2 CRLF */
+	uint32_t ka_interval_ms; /* keep-alive interval (ms) when the server sends no Flow-Timer */
+	uint32_t ka_timeout_ms;	 /* an unanswered STUN keep-alive fails the flow after this */
 };
 
 /* 0, or a negative errno with a sentence in err. */

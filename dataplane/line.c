@@ -44,14 +44,14 @@ static void dp__event(struct dp_lines *L, uint16_t type, uint32_t i, uint16_t re
 	L->io.event(L->io.ctx, &m);
 }
 
+/* The registered gauge counts bindings: a refresh in flight keeps its line counted. */
 static void dp__set_registered(struct dp_lines *L, struct dp_line *l, bool on)
 {
-	bool was = l->state == DP_LINE_REGISTERED;
-
-	if (was && !on)
+	if (l->bound && !on)
 		L->stats->registered--;
-	else if (!was && on)
+	else if (!l->bound && on)
 		L->stats->registered++;
+	l->bound = on;
 }
 
 /*
@@ -91,20 +91,22 @@ static void dp__send_register(struct dp_lines *L, uint32_t i, uint64_t now_us, u
 		if (n > 0)
 			f.auth = sip_str_make(auth, (size_t)n);
 	}
-	/* no buffer or no next hop yet: try again shortly, as a retransmission would */
-	if (!buf) {
-		L->stats->sip_drops[DP_SIP_DROP_NO_BUFFER]++;
-		dp__arm(L, i, now_us + L->cfg.t1_ms * DP__MS);
-		return;
-	}
 	f.branch = l->branch;
 	f.cseq = l->cseq;
-	n = sip_build_register(tpl, &f, buf, cap);
+	n = buf ? sip_build_register(tpl, &f, buf, cap) : -ENOBUFS;
 	if (n < 0) {
+		/* no buffer, no next-hop MAC yet, or no room: build it anew at the next
+		 * timer, without the credentials (the challenge is gone; the server asks
+		 * again) */
+		if (buf)
+			L->io.tx_abort(L->io.ctx);
 		L->stats->sip_drops[DP_SIP_DROP_NO_BUFFER]++;
+		l->unsent = 1;
+		l->auth_sent = 0;
 		dp__arm(L, i, now_us + L->cfg.t1_ms * DP__MS);
 		return;
 	}
+	l->unsent = 0;
 	L->io.tx_send(L->io.ctx, i, (size_t)n, true);
 	L->stats->tx_requests[DP_M_REGISTER]++;
 	if (f.auth.len)
@@ -117,7 +119,7 @@ static void dp__send_register(struct dp_lines *L, uint32_t i, uint64_t now_us, u
 /* 80-100 % of the keep-alive interval, jittered per send (RFC 5626 §4.4.1). */
 static uint64_t dp__ka_gap_us(struct dp_lines *L, const struct dp_line *l)
 {
-	uint64_t base_ms = 1000ull * (l->ka_base_s ? l->ka_base_s : L->cfg.ka_interval_s);
+	uint64_t base_ms = l->ka_base_s ? 1000ull * l->ka_base_s : L->cfg.ka_interval_ms;
 
 	return (base_ms * 80 + dp__rand(L) % (base_ms * 20 + 1)) / 100 * DP__MS;
 }
@@ -161,6 +163,7 @@ static void dp__send_keepalive(struct dp_lines *L, uint32_t i, uint64_t now_us)
 	memcpy(txid + 8, &l->ka_txid, 4);
 	n = sip_stun_build_request((uint8_t *)buf, cap, txid, SIP_STR_NULL, true);
 	if (n < 0) {
+		L->io.tx_abort(L->io.ctx);
 		L->stats->sip_drops[DP_SIP_DROP_NO_BUFFER]++;
 		return;
 	}
@@ -190,6 +193,7 @@ void dp_line_stun_answer(struct dp_lines *L, uint32_t i, const uint8_t *txid, ui
 static void dp__flow_failed(struct dp_lines *L, uint32_t i, uint64_t now_us)
 {
 	L->line[i].ka_sent_us = 0;
+	dp__set_registered(L, &L->line[i], false);
 	L->stats->flow_failures++;
 	dp__event(L, DP_EV_FLOW_FAILED, i, DP_FAIL_TIMEOUT, 0, 0, now_us);
 	dp_line_start(L, i, now_us);
@@ -201,7 +205,6 @@ void dp_line_start(struct dp_lines *L, uint32_t i, uint64_t now_us)
 
 	if (l->state == DP_LINE_REGISTERING || l->state == DP_LINE_UNREGISTERING)
 		L->io.tx_release(L->io.ctx, i);
-	dp__set_registered(L, l, false);
 	l->state = DP_LINE_REGISTERING;
 	l->auth_sent = 0;
 	l->unreg_after = 0;
@@ -261,6 +264,12 @@ void dp_line_timer(struct dp_lines *L, uint32_t i, uint64_t now_us)
 	switch (l->state) {
 	case DP_LINE_REGISTERING:
 	case DP_LINE_UNREGISTERING:
+		if (l->unsent) {
+			dp__send_register(L, i, now_us,
+					  l->state == DP_LINE_UNREGISTERING ? 0 : l->req_expires,
+					  NULL, false);
+			return;
+		}
 		if (now_us >= deadline) {
 			dp__fail(L, i, DP_FAIL_TIMEOUT, 0, L->cfg.retry_ms, now_us);
 			return;
@@ -446,7 +455,7 @@ static void dp__on_success(struct dp_lines *L, uint32_t i, const struct sip_msg 
 	h = sip_msg_header(m, SIP_HDR_FLOW_TIMER, 0);
 	l->ka_base_s = h && sip_u32_parse(h->value, UINT16_MAX, &ft) == 0 ? (uint16_t)ft : 0;
 	l->ka_sent_us = 0;
-	l->ka_next_us = L->cfg.keepalive && (l->ka_base_s || L->cfg.ka_interval_s)
+	l->ka_next_us = L->cfg.keepalive && (l->ka_base_s || L->cfg.ka_interval_ms)
 				? now_us + dp__ka_gap_us(L, l)
 				: 0;
 	dp__arm_registered(L, i);

@@ -33,6 +33,8 @@ struct dp_line {
 	uint8_t retx;	     /* retransmissions of the current request */
 	uint8_t auth_sent;   /* credentials sent for the current registration attempt */
 	uint8_t unreg_after; /* un-REGISTER once the current transaction ends */
+	uint8_t unsent;	     /* the request could not be sent (no buffer, no MAC): build anew */
+	uint8_t bound;	     /* a registrar holds our binding: counted in stats.registered */
 	uint32_t cseq;
 	uint32_t req_expires; /* asked for; a 423 raises it */
 	uint32_t granted;
@@ -61,6 +63,8 @@ struct dp_line_io {
 	char *(*tx_alloc)(void *ctx, size_t *cap);
 	/* Send the payload just built for line id; keep: hold it for retransmission. */
 	void (*tx_send)(void *ctx, uint32_t id, size_t len, bool keep);
+	/* Give back the room from tx_alloc unsent (the text did not fit). */
+	void (*tx_abort)(void *ctx);
 	void (*tx_resend)(void *ctx, uint32_t id);
 	void (*tx_release)(void *ctx, uint32_t id);
 	void (*event)(void *ctx, const struct dp_msg *m);
@@ -78,7 +82,7 @@ struct dp_line_cfg {
 	uint16_t server_port;
 	struct sip_str digest_uri; /* the Request-URI of every REGISTER */
 	uint8_t keepalive;	   /* enum dp_keepalive */
-	uint32_t ka_interval_s;	   /* sent at 80-100 % of this, or of the server's Flow-Timer */
+	uint32_t ka_interval_ms;   /* sent at 80-100 % of this, or of the server's Flow-Timer */
 	uint32_t ka_timeout_ms;	   /* a STUN keep-alive unanswered this long fails the flow */
 };
 

@@ -106,6 +106,14 @@ static void dp__io_send(void *ctx, uint32_t id, size_t len, bool keep)
 	dp__tx(w, m);
 }
 
+static void dp__io_abort(void *ctx)
+{
+	struct dp_worker *w = ctx;
+
+	rte_pktmbuf_free(w->building);
+	w->building = NULL;
+}
+
 static void dp__io_resend(void *ctx, uint32_t id)
 {
 	struct dp_worker *w = ctx;
@@ -143,6 +151,7 @@ void dp_worker_bind_io(struct dp_worker *w)
 		.ctx = w,
 		.tx_alloc = dp__io_alloc,
 		.tx_send = dp__io_send,
+		.tx_abort = dp__io_abort,
 		.tx_resend = dp__io_resend,
 		.tx_release = dp__io_release,
 		.event = dp__io_event,

@@ -19,8 +19,9 @@ run stun 200 9 --keepalive stun --keepalive-interval 2
 s() { jq -r "$1" "$tmp/stun.json"; }
 check "stun: at least 3 keep-alives per line answered (got $(s .keepalive_answered))" \
 	test "$(s .keepalive_answered)" -ge 600
-check "stun: every keep-alive answered, no flow failure" \
-	test "$(s .keepalive_answered)" -eq "$(s .keepalive_stun_sent)" -a "$(s .flow_failures)" -eq 0
+# a keep-alive still out when the run stops goes unanswered: at most one a line
+check "stun: every keep-alive answered but the last ones, no flow failure" \
+	test "$(s .keepalive_answered)" -ge $(($(s .keepalive_stun_sent) - 200)) -a "$(s .flow_failures)" -eq 0
 
 # STUN starts with octet 0x00, SIP with a letter: drop the first, pass the second.
 "$lab" exec nft add table inet setest

@@ -1,0 +1,1041 @@
+/*
+ * Promises of dataplane/line.c, the registration client of each line, driven as pure
+ * logic: a fake struct dp_line_io captures what is sent and reported, a fake clock walks
+ * the wheel a millisecond at a time, and responses are written here as a registrar would.
+ * Digest answers are checked against hashes computed here with EVP, not with sip/digest.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+
+#include "dataplane/line.h"
+
+#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
+
+#define NLINES 3
+#define NSLOTS 1024 /* shorter than the refresh and retry delays: they wait laps */
+#define MAX_SENT 64
+#define MAX_EVENTS 32
+#define MAX_HDRS 32
+#define TEXT_MAX 2048
+
+#define SERVER_IP IP(198, 18, 0, 1)
+#define SERVER_PORT 5060
+#define FIRST_IP IP(198, 18, 0, 10)
+#define FIRST_PORT 5060
+#define NPORTS 2 /* lines 0, 1 on .10:5060, .10:5061; line 2 on .11:5060 */
+#define DIGEST_URI "sip:198.18.0.1"
+#define REALM "sip.example.com"
+#define PASSWORD "s3cr3t"
+#define T0_US 5000000ull /* the fake clock starts at 5 s */
+#define S_US 1000000ull
+#define MS_US 1000ull
+
+struct sent {
+	uint32_t id;
+	uint64_t t_us;
+	bool keep;
+	size_t len;
+	char text[TEXT_MAX];
+};
+
+struct fx {
+	struct dp_stats stats; /* first: it wants 64-octet alignment */
+	struct dp_lines L;
+	struct dp_line line[NLINES];
+	uint32_t tpl_off[NLINES];
+	char ha1_md5[NLINES][32];
+	char ha1_sha256[NLINES][64];
+	char auth_user[NLINES][32];
+	char contact[NLINES][64];
+	uint32_t slots[NSLOTS];
+	struct dp_wheel_link links[NLINES];
+	uint8_t *arena;
+	uint64_t now_us;
+	unsigned aborted; /* tx_abort calls */
+	/* the fake I/O */
+	bool no_buffer;
+	char txbuf[TEXT_MAX];
+	struct sent sent[MAX_SENT];
+	size_t nsent;
+	uint64_t resent_us[MAX_SENT];
+	size_t nresent;
+	size_t nreleased;
+	bool held[NLINES]; /* what a worker would hold for retransmission */
+	size_t resent_nothing;
+	struct dp_msg ev[MAX_EVENTS];
+	size_t nev;
+	/* the last response fed in, and a parsed request */
+	char rx[TEXT_MAX];
+	struct sip_header rx_hdrs[MAX_HDRS];
+	struct sip_msg rx_msg;
+};
+
+/* ---- fake I/O ----------------------------------------------------------------------- */
+
+static char *io_alloc(void *ctx, size_t *cap)
+{
+	struct fx *f = ctx;
+
+	if (f->no_buffer)
+		return NULL;
+	*cap = sizeof(f->txbuf);
+	return f->txbuf;
+}
+
+static void io_abort(void *ctx)
+{
+	struct fx *f = ctx;
+
+	f->aborted++;
+}
+
+static void io_send(void *ctx, uint32_t id, size_t len, bool keep)
+{
+	struct fx *f = ctx;
+	struct sent *s;
+
+	assert_true(f->nsent < MAX_SENT);
+	assert_true(len < TEXT_MAX);
+	s = &f->sent[f->nsent++];
+	s->id = id;
+	s->t_us = f->now_us;
+	s->keep = keep;
+	s->len = len;
+	memcpy(s->text, f->txbuf, len);
+	s->text[len] = '\0';
+	if (keep)
+		f->held[id] = true;
+}
+
+static void io_resend(void *ctx, uint32_t id)
+{
+	struct fx *f = ctx;
+
+	if (!f->held[id]) {
+		f->resent_nothing++;
+		return;
+	}
+	assert_true(f->nresent < MAX_SENT);
+	f->resent_us[f->nresent++] = f->now_us;
+}
+
+static void io_release(void *ctx, uint32_t id)
+{
+	struct fx *f = ctx;
+
+	f->held[id] = false;
+	f->nreleased++;
+}
+
+static void io_event(void *ctx, const struct dp_msg *m)
+{
+	struct fx *f = ctx;
+
+	assert_true(f->nev < MAX_EVENTS);
+	f->ev[f->nev++] = *m;
+}
+
+/* ---- the line table, built as dataplane.c builds it --------------------------------- */
+
+static void ip_str(uint32_t ip, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = aligned_alloc(64, (sizeof(struct fx) + 63) & ~(size_t)63);
+	struct sip_tpl *tpl = malloc(sizeof(*tpl) * NLINES);
+	size_t used = 0;
+
+	assert_non_null(f);
+	assert_non_null(tpl);
+	memset(f, 0, sizeof(*f));
+	assert_int_equal(sip_digest_ctx_create(&f->L.dctx), 0);
+	f->L.line = f->line;
+	f->L.n = NLINES;
+	f->L.first_id = 0;
+	f->L.first_ip = FIRST_IP;
+	f->L.first_port = FIRST_PORT;
+	f->L.nports = NPORTS;
+	for (uint32_t i = 0; i < NLINES; i++) {
+		char user[16], aor[64], sent_by[32], tag[16], callid[64], ip_s[16];
+		uint32_t ip;
+		uint16_t port;
+
+		dp_lines_addr(&f->L, i, &ip, &port);
+		ip_str(ip, ip_s, sizeof(ip_s));
+		snprintf(user, sizeof(user), "%u", 1000 + i);
+		snprintf(aor, sizeof(aor), "sip:%s@" REALM, user);
+		snprintf(f->contact[i], sizeof(f->contact[i]), "sip:%s@%s:%u", user, ip_s, port);
+		snprintf(sent_by, sizeof(sent_by), "%s:%u", ip_s, port);
+		snprintf(tag, sizeof(tag), "t%u", i);
+		snprintf(callid, sizeof(callid), "c%u@%s", i, ip_s);
+		assert_int_equal(sip_tpl_prepare(&tpl[i],
+						 &(struct sip_tpl_params){
+							 .method = SIP_TPL_REGISTER,
+							 .request_uri = SIP_STR(DIGEST_URI),
+							 .from_uri = sip_str_cstr(aor),
+							 .from_tag = sip_str_cstr(tag),
+							 .call_id = sip_str_cstr(callid),
+							 .contact_uri = sip_str_cstr(f->contact[i]),
+							 .via_sent_by = sip_str_cstr(sent_by),
+							 .transport = SIP_TPL_UDP,
+						 }),
+				 0);
+		f->tpl_off[i] = (uint32_t)used;
+		used += (sip_tpl_size(&tpl[i]) + 15) & ~(size_t)15;
+		memcpy(f->auth_user[i], user, strlen(user));
+		assert_int_equal(sip_digest_ha1(&f->L.dctx, SIP_DIGEST_MD5, sip_str_cstr(user),
+						SIP_STR(REALM), SIP_STR(PASSWORD), f->ha1_md5[i]),
+				 32);
+		assert_int_equal(sip_digest_ha1(&f->L.dctx, SIP_DIGEST_SHA256, sip_str_cstr(user),
+						SIP_STR(REALM), SIP_STR(PASSWORD),
+						f->ha1_sha256[i]),
+				 64);
+		f->line[i].req_expires = 60;
+	}
+	/* the packed store holds only what builds read, as in dataplane.c */
+	f->arena = aligned_alloc(64, (used + 63) & ~(size_t)63);
+	assert_non_null(f->arena);
+	for (uint32_t i = 0; i < NLINES; i++)
+		memcpy(f->arena + f->tpl_off[i], &tpl[i], sip_tpl_size(&tpl[i]));
+	free(tpl);
+	f->L.tpl_arena = f->arena;
+	f->L.tpl_off = f->tpl_off;
+	f->L.ha1_md5 = (const char(*)[32])f->ha1_md5;
+	f->L.ha1_sha256 = (const char(*)[64])f->ha1_sha256;
+	f->L.auth_user = (const char(*)[32])f->auth_user;
+	f->L.cfg = (struct dp_line_cfg){
+		.t1_ms = 500,
+		.t2_ms = 4000,
+		.tf_ms = 32000,
+		.expires = 60,
+		.refresh_min_pct = 50,
+		.refresh_max_pct = 90,
+		.retry_ms = 30000,
+		.server_ip = SERVER_IP,
+		.server_port = SERVER_PORT,
+		.digest_uri = SIP_STR(DIGEST_URI),
+	};
+	f->L.rng = 0x9e3779b97f4a7c15ull;
+	f->L.stats = &f->stats;
+	f->L.io = (struct dp_line_io){
+		.ctx = f,
+		.tx_alloc = io_alloc,
+		.tx_send = io_send,
+		.tx_abort = io_abort,
+		.tx_resend = io_resend,
+		.tx_release = io_release,
+		.event = io_event,
+	};
+	f->L.worker = 2;
+	f->now_us = T0_US;
+	assert_int_equal(
+		dp_wheel_init(&f->L.wheel, f->slots, NSLOTS, f->links, NLINES, T0_US / MS_US), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	sip_digest_ctx_destroy(&f->L.dctx);
+	free(f->arena);
+	free(f);
+	return 0;
+}
+
+/* ---- driving ------------------------------------------------------------------------ */
+
+/* Walk the clock a millisecond at a time to t_us, firing line timers as the worker does. */
+static void advance_to(struct fx *f, uint64_t t_us)
+{
+	uint32_t due[NLINES];
+
+	for (uint64_t ms = f->now_us / MS_US + 1; ms <= t_us / MS_US; ms++) {
+		size_t n;
+
+		f->now_us = ms * MS_US;
+		n = dp_wheel_expire(&f->L.wheel, ms, due, NLINES);
+		for (size_t k = 0; k < n; k++)
+			dp_line_timer(&f->L, due[k], f->now_us);
+	}
+	f->now_us = t_us;
+}
+
+static void advance_by(struct fx *f, uint64_t us)
+{
+	advance_to(f, f->now_us + us);
+}
+
+static void parse_text(const char *text, size_t len, struct sip_msg *m, struct sip_header *hdrs)
+{
+	struct sip_parse_error err;
+
+	assert_int_equal(sip_parse(text, len, SIP_FRAMING_DATAGRAM, m, hdrs, MAX_HDRS, &err),
+			 (long)len);
+}
+
+static const struct sent *last_sent(const struct fx *f)
+{
+	assert_true(f->nsent > 0);
+	return &f->sent[f->nsent - 1];
+}
+
+static void parse_sent(const struct sent *s, struct sip_msg *m, struct sip_header *hdrs)
+{
+	parse_text(s->text, s->len, m, hdrs);
+	assert_true(m->is_request);
+	assert_true(sip_str_eq(m->method, SIP_STR("REGISTER")));
+}
+
+static struct sip_str header(const struct sip_msg *m, enum sip_hdr_id id)
+{
+	const struct sip_header *h = sip_msg_header(m, id, 0);
+
+	return h ? h->value : SIP_STR_NULL;
+}
+
+static uint32_t expires_of(const struct sent *s)
+{
+	struct sip_header hdrs[MAX_HDRS];
+	struct sip_msg m;
+	uint32_t v;
+
+	parse_sent(s, &m, hdrs);
+	assert_int_equal(sip_u32_parse(header(&m, SIP_HDR_EXPIRES), UINT32_MAX, &v), 0);
+	return v;
+}
+
+static uint32_t cseq_of(const struct sent *s)
+{
+	struct sip_header hdrs[MAX_HDRS];
+	struct sip_msg m;
+
+	parse_sent(s, &m, hdrs);
+	return m.cseq.seq;
+}
+
+static const struct dp_msg *last_event(const struct fx *f)
+{
+	assert_true(f->nev > 0);
+	return &f->ev[f->nev - 1];
+}
+
+/* How a response differs from a faithful answer to the line's last request. */
+struct resp_twist {
+	int cseq_delta;
+	bool other_branch;
+	uint32_t src_ip; /* 0: the server */
+	uint16_t src_port;
+};
+
+/*
+ * Answer the last request sent for line i as the registrar would: its Via, From, To (with
+ * a tag), Call-ID and CSeq, then the extra header lines, and feed it to dp_line_response.
+ */
+static void respond_twisted(struct fx *f, uint32_t i, unsigned status, const char *extra,
+			    struct resp_twist tw)
+{
+	struct sip_header hdrs[MAX_HDRS];
+	struct sip_msg req;
+	const struct sent *s = NULL;
+	char via[256];
+	int n;
+
+	for (size_t k = f->nsent; k-- > 0;)
+		if (f->sent[k].id == i) {
+			s = &f->sent[k];
+			break;
+		}
+	assert_non_null(s);
+	parse_sent(s, &req, hdrs);
+	assert_true(header(&req, SIP_HDR_VIA).len < sizeof(via));
+	memcpy(via, header(&req, SIP_HDR_VIA).p, header(&req, SIP_HDR_VIA).len);
+	via[header(&req, SIP_HDR_VIA).len] = '\0';
+	if (tw.other_branch) {
+		char *b = strstr(via, "branch=z9hG4bK");
+
+		assert_non_null(b);
+		b += strlen("branch=z9hG4bK");
+		*b = *b == '0' ? '1' : '0';
+	}
+	n = snprintf(f->rx, sizeof(f->rx),
+		     "SIP/2.0 %u Whatever\r\n"
+		     "Via: %s;received=%s\r\n"
+		     "From: %.*s\r\n"
+		     "To: %.*s;tag=srv%u\r\n"
+		     "Call-ID: %.*s\r\n"
+		     "CSeq: %u REGISTER\r\n"
+		     "%s"
+		     "Content-Length: 0\r\n"
+		     "\r\n",
+		     status, via, "198.18.0.10", (int)header(&req, SIP_HDR_FROM).len,
+		     header(&req, SIP_HDR_FROM).p, (int)header(&req, SIP_HDR_TO).len,
+		     header(&req, SIP_HDR_TO).p, i, (int)req.call_id.len, req.call_id.p,
+		     req.cseq.seq + tw.cseq_delta, extra ? extra : "");
+	assert_true(n > 0 && (size_t)n < sizeof(f->rx));
+	parse_text(f->rx, (size_t)n, &f->rx_msg, f->rx_hdrs);
+	assert_int_equal(f->rx_msg.status, status);
+	dp_line_response(&f->L, i, &f->rx_msg, tw.src_ip ? tw.src_ip : SERVER_IP,
+			 tw.src_port ? tw.src_port : SERVER_PORT, f->now_us);
+}
+
+static void respond(struct fx *f, uint32_t i, unsigned status, const char *extra)
+{
+	respond_twisted(f, i, status, extra, (struct resp_twist){0});
+}
+
+static void challenge(struct fx *f, uint32_t i, const char *nonce, const char *more)
+{
+	char h[256];
+
+	snprintf(h, sizeof(h),
+		 "WWW-Authenticate: Digest realm=\"" REALM "\", nonce=\"%s\", qop=\"auth\"%s\r\n",
+		 nonce, more ? more : "");
+	respond(f, i, 401, h);
+}
+
+static void ok_with_contact_expires(struct fx *f, uint32_t i, unsigned expires)
+{
+	char h[160];
+
+	snprintf(h, sizeof(h), "Contact: <%s>;expires=%u\r\n", f->contact[i], expires);
+	respond(f, i, 200, h);
+}
+
+/* Start line i and take it through 401 and 200 to REGISTERED with a granted expiry. */
+static void register_line(struct fx *f, uint32_t i, unsigned granted)
+{
+	dp_line_start(&f->L, i, f->now_us);
+	advance_by(f, 20 * MS_US);
+	challenge(f, i, "n0nce", NULL);
+	advance_by(f, 20 * MS_US);
+	ok_with_contact_expires(f, i, granted);
+	assert_int_equal(f->line[i].state, DP_LINE_REGISTERED);
+}
+
+/* ---- Authorization: parsed and recomputed here -------------------------------------- */
+
+/* Value of parameter name in a "Digest a="..", b=c" credentials value, into out. */
+static bool auth_param(struct sip_str v, const char *name, char *out, size_t cap)
+{
+	size_t k = 0, nlen = strlen(name);
+
+	if (v.len > 7 && memcmp(v.p, "Digest ", 7) == 0)
+		k = 7;
+	while (k < v.len) {
+		size_t start, end;
+		bool quoted;
+
+		while (k < v.len && (v.p[k] == ' ' || v.p[k] == ','))
+			k++;
+		start = k;
+		while (k < v.len && v.p[k] != '=')
+			k++;
+		if (k >= v.len)
+			return false;
+		end = k++;
+		quoted = k < v.len && v.p[k] == '"';
+		if (quoted)
+			k++;
+		size_t vs = k;
+
+		while (k < v.len && (quoted ? v.p[k] != '"' : v.p[k] != ','))
+			k++;
+		if (end - start == nlen && memcmp(v.p + start, name, nlen) == 0) {
+			if (k - vs >= cap)
+				return false;
+			memcpy(out, v.p + vs, k - vs);
+			out[k - vs] = '\0';
+			return true;
+		}
+		if (quoted)
+			k++;
+	}
+	return false;
+}
+
+static void hex_hash(const EVP_MD *md, const char *text, char *hex)
+{
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int dlen = 0;
+
+	assert_int_equal(EVP_Digest(text, strlen(text), d, &dlen, md, NULL), 1);
+	for (unsigned int k = 0; k < dlen; k++)
+		sprintf(hex + 2 * k, "%02x", d[k]);
+}
+
+/* RFC 7616 §3.4.1 with qop=auth, from the password and the request's own cnonce and nc. */
+static void expected_response(const EVP_MD *md, const char *user, const char *nonce, const char *nc,
+			      const char *cnonce, char *hex)
+{
+	char ha1[129], ha2[129], text[512];
+
+	snprintf(text, sizeof(text), "%s:%s:%s", user, REALM, PASSWORD);
+	hex_hash(md, text, ha1);
+	hex_hash(md, "REGISTER:" DIGEST_URI, ha2);
+	snprintf(text, sizeof(text), "%s:%s:%s:%s:auth:%s", ha1, nonce, nc, cnonce, ha2);
+	hex_hash(md, text, hex);
+}
+
+/* Check the credentials of the last REGISTER against the challenge's nonce. */
+static void assert_digest_answers(const struct fx *f, const EVP_MD *md, const char *alg,
+				  const char *user, const char *nonce)
+{
+	struct sip_header hdrs[MAX_HDRS];
+	struct sip_msg m;
+	struct sip_str auth;
+	char p[128], nc[16], cnonce[64], resp[128], want[129];
+
+	parse_sent(last_sent(f), &m, hdrs);
+	auth = header(&m, SIP_HDR_AUTHORIZATION);
+	assert_non_null(auth.p);
+	assert_true(auth_param(auth, "username", p, sizeof(p)));
+	assert_string_equal(p, user);
+	assert_true(auth_param(auth, "realm", p, sizeof(p)));
+	assert_string_equal(p, REALM);
+	assert_true(auth_param(auth, "nonce", p, sizeof(p)));
+	assert_string_equal(p, nonce);
+	assert_true(auth_param(auth, "uri", p, sizeof(p)));
+	assert_string_equal(p, DIGEST_URI);
+	assert_true(auth_param(auth, "algorithm", p, sizeof(p)));
+	assert_string_equal(p, alg);
+	assert_true(auth_param(auth, "qop", p, sizeof(p)));
+	assert_string_equal(p, "auth");
+	assert_true(auth_param(auth, "nc", nc, sizeof(nc)));
+	assert_true(auth_param(auth, "cnonce", cnonce, sizeof(cnonce)));
+	assert_true(strlen(cnonce) > 0);
+	assert_true(auth_param(auth, "response", resp, sizeof(resp)));
+	expected_response(md, user, nonce, nc, cnonce, want);
+	assert_string_equal(resp, want);
+}
+
+/* ---- the first REGISTER ------------------------------------------------------------- */
+
+static void start_sends_register_with_cseq_1_and_expires_60(void **state)
+{
+	struct fx *f = *state;
+
+	dp_line_start(&f->L, 1, f->now_us);
+	assert_int_equal(f->nsent, 1);
+	assert_int_equal(f->sent[0].id, 1);
+	assert_int_equal(cseq_of(&f->sent[0]), 1);
+	assert_int_equal(expires_of(&f->sent[0]), 60);
+	assert_int_equal(f->line[1].state, DP_LINE_REGISTERING);
+}
+
+static void start_sends_register_without_credentials(void **state)
+{
+	struct fx *f = *state;
+	struct sip_header hdrs[MAX_HDRS];
+	struct sip_msg m;
+
+	dp_line_start(&f->L, 1, f->now_us);
+	parse_sent(last_sent(f), &m, hdrs);
+	assert_null(sip_msg_header(&m, SIP_HDR_AUTHORIZATION, 0));
+	assert_null(sip_msg_header(&m, SIP_HDR_PROXY_AUTHORIZATION, 0));
+	assert_int_equal(f->stats.tx_register_auth, 0);
+}
+
+static void start_sends_register_with_an_rfc3261_branch(void **state)
+{
+	struct fx *f = *state;
+	struct sip_header hdrs[MAX_HDRS];
+	struct sip_msg m;
+
+	dp_line_start(&f->L, 1, f->now_us);
+	parse_sent(last_sent(f), &m, hdrs);
+	assert_int_equal(m.via.branch.len, 7 + 16);
+	assert_memory_equal(m.via.branch.p, "z9hG4bK", 7);
+	for (size_t k = 7; k < m.via.branch.len; k++)
+		assert_non_null(strchr("0123456789abcdef", m.via.branch.p[k]));
+}
+
+static void start_holds_the_register_for_retransmission(void **state)
+{
+	struct fx *f = *state;
+
+	dp_line_start(&f->L, 1, f->now_us);
+	assert_true(last_sent(f)->keep);
+	assert_int_equal(f->stats.tx_requests[DP_M_REGISTER], 1);
+}
+
+/* ---- digest ------------------------------------------------------------------------- */
+
+static void challenge_401_is_answered_with_cseq_2_and_a_new_branch(void **state)
+{
+	struct fx *f = *state;
+	struct sip_header h1[MAX_HDRS], h2[MAX_HDRS];
+	struct sip_msg m1, m2;
+
+	dp_line_start(&f->L, 0, f->now_us);
+	advance_by(f, 30 * MS_US);
+	challenge(f, 0, "abc123", NULL);
+	assert_int_equal(f->nsent, 2);
+	parse_sent(&f->sent[0], &m1, h1);
+	parse_sent(&f->sent[1], &m2, h2);
+	assert_int_equal(m2.cseq.seq, 2);
+	assert_false(sip_str_eq(m1.via.branch, m2.via.branch));
+	assert_true(sip_str_eq(m1.call_id, m2.call_id));
+	assert_int_equal(f->stats.tx_register_auth, 1);
+}
+
+static void challenge_401_md5_is_answered_with_the_right_digest(void **state)
+{
+	struct fx *f = *state;
+
+	dp_line_start(&f->L, 0, f->now_us);
+	advance_by(f, 30 * MS_US);
+	challenge(f, 0, "abc123", NULL);
+	assert_digest_answers(f, EVP_md5(), "MD5", "1000", "abc123");
+}
+
+static void challenge_401_sha256_is_answered_with_the_right_digest(void **state)
+{
+	struct fx *f = *state;
+
+	dp_line_start(&f->L, 2, f->now_us);
+	advance_by(f, 30 * MS_US);
+	challenge(f, 2, "d1g3st", ", algorithm=SHA-256");
+	assert_digest_answers(f, EVP_sha256(), "SHA-256", "1002", "d1g3st");
+}
+
+static void second_401_without_stale_fails_auth(void **state)
+{
+	struct fx *f = *state;
+
+	dp_line_start(&f->L, 0, f->now_us);
+	challenge(f, 0, "abc123", NULL);
+	challenge(f, 0, "def456", NULL);
+	assert_int_equal(f->nsent, 2);
+	assert_int_equal(last_event(f)->type, DP_EV_FAILED);
+	assert_int_equal(last_event(f)->reason, DP_FAIL_AUTH);
+	assert_int_equal(last_event(f)->value, 401);
+	assert_int_equal(f->line[0].state, DP_LINE_RETRY_WAIT);
+	assert_int_equal(f->stats.reg_fail[DP_FAIL_AUTH], 1);
+}
+
+static void stale_401_after_credentials_sends_credentials_again(void **state)
+{
+	struct fx *f = *state;
+
+	dp_line_start(&f->L, 0, f->now_us);
+	challenge(f, 0, "abc123", NULL);
+	challenge(f, 0, "fresh1", ", stale=true");
+	assert_int_equal(f->nsent, 3);
+	assert_int_equal(cseq_of(last_sent(f)), 3);
+	assert_digest_answers(f, EVP_md5(), "MD5", "1000", "fresh1");
+	assert_int_equal(f->nev, 0);
+	assert_int_equal(f->stats.reg_fail[DP_FAIL_AUTH], 0);
+	assert_int_equal(f->line[0].state, DP_LINE_REGISTERING);
+}
+
+/* ---- success and refresh ------------------------------------------------------------ */
+
+static void ok_200_reports_registered_with_the_contact_expiry(void **state)
+{
+	struct fx *f = *state;
+	const struct dp_msg *e;
+
+	dp_line_start(&f->L, 2, f->now_us);
+	challenge(f, 2, "abc123", NULL);
+	ok_with_contact_expires(f, 2, 40);
+	assert_int_equal(f->nev, 1);
+	e = last_event(f);
+	assert_int_equal(e->type, DP_EV_REGISTERED);
+	assert_int_equal(e->value, 40);
+	assert_int_equal(e->line, 2);
+	assert_int_equal(e->server_ip, SERVER_IP);
+	assert_int_equal(e->server_port, SERVER_PORT);
+	assert_int_equal(e->worker, 2);
+}
+
+static void ok_200_marks_the_line_registered_and_counts_it(void **state)
+{
+	struct fx *f = *state;
+
+	dp_line_start(&f->L, 2, f->now_us);
+	challenge(f, 2, "abc123", NULL);
+	ok_with_contact_expires(f, 2, 40);
+	assert_int_equal(f->line[2].state, DP_LINE_REGISTERED);
+	assert_int_equal(f->line[2].granted, 40);
+	assert_int_equal(f->stats.registered, 1);
+	assert_int_equal(f->stats.reg_ok, 1);
+	assert_false(f->held[2]); /* the transaction's request is let go */
+}
+
+static void ok_200_without_our_contact_takes_the_expires_header(void **state)
+{
+	struct fx *f = *state;
+
+	dp_line_start(&f->L, 1, f->now_us);
+	/* a binding of another line's contact must not be read as ours */
+	respond(f, 1, 200,
+		"Contact: <sip:9999@198.18.0.99:5060>;expires=3600\r\n"
+		"Expires: 45\r\n");
+	assert_int_equal(last_event(f)->type, DP_EV_REGISTERED);
+	assert_int_equal(last_event(f)->value, 45);
+}
+
+static void refresh_is_sent_between_50_and_90_percent_of_the_granted_expiry(void **state)
+{
+	struct fx *f = *state;
+
+	/* each line draws its own point in the window */
+	for (uint32_t i = 0; i < NLINES; i++) {
+		uint64_t t_ok;
+		size_t before;
+
+		register_line(f, i, 40);
+		t_ok = f->now_us;
+		before = f->nsent;
+		advance_to(f, t_ok + 20 * S_US - MS_US);
+		assert_int_equal(f->nsent, before);
+		advance_to(f, t_ok + 36 * S_US);
+		assert_int_equal(f->nsent, before + 1);
+		assert_int_equal(last_sent(f)->id, i);
+		assert_true(last_sent(f)->t_us >= t_ok + 20 * S_US);
+		assert_true(last_sent(f)->t_us <= t_ok + 36 * S_US);
+		assert_int_equal(expires_of(last_sent(f)), 60);
+		ok_with_contact_expires(f, i, 3600); /* out of the way of the next line */
+	}
+}
+
+/* A refresh in flight does not un-count the line: its binding still stands. */
+static void refresh_in_flight_keeps_the_line_counted_registered(void **state)
+{
+	struct fx *f = *state;
+	uint64_t t_ok;
+
+	register_line(f, 0, 40);
+	t_ok = f->now_us;
+	assert_int_equal(f->stats.registered, 1);
+	advance_to(f, t_ok + 36 * S_US);
+	assert_int_equal(f->line[0].state, DP_LINE_REGISTERING);
+	assert_int_equal(f->stats.registered, 1);
+	ok_with_contact_expires(f, 0, 40);
+	assert_int_equal(f->stats.registered, 1);
+}
+
+/* ---- retransmission and timeout ----------------------------------------------------- */
+
+static void retransmissions_follow_timer_e(void **state)
+{
+	struct fx *f = *state;
+	const uint64_t want_ms[] = {500,   1500,  3500,	 7500,	11500,
+				    15500, 19500, 23500, 27500, 31500};
+
+	dp_line_start(&f->L, 0, f->now_us);
+	advance_to(f, T0_US + 32 * S_US - MS_US);
+	assert_int_equal(f->nresent, sizeof(want_ms) / sizeof(want_ms[0]));
+	for (size_t k = 0; k < f->nresent; k++)
+		assert_int_equal(f->resent_us[k], T0_US + want_ms[k] * MS_US);
+	assert_int_equal(f->stats.tx_retransmissions, f->nresent);
+	assert_int_equal(f->nsent, 1);
+}
+
+static void timer_f_fails_the_register_with_timeout(void **state)
+{
+	struct fx *f = *state;
+
+	dp_line_start(&f->L, 0, f->now_us);
+	advance_to(f, T0_US + 32 * S_US - MS_US);
+	assert_int_equal(f->nev, 0);
+	advance_to(f, T0_US + 32 * S_US);
+	assert_int_equal(f->nev, 1);
+	assert_int_equal(f->ev[0].type, DP_EV_FAILED);
+	assert_int_equal(f->ev[0].reason, DP_FAIL_TIMEOUT);
+	assert_int_equal(f->ev[0].t_us, T0_US + 32 * S_US);
+	assert_int_equal(f->line[0].state, DP_LINE_RETRY_WAIT);
+	assert_int_equal(f->stats.reg_fail[DP_FAIL_TIMEOUT], 1);
+}
+
+static void timeout_is_retried_after_retry_ms(void **state)
+{
+	struct fx *f = *state;
+	const uint64_t t_fail = T0_US + 32 * S_US;
+
+	dp_line_start(&f->L, 0, f->now_us);
+	advance_to(f, t_fail + 30 * S_US - MS_US);
+	assert_int_equal(f->nsent, 1);
+	advance_to(f, t_fail + 30 * S_US);
+	assert_int_equal(f->nsent, 2);
+	assert_int_equal(last_sent(f)->t_us, t_fail + 30 * S_US);
+	assert_int_equal(cseq_of(last_sent(f)), 2);
+	assert_int_equal(f->line[0].state, DP_LINE_REGISTERING);
+}
+
+/*
+ * No buffer (mbuf pool empty, next hop's MAC not known yet) when a REGISTER is due: it is
+ * built and sent at the next timer, not left for timer F to fail (a bug this test found).
+ */
+static void register_without_a_buffer_is_sent_once_buffers_return(void **state)
+{
+	struct fx *f = *state;
+
+	f->no_buffer = true; /* mbuf pool empty, or the next hop's MAC not known yet */
+	dp_line_start(&f->L, 0, f->now_us);
+	assert_int_equal(f->nsent, 0);
+	assert_int_equal(f->stats.sip_drops[DP_SIP_DROP_NO_BUFFER], 1);
+	f->no_buffer = false;
+	/* "try again shortly, as a retransmission would": within T1 and a bit */
+	advance_by(f, 600 * MS_US);
+	assert_int_equal(f->nsent, 1);
+}
+
+static void unreachable_server_fails_the_transaction_at_once(void **state)
+{
+	struct fx *f = *state;
+
+	dp_line_start(&f->L, 0, f->now_us);
+	advance_by(f, 3 * MS_US);
+	dp_line_unreachable(&f->L, 0, SERVER_IP, SERVER_PORT, f->now_us);
+	assert_int_equal(f->nev, 1);
+	assert_int_equal(last_event(f)->type, DP_EV_FAILED);
+	assert_int_equal(last_event(f)->reason, DP_FAIL_TRANSPORT);
+	assert_int_equal(f->line[0].state, DP_LINE_RETRY_WAIT);
+	assert_false(f->held[0]);
+}
+
+static void unreachable_for_another_destination_is_ignored(void **state)
+{
+	struct fx *f = *state;
+
+	dp_line_start(&f->L, 0, f->now_us);
+	dp_line_unreachable(&f->L, 0, SERVER_IP, SERVER_PORT + 1, f->now_us);
+	dp_line_unreachable(&f->L, 0, SERVER_IP + 1, SERVER_PORT, f->now_us);
+	assert_int_equal(f->nev, 0);
+	assert_int_equal(f->line[0].state, DP_LINE_REGISTERING);
+}
+
+/* ---- 423 and 503 -------------------------------------------------------------------- */
+
+static void min_expires_423_asks_again_with_that_expiry(void **state)
+{
+	struct fx *f = *state;
+
+	dp_line_start(&f->L, 0, f->now_us);
+	respond(f, 0, 423, "Min-Expires: 120\r\n");
+	assert_int_equal(f->nsent, 2);
+	assert_int_equal(expires_of(last_sent(f)), 120);
+	assert_int_equal(cseq_of(last_sent(f)), 2);
+	assert_int_equal(f->nev, 0);
+}
+
+static void unavailable_503_fails_5xx_with_its_retry_after(void **state)
+{
+	struct fx *f = *state;
+
+	dp_line_start(&f->L, 0, f->now_us);
+	respond(f, 0, 503, "Retry-After: 7\r\n");
+	assert_int_equal(last_event(f)->type, DP_EV_FAILED);
+	assert_int_equal(last_event(f)->reason, DP_FAIL_5XX);
+	assert_int_equal(last_event(f)->value, 503);
+	assert_int_equal(last_event(f)->value2, 7);
+	assert_int_equal(f->line[0].state, DP_LINE_RETRY_WAIT);
+}
+
+static void unavailable_503_is_retried_after_retry_after(void **state)
+{
+	struct fx *f = *state;
+	uint64_t t_fail;
+
+	dp_line_start(&f->L, 0, f->now_us);
+	advance_by(f, 10 * MS_US);
+	respond(f, 0, 503, "Retry-After: 7\r\n");
+	t_fail = f->now_us;
+	advance_to(f, t_fail + 7 * S_US - MS_US);
+	assert_int_equal(f->nsent, 1);
+	advance_to(f, t_fail + 7 * S_US);
+	assert_int_equal(f->nsent, 2);
+	assert_int_equal(last_sent(f)->t_us, t_fail + 7 * S_US);
+}
+
+/* ---- responses that are not for us -------------------------------------------------- */
+
+static void response_with_another_branch_is_counted_stale_and_ignored(void **state)
+{
+	struct fx *f = *state;
+
+	dp_line_start(&f->L, 0, f->now_us);
+	respond_twisted(f, 0, 200, NULL, (struct resp_twist){.other_branch = true});
+	assert_int_equal(f->stats.sip_drops[DP_SIP_DROP_STALE], 1);
+	assert_int_equal(f->line[0].state, DP_LINE_REGISTERING);
+	assert_int_equal(f->nev, 0);
+	assert_int_equal(f->nsent, 1);
+	assert_true(f->held[0]);
+}
+
+static void response_with_another_cseq_is_counted_stale_and_ignored(void **state)
+{
+	struct fx *f = *state;
+
+	dp_line_start(&f->L, 0, f->now_us);
+	challenge(f, 0, "abc123", NULL);
+	/* a late answer to CSeq 1 while CSeq 2 is out */
+	respond_twisted(f, 0, 200, NULL, (struct resp_twist){.cseq_delta = -1});
+	assert_int_equal(f->stats.sip_drops[DP_SIP_DROP_STALE], 1);
+	assert_int_equal(f->line[0].state, DP_LINE_REGISTERING);
+	assert_int_equal(f->nev, 0);
+	assert_int_equal(f->nsent, 2);
+}
+
+static void response_from_another_address_is_counted_not_from_server(void **state)
+{
+	struct fx *f = *state;
+
+	dp_line_start(&f->L, 0, f->now_us);
+	respond_twisted(f, 0, 200, NULL, (struct resp_twist){.src_ip = SERVER_IP + 1});
+	assert_int_equal(f->stats.sip_drops[DP_SIP_DROP_NOT_FROM_SERVER], 1);
+	assert_int_equal(f->line[0].state, DP_LINE_REGISTERING);
+	assert_int_equal(f->nev, 0);
+}
+
+static void response_from_another_port_is_counted_not_from_server(void **state)
+{
+	struct fx *f = *state;
+
+	dp_line_start(&f->L, 0, f->now_us);
+	respond_twisted(f, 0, 200, NULL, (struct resp_twist){.src_port = SERVER_PORT + 1});
+	assert_int_equal(f->stats.sip_drops[DP_SIP_DROP_NOT_FROM_SERVER], 1);
+	assert_int_equal(f->line[0].state, DP_LINE_REGISTERING);
+	assert_int_equal(f->nev, 0);
+}
+
+/* ---- un-REGISTER -------------------------------------------------------------------- */
+
+static void unregister_of_a_registered_line_sends_expires_0(void **state)
+{
+	struct fx *f = *state;
+	uint32_t cseq;
+
+	register_line(f, 1, 40);
+	cseq = cseq_of(last_sent(f));
+	dp_line_unregister(&f->L, 1, f->now_us);
+	assert_int_equal(last_sent(f)->id, 1);
+	assert_int_equal(expires_of(last_sent(f)), 0);
+	assert_int_equal(cseq_of(last_sent(f)), cseq + 1);
+	assert_int_equal(f->line[1].state, DP_LINE_UNREGISTERING);
+}
+
+static void unregister_200_reports_unregistered_and_uncounts_the_line(void **state)
+{
+	struct fx *f = *state;
+
+	register_line(f, 1, 40);
+	assert_int_equal(f->stats.registered, 1);
+	dp_line_unregister(&f->L, 1, f->now_us);
+	respond(f, 1, 200, NULL);
+	assert_int_equal(last_event(f)->type, DP_EV_UNREGISTERED);
+	assert_int_equal(last_event(f)->line, 1);
+	assert_int_equal(f->stats.registered, 0);
+	assert_int_equal(f->stats.unreg_ok, 1);
+	assert_int_equal(f->line[1].state, DP_LINE_IDLE);
+}
+
+/* ---- addressing --------------------------------------------------------------------- */
+
+static struct dp_lines addr_table(void)
+{
+	/* global lines 4..8 of a range of 3 ports per address */
+	return (struct dp_lines){
+		.n = 5, .first_id = 4, .first_ip = FIRST_IP, .first_port = 6000, .nports = 3};
+}
+
+static void lines_index_inverts_lines_addr_over_the_range(void **state)
+{
+	struct dp_lines L = addr_table();
+
+	(void)state;
+	for (uint32_t i = 0; i < L.n; i++) {
+		uint32_t ip;
+		uint16_t port;
+
+		dp_lines_addr(&L, i, &ip, &port);
+		assert_int_equal(dp_lines_index(&L, ip, port), i);
+	}
+}
+
+static void lines_addr_fills_the_port_range_then_the_next_address(void **state)
+{
+	struct dp_lines L = addr_table();
+	uint32_t ip;
+	uint16_t port;
+
+	(void)state;
+	dp_lines_addr(&L, 0, &ip, &port); /* global 4 */
+	assert_int_equal(ip, FIRST_IP + 1);
+	assert_int_equal(port, 6001);
+	dp_lines_addr(&L, 2, &ip, &port); /* global 6 */
+	assert_int_equal(ip, FIRST_IP + 2);
+	assert_int_equal(port, 6000);
+}
+
+static void lines_index_rejects_addresses_outside_the_range(void **state)
+{
+	struct dp_lines L = addr_table();
+
+	(void)state;
+	assert_int_equal(dp_lines_index(&L, FIRST_IP - 1, 6002), -1);
+	assert_int_equal(dp_lines_index(&L, FIRST_IP + 1, 5999), -1);
+	assert_int_equal(dp_lines_index(&L, FIRST_IP + 1, 6003), -1);
+	assert_int_equal(dp_lines_index(&L, FIRST_IP, 6000), -1);     /* global 0: before */
+	assert_int_equal(dp_lines_index(&L, FIRST_IP + 1, 6000), -1); /* global 3: before */
+	assert_int_equal(dp_lines_index(&L, FIRST_IP + 3, 6000), -1); /* global 9: after */
+	assert_int_equal(dp_lines_index(&L, UINT32_MAX, 6000), -1);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(start_sends_register_with_cseq_1_and_expires_60),
+		T(start_sends_register_without_credentials),
+		T(start_sends_register_with_an_rfc3261_branch),
+		T(start_holds_the_register_for_retransmission),
+		T(challenge_401_is_answered_with_cseq_2_and_a_new_branch),
+		T(challenge_401_md5_is_answered_with_the_right_digest),
+		T(challenge_401_sha256_is_answered_with_the_right_digest),
+		T(second_401_without_stale_fails_auth),
+		T(stale_401_after_credentials_sends_credentials_again),
+		T(ok_200_reports_registered_with_the_contact_expiry),
+		T(ok_200_marks_the_line_registered_and_counts_it),
+		T(ok_200_without_our_contact_takes_the_expires_header),
+		T(refresh_is_sent_between_50_and_90_percent_of_the_granted_expiry),
+		T(refresh_in_flight_keeps_the_line_counted_registered),
+		T(retransmissions_follow_timer_e),
+		T(timer_f_fails_the_register_with_timeout),
+		T(timeout_is_retried_after_retry_ms),
+		T(register_without_a_buffer_is_sent_once_buffers_return),
+		T(unreachable_server_fails_the_transaction_at_once),
+		T(unreachable_for_another_destination_is_ignored),
+		T(min_expires_423_asks_again_with_that_expiry),
+		T(unavailable_503_fails_5xx_with_its_retry_after),
+		T(unavailable_503_is_retried_after_retry_after),
+		T(response_with_another_branch_is_counted_stale_and_ignored),
+		T(response_with_another_cseq_is_counted_stale_and_ignored),
+		T(response_from_another_address_is_counted_not_from_server),
+		T(response_from_another_port_is_counted_not_from_server),
+		T(unregister_of_a_registered_line_sends_expires_0),
+		T(unregister_200_reports_unregistered_and_uncounts_the_line),
+		cmocka_unit_test(lines_index_inverts_lines_addr_over_the_range),
+		cmocka_unit_test(lines_addr_fills_the_port_range_then_the_next_address),
+		cmocka_unit_test(lines_index_rejects_addresses_outside_the_range),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
