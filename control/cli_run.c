@@ -444,9 +444,9 @@ static void ctl__progress(uv_timer_t *t)
 	dp_stats_sum(r->d, &s);
 	if (!r->quiet)
 		fprintf(stderr,
-			"\r[%6.1fs] registered %llu/%u  REGISTER/s %llu  401 %llu  200 %llu  retx %llu  "
+			"%s[%6.1fs] registered %llu/%u  REGISTER/s %llu  401 %llu  200 %llu  retx %llu  "
 			"fail %llu  drops %llu   ",
-			secs, (unsigned long long)s.registered, r->dp.lines,
+			isatty(2) ? "\r" : "", secs, (unsigned long long)s.registered, r->dp.lines,
 			(unsigned long long)(s.tx_requests[DP_M_REGISTER] -
 					     r->last.tx_requests[DP_M_REGISTER]),
 			(unsigned long long)s.rx_401, (unsigned long long)s.rx_responses[2],
@@ -454,6 +454,8 @@ static void ctl__progress(uv_timer_t *t)
 			(unsigned long long)ctl__fails(&s),
 			(unsigned long long)(s.sip_drops[DP_SIP_DROP_PARSE] +
 					     s.sip_drops[DP_SIP_DROP_UNKNOWN_LINE]));
+	if (!r->quiet && !isatty(2))
+		fputc('\n', stderr);
 	r->last = s;
 }
 
