@@ -70,6 +70,7 @@ static const char ctl__run_usage[] =
 	"  --summary-json FILE  write the final summary as JSON\n"
 	"  --seed N             fixed seed for branches, tags and jitter\n"
 	"  --pcap FILE          write every frame in and out as a pcap (Wireshark, sngrep)\n"
+	"  --invite busy|answer INVITE gets 486, or 180 then 200 with SDP (busy)\n"
 	"  --keepalive K        none, stun (RFC 5626 STUN binding) or crlf (none)\n"
 	"  --keepalive-interval S   keep-alive at 80-100 %% of S, or of the server's\n"
 	"                       Flow-Timer when it sends one (30)\n"
@@ -207,6 +208,7 @@ enum {
 	O_QUIET,
 	O_PCAP,
 	O_KA,
+	O_INVITE,
 	O_KA_INTERVAL,
 	O_KA_TIMEOUT,
 	O_HELP
@@ -234,6 +236,7 @@ static const struct option ctl__opts[] = {
 	{"quiet", 0, NULL, O_QUIET},
 	{"pcap", 1, NULL, O_PCAP},
 	{"keepalive", 1, NULL, O_KA},
+	{"invite", 1, NULL, O_INVITE},
 	{"keepalive-interval", 1, NULL, O_KA_INTERVAL},
 	{"keepalive-timeout", 1, NULL, O_KA_TIMEOUT},
 	{"help", 0, NULL, O_HELP},
@@ -345,6 +348,12 @@ static int ctl__options(struct ctl_run *r, int argc, char **argv)
 			else
 				return ctl__bad("--keepalive wants none, stun or crlf, not '%s'",
 						optarg);
+			break;
+		case O_INVITE:
+			if (!strcmp(optarg, "busy") || !strcmp(optarg, "answer"))
+				r->dp.invite_answer = optarg[0] == 'a';
+			else
+				return ctl__bad("--invite wants busy or answer, not '%s'", optarg);
 			break;
 		case O_KA_INTERVAL:
 			if (!ctl__seconds_ms(optarg, &r->dp.ka_interval_ms))

@@ -284,6 +284,7 @@ int dp_create(const struct dp_config *c, struct dp **out, char *err, size_t errl
 	w->net.ip_last = c->first_ip + (c->lines - 1) / c->nports;
 	w->net.next_hop = c->next_hop ? c->next_hop : c->server_ip;
 	w->ramp_step_us = c->rate ? 1000000ull / c->rate : 0;
+	w->invite_answer = c->invite_answer;
 	if ((rc = dp__tables(d, c, w, err, errlen)))
 		return rc;
 	if (c->pcap_path) {

@@ -42,6 +42,7 @@ struct dp_config {
 	uint32_t rate;		 /* lines started (and un-registered) per second; 0: no cap */
 	uint64_t seed;		 /* for branches, tags, jitter; 0 picks one */
 	const char *pcap_path;	 /* write every frame in and out here (libpcap), or NULL */
+	bool invite_answer;	 /* INVITE gets 180 then 200 with SDP; else 486 Busy Here */
 	uint8_t keepalive;	 /* enum dp_keepalive of dataplane/line.h: 0 none, 1 STUN, 2 CRLF */
 	uint32_t ka_interval_ms; /* keep-alive interval (ms) when the server sends no Flow-Timer */
 	uint32_t ka_timeout_ms;	 /* an unanswered STUN keep-alive fails the flow after this */

@@ -185,6 +185,64 @@ static bool dp__known_method(struct sip_str m)
 	return false;
 }
 
+/* Build one response to req into a fresh mbuf and queue it back to where req came from,
+ * as rport asks (RFC 3581 §4). */
+static void dp__respond(struct dp_worker *w, const struct dp_pkt *p, const struct sip_msg *req,
+			const struct sip_response_opts *o)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
+	size_t cap;
+	ssize_t n;
+
+	if (!m) {
+		w->stats.sip_drops[DP_SIP_DROP_NO_BUFFER]++;
+		return;
+	}
+	cap = rte_pktmbuf_tailroom(m) - DP_NET_UDP_HDRS_LEN;
+	n = sip_build_response(req, o, rte_pktmbuf_mtod(m, char *) + DP_NET_UDP_HDRS_LEN, cap);
+	if (n < 0) {
+		rte_pktmbuf_free(m);
+		w->stats.sip_drops[DP_SIP_DROP_NO_BUFFER]++;
+		return;
+	}
+	n = (ssize_t)dp_net_udp_finish(&w->net, rte_pktmbuf_mtod(m, uint8_t *), &p->src_mac,
+				       p->dst_ip, p->dst_port, p->src_ip, p->src_port, (size_t)n);
+	m->data_len = (uint16_t)n;
+	m->pkt_len = (uint32_t)n;
+	w->stats.tx_responses[o->status / 100]++;
+	dp__tx(w, m);
+}
+
+/*
+ * --invite answer: 180 Ringing, then 200 OK with an SDP offer-answer of PCMU on the
+ * line's address (RFC 3264), and a Contact. Calls are rare next to registrations, so the
+ * SDP is formatted here rather than prepared per line.
+ */
+static void dp__answer_call(struct dp_worker *w, const struct dp_pkt *p, const struct sip_msg *req,
+			    uint32_t i, struct sip_response_opts *o)
+{
+	uint32_t ip;
+	uint16_t port;
+	char ip_s[16], contact[96], sdp[256];
+	int n;
+
+	dp_lines_addr(&w->lines, i, &ip, &port);
+	snprintf(ip_s, sizeof(ip_s), "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255,
+		 ip & 255);
+	o->status = 180;
+	dp__respond(w, p, req, o);
+	snprintf(contact, sizeof(contact), "sip:%.31s@%s:%u", w->lines.auth_user[i], ip_s, port);
+	n = snprintf(sdp, sizeof(sdp),
+		     "v=0\r\no=- %u 1 IN IP4 %s\r\ns=sipedge\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+		     "m=audio %u RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n",
+		     w->lines.first_id + i, ip_s, ip_s, 20000u + 2 * (port % 20000));
+	o->status = 200;
+	o->contact = sip_str_cstr(contact);
+	o->content_type = SIP_STR("application/sdp");
+	o->body = sip_str_make(sdp, n > 0 ? (size_t)n : 0);
+	dp__respond(w, p, req, o);
+}
+
 static void dp__answer(struct dp_worker *w, const struct dp_pkt *p, const struct sip_msg *req,
 		       int64_t line)
 {
@@ -192,42 +250,23 @@ static void dp__answer(struct dp_worker *w, const struct dp_pkt *p, const struct
 	enum dp_method_stat ms = dp__method(req->method);
 	struct sip_response_opts o = {.allow = allow, .server = SIP_STR("sipedge")};
 	char tag[20];
-	struct rte_mbuf *m;
-	size_t cap;
-	ssize_t n;
 
 	w->stats.rx_requests[ms]++;
 	if (ms == DP_M_ACK)
 		return; /* ACK gets no response (RFC 3261 §17.1.1.3) */
+	snprintf(tag, sizeof(tag), "se%x", (unsigned)(line < 0 ? 0 : w->lines.first_id + line));
+	o.to_tag = sip_str_cstr(tag);
 	if (line < 0)
 		o.status = 404;
 	else if (ms == DP_M_OPTIONS || ms == DP_M_NOTIFY || ms == DP_M_BYE)
 		o.status = 200;
+	else if (ms == DP_M_INVITE && w->invite_answer)
+		return dp__answer_call(w, p, req, (uint32_t)line, &o);
 	else if (ms == DP_M_INVITE)
 		o.status = 486; /* busy: the default of a line that takes no calls */
 	else
 		o.status = dp__known_method(req->method) ? 405 : 501;
-	snprintf(tag, sizeof(tag), "se%x", (unsigned)(line < 0 ? 0 : w->lines.first_id + line));
-	o.to_tag = sip_str_cstr(tag);
-	m = rte_pktmbuf_alloc(w->pool);
-	if (!m) {
-		w->stats.sip_drops[DP_SIP_DROP_NO_BUFFER]++;
-		return;
-	}
-	cap = rte_pktmbuf_tailroom(m) - DP_NET_UDP_HDRS_LEN;
-	n = sip_build_response(req, &o, rte_pktmbuf_mtod(m, char *) + DP_NET_UDP_HDRS_LEN, cap);
-	if (n < 0) {
-		rte_pktmbuf_free(m);
-		w->stats.sip_drops[DP_SIP_DROP_NO_BUFFER]++;
-		return;
-	}
-	/* back to where it came from, as rport asks (RFC 3581 §4) */
-	n = (ssize_t)dp_net_udp_finish(&w->net, rte_pktmbuf_mtod(m, uint8_t *), &p->src_mac,
-				       p->dst_ip, p->dst_port, p->src_ip, p->src_port, (size_t)n);
-	m->data_len = (uint16_t)n;
-	m->pkt_len = (uint32_t)n;
-	w->stats.tx_responses[o.status / 100]++;
-	dp__tx(w, m);
+	dp__respond(w, p, req, &o);
 }
 
 static void dp__sip(struct dp_worker *w, const struct dp_pkt *p, const char *payload,

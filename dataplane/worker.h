@@ -44,6 +44,7 @@ struct dp_worker {
 	uint64_t unreg_due_us;
 	uint64_t arp_due_us;
 	bool stop;
+	bool invite_answer;  /* INVITE: 180 then 200 with SDP instead of 486 */
 	pcap_dumper_t *pcap; /* --pcap: every frame in and out, NULL when off */
 	struct dp_stats stats;
 } __rte_cache_aligned;

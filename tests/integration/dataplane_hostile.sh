@@ -3,7 +3,7 @@
 # answer and what it must survive: requests get a phone's answers (OPTIONS/NOTIFY/BYE
 # 200, INVITE 486, MESSAGE 405, unknown 501, no line 404, ACK nothing), pings are
 # answered, and malformed, truncated, oversized, non-SIP and stale packets are dropped
-# and counted while the process keeps serving.
+# and counted while the process keeps serving. With --invite answer a call is taken.
 . "$(dirname "$0")/lab.sh.inc"
 command -v python3 >/dev/null || { echo "SKIP: python3 is not installed"; exit 77; }
 lines=200
@@ -49,4 +49,16 @@ check "stale responses counted (got $(s .drops.sip_stale))" test "$(s .drops.sip
 check "the TCP SYN counted as a protocol drop (got $(s .drops.ip_protocol))" test "$(s .drops.ip_protocol)" -ge 1
 check "pings answered (got $(s .icmp_echo_replies))" test "$(s .icmp_echo_replies)" -ge 2
 check "every line un-registered at the end" test "$(s .unregistrations_ok)" -eq $lines
+
+# --invite answer: a line takes the call, 180 then 200 with an SDP answer and a Contact
+"$SIPEDGE" run "${eal[@]}" -- --lines 5 --invite answer --duration 4 --quiet >/dev/null 2>&1 &
+sipedge_pid=$!
+sleep 2
+"$lab" exec python3 "$peer" call 198.18.1.1 5060 >"$tmp/call.json"
+wait "$sipedge_pid"
+sipedge_pid=
+check "--invite answer: 180 then 200 (got $(jq -c .statuses "$tmp/call.json"))" \
+	test "$(jq -c .statuses "$tmp/call.json")" = "[180,200]"
+check "--invite answer: the 200 carries SDP audio and a Contact" \
+	jq -e '.sdp_audio and .contact' "$tmp/call.json" >/dev/null
 finish

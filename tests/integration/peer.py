@@ -4,6 +4,7 @@ at sipedge's lines and prints what comes back, one line per probe, as JSON.
 
   peer.py answers LINE_IP LINE_PORT BAD_PORT   phone answers to requests (OPTIONS, ...)
   peer.py hostile LINE_IP LINE_PORT            malformed, truncated, oversized, non-SIP
+  peer.py call LINE_IP LINE_PORT               an INVITE: every answer's status, and the SDP
 """
 import json
 import socket
@@ -91,8 +92,31 @@ def hostile(ip, port):
     print(json.dumps(sent))
 
 
+def call(ip, port):
+    sdp = "v=0\r\no=- 1 1 IN IP4 198.18.0.1\r\ns=-\r\nc=IN IP4 198.18.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n"
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(SRC)
+    s.settimeout(1.0)
+    msg = request("INVITE", ip, port, body=sdp).replace("{sport}", str(s.getsockname()[1]))
+    msg = msg.replace("Content-Length:", "Content-Type: application/sdp\r\nContent-Length:")
+    s.sendto(msg.encode(), (ip, port))
+    statuses, final = [], ""
+    try:
+        while True:
+            reply = s.recvfrom(65535)[0].decode(errors="replace")
+            statuses.append(status_of(reply))
+            final = reply
+    except socket.timeout:
+        pass
+    s.close()
+    print(json.dumps({"statuses": statuses, "sdp_audio": "m=audio " in final,
+                      "contact": "\r\nContact: <sip:" in final}))
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "answers":
+    if sys.argv[1] == "call":
+        call(sys.argv[2], int(sys.argv[3]))
+    elif sys.argv[1] == "answers":
         answers(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     else:
         hostile(sys.argv[2], int(sys.argv[3]))
