@@ -37,7 +37,8 @@ struct ctl_run {
 	uv_signal_t sigint;
 	uv_signal_t sigterm;
 	uint64_t t0_ms;
-	uint64_t stop_ms; /* 0 until stopping began */
+	uint64_t stop_ms;    /* 0 until stopping began */
+	uint64_t stop_bound; /* lines registered or in flight then: the un-register ramp */
 	bool interrupted;
 	double load_s; /* dp_create: EAL, port, every line's template and HA1s */
 	uint64_t rss_kb_loaded;
@@ -472,9 +473,13 @@ static void ctl__begin_stop(struct ctl_run *r, const char *why)
 {
 	struct dp_msg c = {.type = DP_CMD_UNREGISTER_ALL};
 
+	struct dp_stats s;
+
 	if (r->stop_ms)
 		return;
 	r->stop_ms = uv_now(&r->loop);
+	dp_stats_sum(r->d, &s);
+	r->stop_bound = s.registered + s.in_flight;
 	if (!r->quiet)
 		fprintf(stderr, "\n%s: un-registering every line\n", why);
 	for (unsigned k = 0; k < dp_workers(r->d); k++)
@@ -517,7 +522,8 @@ static void ctl__tick(uv_timer_t *t)
 		if (quiet ||
 		    uv_now(&r->loop) - r->stop_ms >
 			    r->dp.tf_ms + 5000 +
-				    (uint64_t)(r->dp.rate ? 1000ull * r->dp.lines / r->dp.rate : 0))
+				    (uint64_t)(r->dp.rate ? 1000ull * r->stop_bound / r->dp.rate
+							  : 0))
 			uv_stop(&r->loop);
 	}
 }
@@ -706,7 +712,8 @@ int ctl_cmd_run(int argc, char **argv)
 	} else {
 		argv[dashes] = argv[0];
 		rc = ctl__options(&r, argc - dashes, argv + dashes);
-		ctl__eal_args(&r, dashes - 1, argv + 1);
+		/* "sipedge run -- OPTIONS": no EAL arguments given, so the lab default */
+		ctl__eal_args(&r, dashes > 1 ? dashes - 1 : -1, argv + 1);
 	}
 	if (rc >= 0)
 		return rc;

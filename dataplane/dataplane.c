@@ -270,8 +270,12 @@ int dp_create(const struct dp_config *c, struct dp **out, char *err, size_t errl
 	w = d->w;
 	w->lcore = lcore;
 	w->hz = rte_get_tsc_hz();
-	/* a held request per line in flight, plus room for answers and bursts */
-	nmbufs = (c->lines < 262143 ? c->lines : 262143) + 8192;
+	/*
+	 * A request in flight holds its mbuf for retransmission, so the pool bounds the
+	 * transactions out at once; when it runs dry a line waits T1 and builds anew. Sized
+	 * independently of the line count past 32k: 1 M lines must not cost 2 GB of mbufs.
+	 */
+	nmbufs = (c->lines < 32767 ? c->lines : 32767) + 8192;
 	if ((rc = dp__port_up(d, w, nmbufs, err, errlen)))
 		return rc;
 	w->cmd = rte_ring_create_elem("dp_cmd0", sizeof(struct dp_msg), 1024, rte_socket_id(),

@@ -384,6 +384,16 @@ static unsigned dp__ramps(struct dp_worker *w, uint64_t now_us)
 	}
 	while (w->unreg_all && w->unreg_next < w->lines.n && now_us >= w->unreg_due_us &&
 	       done < DP_BURST) {
+		/* idle lines hold no binding: pass over them without spending the rate */
+		unsigned skipped = 0;
+
+		while (w->unreg_next < w->lines.n && skipped < 4096 &&
+		       w->lines.line[w->unreg_next].state == DP_LINE_IDLE) {
+			w->unreg_next++;
+			skipped++;
+		}
+		if (w->unreg_next == w->lines.n || skipped == 4096)
+			break;
 		dp_line_unregister(&w->lines, w->unreg_next++, now_us);
 		w->unreg_due_us += w->ramp_step_us;
 		done++;
