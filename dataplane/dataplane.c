@@ -34,8 +34,7 @@ struct dp {
 	char desc[128];
 	/* line tables, shared read-only by the worker after load */
 	struct dp_line *line;
-	uint8_t *tpl_arena;
-	uint32_t *tpl_off;
+	struct sip_tpl *tpl;
 	char (*ha1_md5)[32];
 	char (*ha1_sha256)[64];
 	char (*auth_user)[32];
@@ -53,11 +52,6 @@ static int dp__fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	return rc;
-}
-
-static void dp__ip_str(uint32_t ip, char *buf, size_t cap)
-{
-	snprintf(buf, cap, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
 }
 
 static int dp__port_up(struct dp *d, struct dp_worker *w, uint32_t nmbufs, char *err, size_t errlen)
@@ -97,54 +91,61 @@ static int dp__port_up(struct dp *d, struct dp_worker *w, uint32_t nmbufs, char 
 	return 0;
 }
 
-/* The REGISTER template and HA1s of line i: done once here, never on the fast path. */
+/* The HA1s of line i: done once here, never on the fast path, and the password is not
+ * kept. */
 static int dp__load_line(struct dp *d, const struct dp_config *c, struct sip_digest_ctx *dctx,
-			 uint32_t i, size_t *arena_used, size_t arena_cap, uint64_t seed, char *err,
-			 size_t errlen)
+			 uint32_t i, char *err, size_t errlen)
 {
-	char user[32], aor[128], contact[128], sent_by[64], tag[24], callid[96], ip_s[16];
-	uint32_t g = i, ip = c->first_ip + g / c->nports;
-	uint16_t port = (uint16_t)(c->first_port + g % c->nports);
-	struct sip_tpl tpl;
-	struct sip_tpl_params p;
-	int rc;
+	char user[32];
 
 	memset(user, 0, sizeof(user));
-	if (c->line_user(c->line_user_ctx, g, user, sizeof(user)) != 0)
-		return dp__fail(err, errlen, -EINVAL, "line %u: user name longer than 31", g);
-	dp__ip_str(ip, ip_s, sizeof(ip_s));
-	snprintf(aor, sizeof(aor), "sip:%s@%s", user, c->domain);
-	snprintf(contact, sizeof(contact), "sip:%s@%s:%u", user, ip_s, port);
-	snprintf(sent_by, sizeof(sent_by), "%s:%u", ip_s, port);
-	snprintf(tag, sizeof(tag), "%x%08x", g, (uint32_t)(seed >> 16));
-	snprintf(callid, sizeof(callid), "%x-%016llx@%s", g, (unsigned long long)seed, ip_s);
-	p = (struct sip_tpl_params){
-		.method = SIP_TPL_REGISTER,
-		.request_uri = sip_str_cstr(d->digest_uri),
-		.from_uri = sip_str_cstr(aor),
-		.from_tag = sip_str_cstr(tag),
-		.call_id = sip_str_cstr(callid),
-		.contact_uri = sip_str_cstr(contact),
-		.via_sent_by = sip_str_cstr(sent_by),
-		.transport = SIP_TPL_UDP,
-		.user_agent = sip_str_cstr(c->user_agent),
-	};
-	if ((rc = sip_tpl_prepare(&tpl, &p)) != 0)
-		return dp__fail(err, errlen, rc, "line %u: REGISTER template: %s", g,
-				strerror(-rc));
-	if (*arena_used + sip_tpl_size(&tpl) > arena_cap)
-		return dp__fail(err, errlen, -ENOSPC, "template arena full at line %u", g);
-	/* templates are read through struct sip_tpl: keep them aligned like one */
-	memcpy(d->tpl_arena + *arena_used, &tpl, sip_tpl_size(&tpl));
-	d->tpl_off[i] = (uint32_t)*arena_used;
-	*arena_used += (sip_tpl_size(&tpl) + 15) & ~(size_t)15;
+	if (c->line_user(c->line_user_ctx, i, user, sizeof(user)) != 0 || !user[0])
+		return dp__fail(err, errlen, -EINVAL, "line %u: user name empty or longer than 31",
+				i);
+	for (const char *u = user; *u; u++) {
+		/* the name goes into URIs as is: only what RFC 3261 §25.1 user allows unescaped */
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!~*'()&=+$,;?/",
+			    *u))
+			return dp__fail(
+				err, errlen, -EINVAL,
+				"line %u: user name '%s' has '%c', which a SIP URI cannot carry", i,
+				user, *u);
+	}
 	memcpy(d->auth_user[i], user, sizeof(d->auth_user[i]));
 	if (sip_digest_ha1(dctx, SIP_DIGEST_MD5, sip_str_cstr(user), sip_str_cstr(c->domain),
 			   sip_str_cstr(c->password), d->ha1_md5[i]) < 0 ||
 	    sip_digest_ha1(dctx, SIP_DIGEST_SHA256, sip_str_cstr(user), sip_str_cstr(c->domain),
 			   sip_str_cstr(c->password), d->ha1_sha256[i]) < 0)
-		return dp__fail(err, errlen, -EIO, "line %u: HA1 failed", g);
+		return dp__fail(err, errlen, -EIO, "line %u: HA1 failed", i);
 	d->line[i].req_expires = c->expires;
+	return 0;
+}
+
+/* The one REGISTER every line sends, its own values patched in by the builder. */
+static int dp__template(struct dp *d, const struct dp_config *c, char *err, size_t errlen)
+{
+	char aor[160];
+	struct sip_tpl_params p;
+	int rc;
+
+	snprintf(aor, sizeof(aor), "sip:{user}@%s", c->domain);
+	p = (struct sip_tpl_params){
+		.method = SIP_TPL_REGISTER,
+		.request_uri = sip_str_cstr(d->digest_uri),
+		.from_uri = sip_str_cstr(aor),
+		.from_tag = SIP_STR("{tag}"),
+		.call_id = SIP_STR("{callid}"),
+		.contact_uri = SIP_STR("sip:{user}@{hostport}"),
+		.via_sent_by = SIP_STR("{hostport}"),
+		.transport = SIP_TPL_UDP,
+		.user_agent = sip_str_cstr(c->user_agent),
+	};
+	d->tpl = aligned_alloc(64, (sizeof(*d->tpl) + 63) & ~(size_t)63);
+	if (!d->tpl)
+		return dp__fail(err, errlen, -ENOMEM, "no memory for the REGISTER template");
+	if ((rc = sip_tpl_prepare(d->tpl, &p)) != 0)
+		return dp__fail(err, errlen, rc, "REGISTER template for domain '%s': %s", c->domain,
+				strerror(-rc));
 	return 0;
 }
 
@@ -152,27 +153,26 @@ static int dp__tables(struct dp *d, const struct dp_config *c, struct dp_worker 
 		      size_t errlen)
 {
 	struct sip_digest_ctx dctx;
-	size_t arena_cap = (size_t)c->lines * 1024, used = 0;
 	uint64_t seed = c->seed ? c->seed : rte_get_tsc_cycles();
 	int rc = 0;
 
 	d->line = calloc(c->lines, sizeof(*d->line));
-	d->tpl_arena = aligned_alloc(64, arena_cap);
-	d->tpl_off = calloc(c->lines, sizeof(*d->tpl_off));
 	d->ha1_md5 = calloc(c->lines, sizeof(*d->ha1_md5));
 	d->ha1_sha256 = calloc(c->lines, sizeof(*d->ha1_sha256));
 	d->auth_user = calloc(c->lines, sizeof(*d->auth_user));
 	d->held = calloc(c->lines, sizeof(*d->held));
 	d->slots = calloc(DP_WHEEL_SLOTS, sizeof(*d->slots));
 	d->links = calloc(c->lines, sizeof(*d->links));
-	if (!d->line || !d->tpl_arena || !d->tpl_off || !d->ha1_md5 || !d->ha1_sha256 ||
-	    !d->auth_user || !d->held || !d->slots || !d->links)
+	if (!d->line || !d->ha1_md5 || !d->ha1_sha256 || !d->auth_user || !d->held || !d->slots ||
+	    !d->links)
 		return dp__fail(err, errlen, -ENOMEM, "no memory for %u lines", c->lines);
 	snprintf(d->digest_uri, sizeof(d->digest_uri), "sip:%s", c->domain);
+	if ((rc = dp__template(d, c, err, errlen)) != 0)
+		return rc;
 	if ((rc = sip_digest_ctx_create(&dctx)) != 0)
 		return dp__fail(err, errlen, rc, "digest: no usable hash in libcrypto");
 	for (uint32_t i = 0; i < c->lines && rc == 0; i++)
-		rc = dp__load_line(d, c, &dctx, i, &used, arena_cap, seed, err, errlen);
+		rc = dp__load_line(d, c, &dctx, i, err, errlen);
 	sip_digest_ctx_destroy(&dctx);
 	if (rc)
 		return rc;
@@ -183,8 +183,8 @@ static int dp__tables(struct dp *d, const struct dp_config *c, struct dp_worker 
 		.first_ip = c->first_ip,
 		.first_port = c->first_port,
 		.nports = c->nports,
-		.tpl_arena = d->tpl_arena,
-		.tpl_off = d->tpl_off,
+		.tpl = d->tpl,
+		.id_seed = seed,
 		.ha1_md5 = (const char(*)[32])d->ha1_md5,
 		.ha1_sha256 = (const char(*)[64])d->ha1_sha256,
 		.auth_user = (const char(*)[32])d->auth_user,
@@ -272,10 +272,10 @@ int dp_create(const struct dp_config *c, struct dp **out, char *err, size_t errl
 	w->hz = rte_get_tsc_hz();
 	/*
 	 * A request in flight holds its mbuf for retransmission, so the pool bounds the
-	 * transactions out at once; when it runs dry a line waits T1 and builds anew. Sized
-	 * independently of the line count past 32k: 1 M lines must not cost 2 GB of mbufs.
+	 * transactions out at once; when it runs dry a line waits T1 and builds anew. It is
+	 * a fixed cost, not a per-line one: 1 M lines must not cost 2 GB of mbufs.
 	 */
-	nmbufs = (c->lines < 32767 ? c->lines : 32767) + 8192;
+	nmbufs = 32767;
 	if ((rc = dp__port_up(d, w, nmbufs, err, errlen)))
 		return rc;
 	w->cmd = rte_ring_create_elem("dp_cmd0", sizeof(struct dp_msg), 1024, rte_socket_id(),
@@ -383,8 +383,7 @@ void dp_destroy(struct dp *d)
 		rte_free(d->w);
 	}
 	free(d->line);
-	free(d->tpl_arena);
-	free(d->tpl_off);
+	free(d->tpl);
 	free(d->ha1_md5);
 	free(d->ha1_sha256);
 	free(d->auth_user);

@@ -54,6 +54,58 @@ static void dp__set_registered(struct dp_lines *L, struct dp_line *l, bool on)
 	l->bound = on;
 }
 
+static size_t dp__dec(char *o, uint32_t v)
+{
+	char t[10];
+	size_t n = 0, k = 0;
+
+	do {
+		t[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		o[k++] = t[--n];
+	return k;
+}
+
+static size_t dp__hex(char *o, uint64_t v, int digits)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (int k = 0; k < digits; k++)
+		o[k] = hex[(v >> (4 * (digits - 1 - k))) & 0xf];
+	return (size_t)digits;
+}
+
+/* The line's own values for the shared template; buf holds at least 96 octets. */
+static void dp__line_vars(const struct dp_lines *L, uint32_t i, struct sip_line_vars *v, char *buf)
+{
+	uint32_t ip, g = L->first_id + i;
+	uint16_t port;
+	char *hp = buf, *tag, *cid;
+	size_t n = 0, ipn;
+
+	dp_lines_addr(L, i, &ip, &port);
+	for (int k = 3; k >= 0; k--) {
+		n += dp__dec(hp + n, (ip >> (8 * k)) & 255);
+		hp[n++] = k ? '.' : ':';
+	}
+	ipn = n - 1;
+	n += dp__dec(hp + n, port);
+	v->hostport = sip_str_make(hp, n);
+	tag = hp + n;
+	n = dp__hex(tag, g, 8) + dp__hex(tag + 8, L->id_seed >> 32, 8);
+	v->tag = sip_str_make(tag, n);
+	cid = tag + n; /* "<line>-<seed>@<ip>": one Call-ID per line and run (RFC 3261 §10.2) */
+	n = dp__hex(cid, g, 8);
+	cid[n++] = '-';
+	n += dp__hex(cid + n, L->id_seed, 16);
+	cid[n++] = '@';
+	memcpy(cid + n, hp, ipn);
+	v->callid = sip_str_make(cid, n + ipn);
+	v->user = sip_str_make(L->auth_user[i], strnlen(L->auth_user[i], 32));
+}
+
 /*
  * Send a new REGISTER (new branch, next CSeq) for line i, answering ch when given.
  * Hot path: the text comes from the line's template, nothing is formatted from scratch.
@@ -62,7 +114,8 @@ static void dp__send_register(struct dp_lines *L, uint32_t i, uint64_t now_us, u
 			      const struct sip_challenge *ch, bool proxy)
 {
 	struct dp_line *l = &L->line[i];
-	const struct sip_tpl *tpl = (const struct sip_tpl *)(L->tpl_arena + L->tpl_off[i]);
+	struct sip_line_vars v;
+	char vbuf[96];
 	struct sip_req_fields f = {.expires = expires, .proxy_auth = proxy};
 	char auth[768];
 	size_t cap;
@@ -93,7 +146,8 @@ static void dp__send_register(struct dp_lines *L, uint32_t i, uint64_t now_us, u
 	}
 	f.branch = l->branch;
 	f.cseq = l->cseq;
-	n = buf ? sip_build_register(tpl, &f, buf, cap) : -ENOBUFS;
+	dp__line_vars(L, i, &v, vbuf);
+	n = buf ? sip_build_register_vars(L->tpl, &v, &f, buf, cap) : -ENOBUFS;
 	if (n < 0) {
 		/* no buffer, no next-hop MAC yet, or no room: build it anew at the next
 		 * timer, without the credentials (the challenge is gone; the server asks

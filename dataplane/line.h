@@ -93,8 +93,10 @@ struct dp_lines {
 	uint32_t first_ip; /* addressing: id -> ip, port (see dp_lines_addr) */
 	uint16_t first_port;
 	uint16_t nports;
-	const uint8_t *tpl_arena; /* packed REGISTER templates, tpl_off[i] into it */
-	const uint32_t *tpl_off;
+	/* one REGISTER template for every line; user, host:port, tag and Call-ID are patched
+	 * in per build (sip_build_register_vars), so a line costs no template memory */
+	const struct sip_tpl *tpl;
+	uint64_t id_seed; /* mixed into tags and Call-IDs: stable within a run, new each run */
 	const char (*ha1_md5)[32];
 	const char (*ha1_sha256)[64];
 	const char (*auth_user)[32]; /* NUL-padded */

@@ -1,7 +1,8 @@
 /*
- * Request templates: sip_tpl_prepare() lays a request out once as literal runs with the
- * per-message fields between them; the sip_build_*() calls copy the runs and write the
- * fields. The whole cost of a build is a few memcpy and two or three integer conversions.
+ * Request templates: sip_tpl_prepare() lays a request out once as literal runs, each
+ * followed by the per-message or per-line field patched after it; the sip_build_*() calls
+ * copy the runs and write the fields. The whole cost of a build is a few memcpy and two or
+ * three integer conversions.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -9,15 +10,31 @@
 
 #include "sip/builder.h"
 
-/* What sits at a segment: a literal run of the template text, or a field patched in. */
+/* What a segment writes after its literal run. */
 enum sip__field {
-	SIP__LIT,
+	SIP__NONE,
 	SIP__BRANCH,  /* 16 hex digits after the "z9hG4bK" of the literal before it */
 	SIP__CSEQ,    /* decimal, no padding */
-	SIP__CONTACT, /* REGISTER: the literal Contact line, or "Contact: *" instead */
+	SIP__CONTACT, /* REGISTER: nothing, or "Contact: *" and skip the Contact line's segments */
 	SIP__EXPIRES, /* decimal, no padding */
 	SIP__AUTH,    /* whole [Proxy-]Authorization line, or nothing */
+	/* the line's values, in the order of struct sip_line_vars */
+	SIP__USER,
+	SIP__HOSTPORT,
+	SIP__TAG,
+	SIP__CALLID,
 };
+
+/* Index of a line-value field in struct sip_line_vars order. */
+static inline unsigned int sip__var(unsigned int field)
+{
+	return field - SIP__USER;
+}
+
+static inline bool sip__is_var(unsigned int field)
+{
+	return field >= SIP__USER;
+}
 
 #define SIP__BRANCH_DIGITS 16
 #define SIP__CRLF "\r\n"
@@ -92,6 +109,36 @@ static inline char *sip__put_hex64(char *w, uint64_t v)
 
 /* ---- hot path: build ---------------------------------------------------------------- */
 
+/*
+ * memcpy of a run or a value, most of which are under 32 octets: two overlapping fixed-size
+ * moves instead of a call. Reads and writes stay inside s[0, n) and w[0, n), so a packed
+ * template (sip_tpl_size()) is never read past. Measured on a REGISTER with every
+ * placeholder: 100 ns a build with memcpy, 48 ns with this (the plain build: 55 to 37 ns).
+ * A 32-to-64 step gained nothing.
+ */
+static inline char *sip__copy(char *w, const char *s, size_t n)
+{
+	if (n >= 16) {
+		if (n > 32) {
+			memcpy(w, s, n);
+		} else {
+			memcpy(w, s, 16);
+			memcpy(w + n - 16, s + n - 16, 16);
+		}
+	} else if (n >= 8) {
+		memcpy(w, s, 8);
+		memcpy(w + n - 8, s + n - 8, 8);
+	} else if (n >= 4) {
+		memcpy(w, s, 4);
+		memcpy(w + n - 4, s + n - 4, 4);
+	} else if (n) {
+		w[0] = s[0];
+		w[n / 2] = s[n / 2];
+		w[n - 1] = s[n - 1];
+	}
+	return w + n;
+}
+
 static inline char *sip__put_auth(char *w, const struct sip_req_fields *f)
 {
 	if (f->proxy_auth) {
@@ -107,22 +154,52 @@ static inline char *sip__put_auth(char *w, const struct sip_req_fields *f)
 	return w + 2;
 }
 
+/* Octets of the Contact line that "Contact: *" replaces: its literals and its values. */
+static size_t sip__contact_octets(const struct sip_tpl *t, const struct sip_str *vars)
+{
+	size_t n = 0;
+
+	for (unsigned int i = t->contact_seg; i < t->contact_seg + t->contact_n_segs; i++) {
+		n += t->segs[i].len;
+		if (sip__is_var(t->segs[i].field))
+			n += vars[sip__var(t->segs[i].field)].len;
+	}
+	return n;
+}
+
 /*
  * The length is computed first and checked against cap once, so a short buffer costs
  * nothing and is left untouched; the copy loop then writes without further checks.
  */
-static ssize_t sip__build(const struct sip_tpl *t, const struct sip_req_fields *f, char *buf,
-			  size_t cap)
+static ssize_t sip__build(const struct sip_tpl *t, const struct sip_line_vars *v,
+			  const struct sip_req_fields *f, char *buf, size_t cap)
 {
 	/* §10.2.2: "Contact: *" is only allowed with Expires 0. */
 	uint32_t expires = f->contact_star ? 0 : f->expires;
 	unsigned int cseq_len = sip__dec_len(f->cseq);
 	unsigned int expires_len = t->has_expires ? sip__dec_len(expires) : 0;
 	size_t need = (size_t)t->literal_len + SIP__BRANCH_DIGITS + cseq_len + expires_len;
+	struct sip_str vars[SIP_TPL_VARS] = {{0}};
 	char *w = buf;
 
-	if (f->contact_star) /* literal_len counts the Contact line this replaces */
-		need = need - t->contact_len + sizeof(sip__contact_star) - 1;
+	if (t->has_vars) {
+		if (!v)
+			return -EINVAL;
+		vars[0] = v->user;
+		vars[1] = v->hostport;
+		vars[2] = v->tag;
+		vars[3] = v->callid;
+		/* bounded values keep need far from wrapping: SEGS_MAX of TEXT_MAX at most */
+		for (unsigned int k = 0; k < SIP_TPL_VARS; k++) {
+			if (!t->var_uses[k])
+				continue;
+			if (vars[k].len - 1 >= SIP_TPL_TEXT_MAX) /* also 0: wraps to SIZE_MAX */
+				return -EINVAL;
+			need += t->var_uses[k] * vars[k].len;
+		}
+	}
+	if (f->contact_star) /* need counts the Contact line this replaces */
+		need = need - sip__contact_octets(t, vars) + sizeof(sip__contact_star) - 1;
 	if (f->auth.len) {
 		if (f->auth.len > cap)
 			return -ENOSPC;
@@ -133,27 +210,24 @@ static ssize_t sip__build(const struct sip_tpl *t, const struct sip_req_fields *
 		return -ENOSPC;
 
 	for (unsigned int i = 0; i < t->n_segs; i++) {
-		const char *lit = t->text + t->segs[i].off;
-		size_t len = t->segs[i].len;
+		unsigned int field = t->segs[i].field;
 
-		switch (t->segs[i].field) {
-		case SIP__CONTACT:
-			if (f->contact_star) {
-				lit = sip__contact_star;
-				len = sizeof(sip__contact_star) - 1;
-			}
-			memcpy(w, lit, len);
-			w += len;
-			break;
-		case SIP__LIT:
-			memcpy(w, lit, len);
-			w += len;
+		w = sip__copy(w, t->text + t->segs[i].off, t->segs[i].len);
+		switch (field) {
+		case SIP__NONE:
 			break;
 		case SIP__BRANCH:
 			w = sip__put_hex64(w, f->branch);
 			break;
 		case SIP__CSEQ:
 			w = sip__put_dec(w, f->cseq, cseq_len);
+			break;
+		case SIP__CONTACT:
+			if (f->contact_star) {
+				memcpy(w, sip__contact_star, sizeof(sip__contact_star) - 1);
+				w += sizeof(sip__contact_star) - 1;
+				i += t->contact_n_segs;
+			}
 			break;
 		case SIP__EXPIRES:
 			w = sip__put_dec(w, expires, expires_len);
@@ -162,33 +236,55 @@ static ssize_t sip__build(const struct sip_tpl *t, const struct sip_req_fields *
 			if (f->auth.len)
 				w = sip__put_auth(w, f);
 			break;
+		default: /* a line's value */
+			w = sip__copy(w, vars[sip__var(field)].p, vars[sip__var(field)].len);
+			break;
 		}
 	}
 	return w - buf;
 }
 
+/* The plain builds: no values, so sip__build() refuses a template with placeholders. */
 ssize_t sip_build_register(const struct sip_tpl *t, const struct sip_req_fields *f, char *buf,
 			   size_t cap)
 {
-	if (t->method != SIP_TPL_REGISTER)
-		return -EINVAL;
-	return sip__build(t, f, buf, cap);
+	return sip_build_register_vars(t, NULL, f, buf, cap);
 }
 
 ssize_t sip_build_subscribe(const struct sip_tpl *t, const struct sip_req_fields *f, char *buf,
 			    size_t cap)
 {
-	if (t->method != SIP_TPL_SUBSCRIBE || f->contact_star)
-		return -EINVAL;
-	return sip__build(t, f, buf, cap);
+	return sip_build_subscribe_vars(t, NULL, f, buf, cap);
 }
 
 ssize_t sip_build_options(const struct sip_tpl *t, const struct sip_req_fields *f, char *buf,
 			  size_t cap)
 {
+	return sip_build_options_vars(t, NULL, f, buf, cap);
+}
+
+ssize_t sip_build_register_vars(const struct sip_tpl *t, const struct sip_line_vars *v,
+				const struct sip_req_fields *f, char *buf, size_t cap)
+{
+	if (t->method != SIP_TPL_REGISTER)
+		return -EINVAL;
+	return sip__build(t, v, f, buf, cap);
+}
+
+ssize_t sip_build_subscribe_vars(const struct sip_tpl *t, const struct sip_line_vars *v,
+				 const struct sip_req_fields *f, char *buf, size_t cap)
+{
+	if (t->method != SIP_TPL_SUBSCRIBE || f->contact_star)
+		return -EINVAL;
+	return sip__build(t, v, f, buf, cap);
+}
+
+ssize_t sip_build_options_vars(const struct sip_tpl *t, const struct sip_line_vars *v,
+			       const struct sip_req_fields *f, char *buf, size_t cap)
+{
 	if (t->method != SIP_TPL_OPTIONS || f->contact_star)
 		return -EINVAL;
-	return sip__build(t, f, buf, cap);
+	return sip__build(t, v, f, buf, cap);
 }
 
 /* ---- preparation (once per line and request kind; may be slow) ---------------------- */
@@ -227,35 +323,73 @@ static void sip__put_u32(struct sip__prep *c, uint32_t v)
 	sip__put(c, d, (size_t)(sip__put_dec(d, v, sip__dec_len(v)) - d));
 }
 
-static void sip__add_seg(struct sip__prep *c, size_t off, size_t len, enum sip__field field)
+/* Close the text written since the last mark into a segment with field after it. */
+static void sip__field(struct sip__prep *c, enum sip__field field)
 {
 	struct sip_tpl *t = c->t;
 
 	if (c->err)
 		return;
-	if (t->n_segs == SIP_TPL_SEGS_MAX) { /* a layout bug, not a params problem */
+	if (t->n_segs == SIP_TPL_SEGS_MAX) { /* too many placeholders, or a layout bug */
 		c->err = -ENOSPC;
 		return;
 	}
-	t->segs[t->n_segs].off = (uint16_t)off;
-	t->segs[t->n_segs].len = (uint16_t)len;
+	t->segs[t->n_segs].off = (uint16_t)c->mark;
+	t->segs[t->n_segs].len = (uint16_t)(c->len - c->mark);
 	t->segs[t->n_segs].field = (uint8_t)field;
 	t->n_segs++;
-}
-
-/* Close the text written since the last mark into a segment of the given kind. */
-static void sip__close(struct sip__prep *c, enum sip__field field)
-{
-	if (c->len > c->mark || field != SIP__LIT)
-		sip__add_seg(c, c->mark, c->len - c->mark, field);
 	c->mark = c->len;
+	if (sip__is_var(field)) {
+		t->var_uses[sip__var(field)]++;
+		t->has_vars = true;
+	}
 }
 
-/* A patched field between two literal runs. */
-static void sip__field(struct sip__prep *c, enum sip__field field)
+/* Close the text written since the last mark, if any, into a segment of its own. */
+static void sip__close(struct sip__prep *c)
 {
-	sip__close(c, SIP__LIT);
-	sip__add_seg(c, c->len, 0, field);
+	if (c->len > c->mark)
+		sip__field(c, SIP__NONE);
+}
+
+/* In the order of the fields, so that sip__var(field) indexes it. */
+static const struct {
+	char name[11];
+	uint8_t len;
+	uint8_t field;
+} sip__placeholders[] = {
+	{"{user}", 6, SIP__USER},
+	{"{hostport}", 10, SIP__HOSTPORT},
+	{"{tag}", 5, SIP__TAG},
+	{"{callid}", 8, SIP__CALLID},
+};
+
+/* The placeholder s starts with, or SIP__NONE. */
+static enum sip__field sip__placeholder_at(const char *s, size_t n)
+{
+	for (size_t k = 0; k < sizeof(sip__placeholders) / sizeof(sip__placeholders[0]); k++)
+		if (n >= sip__placeholders[k].len &&
+		    !memcmp(s, sip__placeholders[k].name, sip__placeholders[k].len))
+			return (enum sip__field)sip__placeholders[k].field;
+	return SIP__NONE;
+}
+
+/* A field that may hold placeholders: each one ends a segment with the line's value. */
+static void sip__put_vars(struct sip__prep *c, struct sip_str s)
+{
+	size_t lit = 0; /* start of the literal text not yet written */
+
+	for (size_t i = 0; i < s.len; i++) {
+		enum sip__field field;
+
+		if (s.p[i] != '{' || (field = sip__placeholder_at(s.p + i, s.len - i)) == SIP__NONE)
+			continue;
+		sip__put(c, s.p + lit, i - lit);
+		sip__field(c, field);
+		lit = i + sip__placeholders[sip__var(field)].len;
+		i = lit - 1;
+	}
+	sip__put(c, s.p + lit, s.len - lit);
 }
 
 /* quoted-string with quoted-pair for '"' and '\' (RFC 3261 §25.1). */
@@ -278,7 +412,7 @@ static void sip__put_name_addr(struct sip__prep *c, struct sip_str display, stru
 		sip__lit(c, " ");
 	}
 	sip__lit(c, "<");
-	sip__puts(c, uri);
+	sip__put_vars(c, uri);
 	sip__lit(c, ">");
 }
 
@@ -324,6 +458,12 @@ static bool sip__null_view(struct sip_str s)
 	return s.len && !s.p;
 }
 
+/*
+ * Placeholders are checked as they are written: every check here is one octet at a time,
+ * and '{', '}' and lowercase letters pass them all, so skipping a placeholder's octets would
+ * change nothing. The values put in their place at build time are the caller's to keep
+ * valid (sip/builder.h, struct sip_line_vars).
+ */
 static int sip__check(const struct sip_tpl_params *p)
 {
 	const struct sip_str req[] = {p->request_uri, p->from_uri, p->from_tag, p->call_id,
@@ -386,11 +526,11 @@ static void sip__lay_head(struct sip__prep *c, const struct sip_tpl_params *p)
 
 	sip__put(c, method, strlen(method));
 	sip__lit(c, " ");
-	sip__puts(c, p->request_uri);
+	sip__put_vars(c, p->request_uri);
 	sip__lit(c, " SIP/2.0\r\nVia: SIP/2.0/");
 	sip__put(c, sip__transport_name[p->transport], 3);
 	sip__lit(c, " ");
-	sip__puts(c, p->via_sent_by);
+	sip__put_vars(c, p->via_sent_by);
 	/* RFC 3581 §3: ask for rport so NATed lines get answers back on their binding. */
 	sip__lit(c, ";rport;branch=z9hG4bK");
 	sip__field(c, SIP__BRANCH);
@@ -404,11 +544,11 @@ static void sip__lay_head(struct sip__prep *c, const struct sip_tpl_params *p)
 	sip__lit(c, "From: ");
 	sip__put_name_addr(c, p->from_display, p->from_uri);
 	sip__lit(c, ";tag=");
-	sip__puts(c, p->from_tag);
+	sip__put_vars(c, p->from_tag);
 	sip__lit(c, "\r\nTo: ");
 	sip__put_name_addr(c, to_display, to_uri);
 	sip__lit(c, "\r\nCall-ID: ");
-	sip__puts(c, p->call_id);
+	sip__put_vars(c, p->call_id);
 	sip__lit(c, "\r\nCSeq: ");
 	sip__field(c, SIP__CSEQ);
 	sip__lit(c, " ");
@@ -416,12 +556,13 @@ static void sip__lay_head(struct sip__prep *c, const struct sip_tpl_params *p)
 	sip__lit(c, "\r\n");
 }
 
-/* Contact of a REGISTER: its own segment, so "Contact: *" can replace it (§10.2.2). */
+/* Contact of a REGISTER: segments of its own, so "Contact: *" can replace it (§10.2.2). */
 static void sip__lay_register_contact(struct sip__prep *c, const struct sip_tpl_params *p)
 {
-	sip__close(c, SIP__LIT);
+	sip__field(c, SIP__CONTACT);
+	c->t->contact_seg = c->t->n_segs;
 	sip__lit(c, "Contact: <");
-	sip__puts(c, p->contact_uri);
+	sip__put_vars(c, p->contact_uri);
 	sip__lit(c, ">");
 	if (p->outbound) {
 		sip__lit(c, ";reg-id=");
@@ -430,12 +571,12 @@ static void sip__lay_register_contact(struct sip__prep *c, const struct sip_tpl_
 	if (p->instance.len) {
 		/* RFC 5626 §4.1: the URN goes in angle brackets inside the quotes. */
 		sip__lit(c, ";+sip.instance=\"<");
-		sip__puts(c, p->instance);
+		sip__put_vars(c, p->instance);
 		sip__lit(c, ">\"");
 	}
 	sip__lit(c, "\r\n");
-	c->t->contact_len = (uint16_t)(c->len - c->mark);
-	sip__close(c, SIP__CONTACT);
+	sip__close(c);
+	c->t->contact_n_segs = (uint8_t)(c->t->n_segs - c->t->contact_seg);
 }
 
 /* Contact of SUBSCRIBE/OPTIONS; with outbound, ";ob" asks for the flow (RFC 5626 §4.3). */
@@ -450,10 +591,10 @@ static void sip__lay_contact(struct sip__prep *c, const struct sip_tpl_params *p
 	q = memchr(uri.p, '?', uri.len); /* ;ob is a URI parameter: it goes before headers */
 	head = q ? (size_t)(q - uri.p) : uri.len;
 	sip__lit(c, "Contact: <");
-	sip__put(c, uri.p, head);
+	sip__put_vars(c, sip_str_make(uri.p, head));
 	if (p->outbound)
 		sip__lit(c, ";ob");
-	sip__put(c, uri.p + head, uri.len - head);
+	sip__put_vars(c, sip_str_make(uri.p + head, uri.len - head));
 	sip__lit(c, ">\r\n");
 }
 
@@ -480,7 +621,7 @@ static void sip__lay_tail(struct sip__prep *c, const struct sip_tpl_params *p)
 		sip__lit(c, "\r\n");
 	}
 	sip__lit(c, "Content-Length: 0\r\n\r\n");
-	sip__close(c, SIP__LIT);
+	sip__close(c);
 }
 
 size_t sip_tpl_size(const struct sip_tpl *t)

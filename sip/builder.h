@@ -1,7 +1,8 @@
 /*
- * Request templates for REGISTER, SUBSCRIBE and OPTIONS: the text of a line's request is
- * prepared once, and each send only copies it and patches the Via branch, CSeq, Expires
- * and credentials in, so the dataplane never formats a message from scratch.
+ * Request templates for REGISTER, SUBSCRIBE and OPTIONS: the text of a request is prepared
+ * once, and each send only copies it and patches the Via branch, CSeq, Expires and
+ * credentials in, so the dataplane never formats a message from scratch. With placeholders
+ * for the user, host:port, From tag and Call-ID, one template serves every line of a worker.
  */
 #ifndef SIP_BUILDER_H
 #define SIP_BUILDER_H
@@ -15,8 +16,15 @@
 
 /* Room for the prepared text; a REGISTER with outbound and a route takes about 520. */
 #define SIP_TPL_TEXT_MAX 1500
-/* Literal runs and patched fields of the richest form: REGISTER, see builder.c. */
-#define SIP_TPL_SEGS_MAX 12
+/*
+ * Segments (a literal run and the field patched after it) of the richest form: a REGISTER
+ * with a route, outbound, credentials and every placeholder where it usually goes (user in
+ * From, To, Contact and the instance; host:port in Via and Contact; tag; Call-ID) takes 15.
+ * The rest is room for a few more placeholders, e.g. a Call-ID of "{callid}@{hostport}".
+ */
+#define SIP_TPL_SEGS_MAX 24
+/* Per-line variables a template may hold: see struct sip_line_vars. */
+#define SIP_TPL_VARS 4
 
 enum sip_tpl_method {
 	SIP_TPL_REGISTER,
@@ -32,9 +40,21 @@ enum sip_tpl_transport {
 };
 
 /*
- * What is fixed for a line and a request kind. URIs are given bare ("sip:1000@example.com"),
- * the builder adds the angle brackets. "Required" fields that are empty make
- * sip_tpl_prepare() return -EINVAL.
+ * What is fixed for a line (or for all lines, with placeholders) and a request kind. URIs
+ * are given bare ("sip:1000@example.com"), the builder adds the angle brackets. "Required"
+ * fields that are empty make sip_tpl_prepare() return -EINVAL.
+ *
+ * Placeholders: "{user}", "{hostport}", "{tag}" and "{callid}" inside request_uri, from_uri,
+ * to_uri, contact_uri, via_sent_by, from_tag, call_id or instance are not sent as written
+ * but replaced, at each build, by the line's value from struct sip_line_vars:
+ *
+ *	from_uri = "sip:{user}@example.com", contact_uri = "sip:{user}@{hostport}",
+ *	via_sent_by = "{hostport}", from_tag = "{tag}", call_id = "{callid}"
+ *
+ * Elsewhere (display names, routes, User-Agent, ...) and for any other "{...}" the octets
+ * are sent as written. The field checks of sip_tpl_prepare() look at one octet at a time
+ * and every octet of a placeholder passes them, so a placeholder is checked as its own
+ * text: the values themselves are the caller's to keep valid (see sip_line_vars).
  */
 struct sip_tpl_params {
 	enum sip_tpl_method method;
@@ -69,16 +89,20 @@ struct sip_tpl_params {
 /*
  * A prepared request: caller-allocated, fixed size, no pointers into the params (they may
  * be freed after sip_tpl_prepare()). Read-only once prepared, so one template may be used
- * by any number of builds at once.
+ * by any number of builds at once, on any number of lines when it has placeholders.
  */
 struct sip_tpl {
 	enum sip_tpl_method method;
 	uint16_t literal_len; /* octets copied verbatim by every build */
-	uint16_t contact_len; /* REGISTER: the Contact line that "Contact: *" replaces */
 	uint8_t n_segs;
+	/* REGISTER: segments of the Contact line, which "Contact: *" replaces */
+	uint8_t contact_seg;
+	uint8_t contact_n_segs;
 	bool has_expires;
+	bool has_vars;
+	uint8_t var_uses[SIP_TPL_VARS]; /* how often each placeholder occurs */
 	struct {
-		uint16_t off;
+		uint16_t off; /* literal run text[off, off + len), then the field */
 		uint16_t len;
 		uint8_t field; /* enum sip__field in builder.c */
 	} segs[SIP_TPL_SEGS_MAX];
@@ -89,15 +113,15 @@ struct sip_tpl {
  * Returns 0, -EINVAL for an unknown method or transport, an empty required field, a
  * CR/LF/control octet in any field (header injection), space or angle brackets in a URI,
  * an outbound REGISTER without instance or reg_id; -ENOSPC when the text does not fit
- * SIP_TPL_TEXT_MAX. On error *t is unusable.
+ * SIP_TPL_TEXT_MAX or its placeholders SIP_TPL_SEGS_MAX. On error *t is unusable.
  */
 int sip_tpl_prepare(struct sip_tpl *t, const struct sip_tpl_params *p);
 
 /*
  * Octets of *t that builds read: a prepared template may be copied by this many octets
- * into a packed store (400 to 600 octets for a REGISTER, not sizeof(struct sip_tpl)) and
- * built from there: at a million lines, hundreds of megabytes instead of gigabytes, and
- * fewer cache lines to miss per build.
+ * into a packed store (about 500 octets for a REGISTER, not sizeof(struct sip_tpl)) and
+ * built from there. A template with placeholders is shared instead, so a line keeps only
+ * its struct sip_line_vars and the strings they point to.
  */
 size_t sip_tpl_size(const struct sip_tpl *t);
 
@@ -130,5 +154,32 @@ ssize_t sip_build_subscribe(const struct sip_tpl *t, const struct sip_req_fields
 			    size_t cap);
 ssize_t sip_build_options(const struct sip_tpl *t, const struct sip_req_fields *f, char *buf,
 			  size_t cap);
+
+/*
+ * What one line puts in place of the placeholders of a shared template. Each value is
+ * copied as given: like auth, it is not checked for CR/LF, '<', '>' or spaces on the hot
+ * path, so the caller keeps them valid ("1000", "198.18.0.10:5060", "[2001:db8::1]:5060",
+ * a token for the tag, a Call-ID word). A value the template does not use may be empty.
+ */
+struct sip_line_vars {
+	struct sip_str user;	 /* "{user}" */
+	struct sip_str hostport; /* "{hostport}" */
+	struct sip_str tag;	 /* "{tag}" */
+	struct sip_str callid;	 /* "{callid}" */
+};
+
+/*
+ * As the builds above, with the placeholders of t replaced by v's values. Also -EINVAL
+ * when a value t uses is empty or longer than SIP_TPL_TEXT_MAX. On a template without
+ * placeholders v is not read (it may be NULL) and the text is the plain build's; the
+ * plain builds return -EINVAL on a template with placeholders.
+ * Hot path: no allocation, a few more memcpy than the plain build, no syscall.
+ */
+ssize_t sip_build_register_vars(const struct sip_tpl *t, const struct sip_line_vars *v,
+				const struct sip_req_fields *f, char *buf, size_t cap);
+ssize_t sip_build_subscribe_vars(const struct sip_tpl *t, const struct sip_line_vars *v,
+				 const struct sip_req_fields *f, char *buf, size_t cap);
+ssize_t sip_build_options_vars(const struct sip_tpl *t, const struct sip_line_vars *v,
+			       const struct sip_req_fields *f, char *buf, size_t cap);
 
 #endif

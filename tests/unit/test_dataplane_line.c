@@ -52,7 +52,6 @@ struct fx {
 	struct dp_stats stats; /* first: it wants 64-octet alignment */
 	struct dp_lines L;
 	struct dp_line line[NLINES];
-	uint32_t tpl_off[NLINES];
 	char ha1_md5[NLINES][32];
 	char ha1_sha256[NLINES][64];
 	char auth_user[NLINES][32];
@@ -155,8 +154,7 @@ static void ip_str(uint32_t ip, char *buf, size_t cap)
 static int setup(void **state)
 {
 	struct fx *f = aligned_alloc(64, (sizeof(struct fx) + 63) & ~(size_t)63);
-	struct sip_tpl *tpl = malloc(sizeof(*tpl) * NLINES);
-	size_t used = 0;
+	struct sip_tpl *tpl = aligned_alloc(64, (sizeof(*tpl) + 63) & ~(size_t)63);
 
 	assert_non_null(f);
 	assert_non_null(tpl);
@@ -168,33 +166,31 @@ static int setup(void **state)
 	f->L.first_ip = FIRST_IP;
 	f->L.first_port = FIRST_PORT;
 	f->L.nports = NPORTS;
+	/* one template for every line, as dataplane.c prepares it */
+	assert_int_equal(sip_tpl_prepare(tpl,
+					 &(struct sip_tpl_params){
+						 .method = SIP_TPL_REGISTER,
+						 .request_uri = SIP_STR(DIGEST_URI),
+						 .from_uri = SIP_STR("sip:{user}@" REALM),
+						 .from_tag = SIP_STR("{tag}"),
+						 .call_id = SIP_STR("{callid}"),
+						 .contact_uri = SIP_STR("sip:{user}@{hostport}"),
+						 .via_sent_by = SIP_STR("{hostport}"),
+						 .transport = SIP_TPL_UDP,
+					 }),
+			 0);
+	f->L.tpl = tpl;
+	f->arena = (uint8_t *)tpl; /* freed in teardown */
+	f->L.id_seed = 0x0123456789abcdefull;
 	for (uint32_t i = 0; i < NLINES; i++) {
-		char user[16], aor[64], sent_by[32], tag[16], callid[64], ip_s[16];
+		char user[16], ip_s[16];
 		uint32_t ip;
 		uint16_t port;
 
 		dp_lines_addr(&f->L, i, &ip, &port);
 		ip_str(ip, ip_s, sizeof(ip_s));
 		snprintf(user, sizeof(user), "%u", 1000 + i);
-		snprintf(aor, sizeof(aor), "sip:%s@" REALM, user);
 		snprintf(f->contact[i], sizeof(f->contact[i]), "sip:%s@%s:%u", user, ip_s, port);
-		snprintf(sent_by, sizeof(sent_by), "%s:%u", ip_s, port);
-		snprintf(tag, sizeof(tag), "t%u", i);
-		snprintf(callid, sizeof(callid), "c%u@%s", i, ip_s);
-		assert_int_equal(sip_tpl_prepare(&tpl[i],
-						 &(struct sip_tpl_params){
-							 .method = SIP_TPL_REGISTER,
-							 .request_uri = SIP_STR(DIGEST_URI),
-							 .from_uri = sip_str_cstr(aor),
-							 .from_tag = sip_str_cstr(tag),
-							 .call_id = sip_str_cstr(callid),
-							 .contact_uri = sip_str_cstr(f->contact[i]),
-							 .via_sent_by = sip_str_cstr(sent_by),
-							 .transport = SIP_TPL_UDP,
-						 }),
-				 0);
-		f->tpl_off[i] = (uint32_t)used;
-		used += (sip_tpl_size(&tpl[i]) + 15) & ~(size_t)15;
 		memcpy(f->auth_user[i], user, strlen(user));
 		assert_int_equal(sip_digest_ha1(&f->L.dctx, SIP_DIGEST_MD5, sip_str_cstr(user),
 						SIP_STR(REALM), SIP_STR(PASSWORD), f->ha1_md5[i]),
@@ -205,14 +201,6 @@ static int setup(void **state)
 				 64);
 		f->line[i].req_expires = 60;
 	}
-	/* the packed store holds only what builds read, as in dataplane.c */
-	f->arena = aligned_alloc(64, (used + 63) & ~(size_t)63);
-	assert_non_null(f->arena);
-	for (uint32_t i = 0; i < NLINES; i++)
-		memcpy(f->arena + f->tpl_off[i], &tpl[i], sip_tpl_size(&tpl[i]));
-	free(tpl);
-	f->L.tpl_arena = f->arena;
-	f->L.tpl_off = f->tpl_off;
 	f->L.ha1_md5 = (const char(*)[32])f->ha1_md5;
 	f->L.ha1_sha256 = (const char(*)[64])f->ha1_sha256;
 	f->L.auth_user = (const char(*)[32])f->auth_user;

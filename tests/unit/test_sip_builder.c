@@ -1,6 +1,6 @@
 /*
- * Tests of sip/builder.c: the exact text of each request form, the patched fields, and
- * that no build ever writes past the caller's cap.
+ * Tests of sip/builder.c: the exact text of each request form, the patched fields, the
+ * per-line values of a shared template, and that no build ever writes past the caller's cap.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -476,11 +476,19 @@ static void test_contact_star_is_rejected_outside_register(void **state)
 	assert_int_equal(sip_build_subscribe(&t, &f, buf, sizeof(buf)), -EINVAL);
 }
 
+/* The plain build without values, the build with values otherwise. */
+static ssize_t build_register(const struct sip_tpl *t, const struct sip_line_vars *v,
+			      const struct sip_req_fields *f, char *buf, size_t cap)
+{
+	return v ? sip_build_register_vars(t, v, f, buf, cap) : sip_build_register(t, f, buf, cap);
+}
+
 /* Every cap short of the length fails and leaves the buffer, and the octet past it, alone. */
-static void check_every_short_cap(const struct sip_tpl *t, const struct sip_req_fields *f)
+static void check_every_short_cap(const struct sip_tpl *t, const struct sip_line_vars *v,
+				  const struct sip_req_fields *f)
 {
 	char full[BUF_LEN];
-	ssize_t len = sip_build_register(t, f, full, sizeof(full));
+	ssize_t len = build_register(t, v, f, full, sizeof(full));
 
 	assert_true(len > 0);
 	for (size_t cap = 0; cap <= (size_t)len; cap++) {
@@ -490,7 +498,7 @@ static void check_every_short_cap(const struct sip_tpl *t, const struct sip_req_
 
 		assert_non_null(buf);
 		memset(buf, 0xa5, cap + 1);
-		n = sip_build_register(t, f, buf, cap);
+		n = build_register(t, v, f, buf, cap);
 		if (cap < (size_t)len) {
 			assert_int_equal(n, -ENOSPC);
 			for (size_t i = 0; i <= cap; i++)
@@ -517,13 +525,13 @@ static void test_every_short_buffer_gets_enospc_and_no_write_past_cap(void **sta
 	p.routes = op_route;
 	p.n_routes = 1;
 	prepare_ok(&t, &p);
-	check_every_short_cap(&t, &f);
+	check_every_short_cap(&t, NULL, &f);
 	f.auth = SIP_STR("Digest username=\"1000\", response=\"0123456789abcdef\"");
 	f.cseq = 1000000;
-	check_every_short_cap(&t, &f);
+	check_every_short_cap(&t, NULL, &f);
 	f.proxy_auth = true;
 	f.contact_star = true;
-	check_every_short_cap(&t, &f);
+	check_every_short_cap(&t, NULL, &f);
 }
 
 static void test_template_copied_by_its_size_builds_the_same_text(void **state)
@@ -655,6 +663,400 @@ static void test_outbound_register_parses_back_with_the_parser(void **state)
 	assert_int_equal(c.instance.len, strlen("urn:uuid:00000000-0000-4000-8000-0000000003e8"));
 }
 
+/* ---- one template for every line: placeholders and per-line values ------------------ */
+
+/* The line values of test_sip_builder's lines, shortest to longest. */
+static const struct sip_line_vars short_line = {
+	.user = SIP_STR("1"),
+	.hostport = SIP_STR("192.0.2.1:5"),
+	.tag = SIP_STR("t"),
+	.callid = SIP_STR("c"),
+};
+
+static const struct sip_line_vars usual_line = {
+	.user = SIP_STR("1000"),
+	.hostport = SIP_STR("198.18.0.10:5060"),
+	.tag = SIP_STR("a1b2c3"),
+	.callid = SIP_STR("c0ffee@198.18.0.10"),
+};
+
+static const struct sip_line_vars long_line = {
+	.user = SIP_STR("+493012345678901234567890"),
+	.hostport = SIP_STR("[2001:db8:1234:5678:9abc:def0:1234:5678]:65535"),
+	.tag = SIP_STR("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"),
+	.callid = SIP_STR("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			  "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			  "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			  "@[2001:db8:1234:5678:9abc:def0:1234:5678]"),
+};
+
+static const struct sip_line_vars *const lines[] = {&short_line, &usual_line, &long_line};
+
+/* A worker's REGISTER: every line-specific part is a placeholder. */
+static struct sip_tpl_params shared_register_params(bool outbound)
+{
+	struct sip_tpl_params p = {
+		.method = SIP_TPL_REGISTER,
+		.request_uri = SIP_STR("sip:example.com"),
+		.from_uri = SIP_STR("sip:{user}@example.com"),
+		.from_tag = SIP_STR("{tag}"),
+		.call_id = SIP_STR("{callid}"),
+		.contact_uri = SIP_STR("sip:{user}@{hostport}"),
+		.via_sent_by = SIP_STR("{hostport}"),
+		.transport = SIP_TPL_UDP,
+		.user_agent = SIP_STR("sipedge/0.1"),
+	};
+
+	if (outbound) {
+		p.outbound = true;
+		p.reg_id = 1;
+		p.instance = SIP_STR("urn:uuid:00000000-0000-1000-8000-{user}");
+		p.contact_uri = SIP_STR("sip:{user}@{hostport};transport=tcp");
+		p.transport = SIP_TPL_TCP;
+		p.routes = op_route;
+		p.n_routes = 1;
+	}
+	return p;
+}
+
+#define SUBST_LEN 512
+
+/* The test's own placeholder substitution, to check the builder's against. */
+static struct sip_str subst(struct sip_str in, const struct sip_line_vars *v, char *out)
+{
+	const struct {
+		const char *name;
+		struct sip_str value;
+	} names[] = {{"{user}", v->user},
+		     {"{hostport}", v->hostport},
+		     {"{tag}", v->tag},
+		     {"{callid}", v->callid}};
+	size_t n = 0;
+
+	for (size_t i = 0; i < in.len;) {
+		size_t k = 0;
+
+		while (k < 4 && (in.len - i < strlen(names[k].name) ||
+				 memcmp(in.p + i, names[k].name, strlen(names[k].name))))
+			k++;
+		if (k < 4) {
+			assert_true(n + names[k].value.len < SUBST_LEN);
+			memcpy(out + n, names[k].value.p, names[k].value.len);
+			n += names[k].value.len;
+			i += strlen(names[k].name);
+		} else {
+			assert_true(n + 1 < SUBST_LEN);
+			out[n++] = in.p[i++];
+		}
+	}
+	return sip_str_make(out, n);
+}
+
+/* p with v's values written in: what a line's own template was before templates were shared. */
+static struct sip_tpl_params substituted(const struct sip_tpl_params *p,
+					 const struct sip_line_vars *v, char store[][SUBST_LEN])
+{
+	struct sip_tpl_params q = *p;
+	struct sip_str *fields[] = {&q.request_uri, &q.from_uri, &q.to_uri,  &q.contact_uri,
+				    &q.via_sent_by, &q.from_tag, &q.call_id, &q.instance};
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (fields[i]->len)
+			*fields[i] = subst(*fields[i], v, store[i]);
+	return q;
+}
+
+/* Builds with the values and the method's function; the text NUL-terminated in buf. */
+static const char *build_vars(const struct sip_tpl *t, const struct sip_line_vars *v,
+			      const struct sip_req_fields *f, char *buf)
+{
+	ssize_t n;
+
+	switch (t->method) {
+	case SIP_TPL_SUBSCRIBE:
+		n = sip_build_subscribe_vars(t, v, f, buf, BUF_LEN - 1);
+		break;
+	case SIP_TPL_OPTIONS:
+		n = sip_build_options_vars(t, v, f, buf, BUF_LEN - 1);
+		break;
+	default:
+		n = sip_build_register_vars(t, v, f, buf, BUF_LEN - 1);
+		break;
+	}
+	assert_true(n > 0);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* The shared template built with v gives the text of a template prepared with v written in. */
+static void check_same_as_substituted(const struct sip_tpl_params *p, const struct sip_line_vars *v,
+				      const struct sip_req_fields *f)
+{
+	static char store[8][SUBST_LEN];
+	struct sip_tpl shared, own;
+	struct sip_tpl_params q = substituted(p, v, store);
+	char want[BUF_LEN], buf[BUF_LEN];
+
+	prepare_ok(&shared, p);
+	prepare_ok(&own, &q);
+	assert_true(shared.has_vars);
+	assert_false(own.has_vars);
+	assert_string_equal(build_vars(&shared, v, f, buf), build(&own, f, want));
+}
+
+static void test_vars_register_equals_register_prepared_with_the_values(void **state)
+{
+	(void)state;
+	for (size_t l = 0; l < sizeof(lines) / sizeof(lines[0]); l++) {
+		for (int outbound = 0; outbound <= 1; outbound++) {
+			for (int auth = 0; auth <= 1; auth++) {
+				for (int star = 0; star <= 1; star++) {
+					struct sip_tpl_params p = shared_register_params(outbound);
+					struct sip_req_fields f = first_fields;
+
+					f.auth = auth ? SIP_STR("Digest username=\"1000\"")
+						      : SIP_STR_NULL;
+					f.contact_star = star;
+					check_same_as_substituted(&p, lines[l], &f);
+				}
+			}
+		}
+	}
+}
+
+/* The copy takes sizes in steps (1-3, 4-7, 8-15, 16-32, more): every step and its edges. */
+static void test_vars_of_every_length_up_to_70_equal_the_substituted_text(void **state)
+{
+	static char u[70], h[70], g[70], c[70];
+	struct sip_tpl_params p = shared_register_params(true);
+
+	(void)state;
+	memset(u, 'u', sizeof(u));
+	memset(h, 'h', sizeof(h));
+	memset(g, 'g', sizeof(g));
+	memset(c, 'c', sizeof(c));
+	for (size_t n = 1; n <= sizeof(u); n++) {
+		const struct sip_line_vars v = {sip_str_make(u, n), sip_str_make(h, n),
+						sip_str_make(g, n), sip_str_make(c, n)};
+
+		check_same_as_substituted(&p, &v, &first_fields);
+	}
+}
+
+static void test_vars_subscribe_and_options_equal_those_prepared_with_the_values(void **state)
+{
+	(void)state;
+	for (size_t l = 0; l < sizeof(lines) / sizeof(lines[0]); l++) {
+		for (int outbound = 0; outbound <= 1; outbound++) {
+			struct sip_tpl_params p = shared_register_params(outbound);
+			struct sip_req_fields f = first_fields;
+
+			f.auth = SIP_STR("Digest y");
+			p.method = SIP_TPL_SUBSCRIBE;
+			p.request_uri = SIP_STR("sip:{user}@example.com");
+			p.call_id = SIP_STR("sub-{callid}");
+			check_same_as_substituted(&p, lines[l], &f);
+			p.method = SIP_TPL_OPTIONS;
+			p.request_uri = SIP_STR("sip:op.example.com");
+			p.contact_uri = SIP_STR_NULL;
+			check_same_as_substituted(&p, lines[l], &f);
+		}
+	}
+}
+
+static void test_two_lines_sharing_a_template_get_their_own_values(void **state)
+{
+	struct sip_tpl t;
+	struct sip_tpl_params p = shared_register_params(false);
+	const struct sip_line_vars other = {
+		.user = SIP_STR("2000"),
+		.hostport = SIP_STR("198.18.0.11:5062"),
+		.tag = SIP_STR("d4e5f6"),
+		.callid = SIP_STR("beef@198.18.0.11"),
+	};
+	const struct sip_line_vars *const both[] = {&usual_line, &other, &usual_line};
+	static const char *const want[][5] = {
+		{"\r\nVia: SIP/2.0/UDP 198.18.0.10:5060;rport;",
+		 "\r\nFrom: <sip:1000@example.com>;tag=a1b2c3\r\n",
+		 "\r\nTo: <sip:1000@example.com>\r\n", "\r\nCall-ID: c0ffee@198.18.0.10\r\n",
+		 "\r\nContact: <sip:1000@198.18.0.10:5060>\r\n"},
+		{"\r\nVia: SIP/2.0/UDP 198.18.0.11:5062;rport;",
+		 "\r\nFrom: <sip:2000@example.com>;tag=d4e5f6\r\n",
+		 "\r\nTo: <sip:2000@example.com>\r\n", "\r\nCall-ID: beef@198.18.0.11\r\n",
+		 "\r\nContact: <sip:2000@198.18.0.11:5062>\r\n"},
+	};
+	char buf[BUF_LEN];
+
+	(void)state;
+	prepare_ok(&t, &p);
+	for (size_t i = 0; i < 3; i++) {
+		build_vars(&t, both[i], &first_fields, buf);
+		for (size_t h = 0; h < 5; h++) {
+			assert_non_null(strstr(buf, want[i % 2][h]));
+			assert_null(strstr(buf, want[(i + 1) % 2][h]));
+		}
+	}
+}
+
+static void test_vars_build_rejects_empty_value_the_template_uses(void **state)
+{
+	struct sip_tpl t;
+	struct sip_tpl_params p = shared_register_params(true);
+	char buf[BUF_LEN];
+
+	(void)state;
+	prepare_ok(&t, &p);
+	for (size_t k = 0; k < 4; k++) {
+		struct sip_line_vars v = usual_line;
+		struct sip_str *values[] = {&v.user, &v.hostport, &v.tag, &v.callid};
+
+		*values[k] = SIP_STR_NULL;
+		memset(buf, 0xa5, sizeof(buf));
+		assert_int_equal(sip_build_register_vars(&t, &v, &first_fields, buf, sizeof(buf)),
+				 -EINVAL);
+		assert_int_equal((unsigned char)buf[0], 0xa5);
+	}
+	assert_int_equal(sip_build_register_vars(&t, NULL, &first_fields, buf, sizeof(buf)),
+			 -EINVAL);
+}
+
+static void test_vars_build_rejects_value_longer_than_text_max(void **state)
+{
+	static char huge[SIP_TPL_TEXT_MAX + 1];
+	struct sip_tpl t;
+	struct sip_tpl_params p = shared_register_params(false);
+	struct sip_line_vars v = usual_line;
+	char buf[BUF_LEN];
+
+	(void)state;
+	memset(huge, 'u', sizeof(huge));
+	prepare_ok(&t, &p);
+	v.user = sip_str_make(huge, sizeof(huge));
+	assert_int_equal(sip_build_register_vars(&t, &v, &first_fields, buf, sizeof(buf)), -EINVAL);
+}
+
+static void test_value_the_template_does_not_use_may_be_empty(void **state)
+{
+	struct sip_tpl t;
+	struct sip_tpl_params p = register_params();
+	const struct sip_line_vars v = {.user = SIP_STR("1000")};
+	char buf[BUF_LEN];
+
+	(void)state;
+	p.from_uri = SIP_STR("sip:{user}@example.com");
+	p.contact_uri = SIP_STR("sip:{user}@198.18.0.10:5060");
+	prepare_ok(&t, &p);
+	assert_string_equal(build_vars(&t, &v, &first_fields, buf), register_text);
+}
+
+static void test_plain_build_rejects_template_with_placeholders(void **state)
+{
+	struct sip_tpl t;
+	struct sip_tpl_params p = shared_register_params(false);
+	char buf[BUF_LEN];
+
+	(void)state;
+	prepare_ok(&t, &p);
+	assert_int_equal(sip_build_register(&t, &first_fields, buf, sizeof(buf)), -EINVAL);
+	p.method = SIP_TPL_SUBSCRIBE;
+	prepare_ok(&t, &p);
+	assert_int_equal(sip_build_subscribe(&t, &first_fields, buf, sizeof(buf)), -EINVAL);
+	p.method = SIP_TPL_OPTIONS;
+	prepare_ok(&t, &p);
+	assert_int_equal(sip_build_options(&t, &first_fields, buf, sizeof(buf)), -EINVAL);
+}
+
+static void test_vars_build_of_template_without_placeholders_is_the_plain_text(void **state)
+{
+	struct sip_tpl t;
+	struct sip_tpl_params p = register_params();
+	char buf[BUF_LEN];
+
+	(void)state;
+	prepare_ok(&t, &p);
+	assert_false(t.has_vars);
+	assert_string_equal(build_vars(&t, &long_line, &first_fields, buf), register_text);
+	assert_string_equal(build_vars(&t, NULL, &first_fields, buf), register_text);
+}
+
+static void test_braces_that_are_no_placeholder_are_sent_as_written(void **state)
+{
+	struct sip_tpl t;
+	struct sip_tpl_params p = shared_register_params(false);
+	char buf[BUF_LEN];
+
+	(void)state;
+	p.call_id = SIP_STR("{callid}{call}{callid");
+	p.user_agent = SIP_STR("{user} agent"); /* not a field placeholders are looked for in */
+	prepare_ok(&t, &p);
+	build_vars(&t, &usual_line, &first_fields, buf);
+	assert_non_null(strstr(buf, "\r\nCall-ID: c0ffee@198.18.0.10{call}{callid\r\n"));
+	assert_non_null(strstr(buf, "\r\nUser-Agent: {user} agent\r\n"));
+}
+
+static void test_prepare_rejects_more_placeholders_than_segments_with_enospc(void **state)
+{
+	static char call_id[8 * SIP_TPL_SEGS_MAX + 1];
+	struct sip_tpl t;
+	struct sip_tpl_params p = shared_register_params(true);
+
+	(void)state;
+	for (size_t i = 0; i < SIP_TPL_SEGS_MAX; i++)
+		memcpy(call_id + 8 * i, "{callid}", 8);
+	p.call_id = sip_str_make(call_id, 8 * SIP_TPL_SEGS_MAX);
+	assert_int_equal(sip_tpl_prepare(&t, &p), -ENOSPC);
+}
+
+static void test_vars_every_short_buffer_gets_enospc_and_no_write_past_cap(void **state)
+{
+	struct sip_tpl t;
+	struct sip_tpl_params p = shared_register_params(true);
+	struct sip_req_fields f = first_fields;
+
+	(void)state;
+	prepare_ok(&t, &p);
+	for (size_t l = 0; l < sizeof(lines) / sizeof(lines[0]); l++) {
+		f.auth = SIP_STR_NULL;
+		f.contact_star = false;
+		check_every_short_cap(&t, lines[l], &f);
+		f.auth = SIP_STR("Digest username=\"1000\", response=\"0123456789abcdef\"");
+		check_every_short_cap(&t, lines[l], &f);
+		f.contact_star = true;
+		check_every_short_cap(&t, lines[l], &f);
+	}
+}
+
+static void test_vars_register_parses_back_with_the_lines_values(void **state)
+{
+	struct sip_tpl t;
+	struct sip_tpl_params p = shared_register_params(true);
+	struct sip_header hdrs[32];
+	struct sip_parse_error err;
+	struct sip_msg m;
+	struct sip_contact c;
+	size_t off;
+	const char *why;
+	char buf[BUF_LEN];
+	const char *text;
+
+	(void)state;
+	prepare_ok(&t, &p);
+	text = build_vars(&t, &usual_line, &first_fields, buf);
+	assert_int_equal(sip_parse(text, strlen(text), SIP_FRAMING_STREAM, &m, hdrs, 32, &err),
+			 (long)strlen(text));
+	assert_true(sip_str_eq(m.from.uri_str, SIP_STR("sip:1000@example.com")));
+	assert_true(sip_str_eq(m.from.tag, SIP_STR("a1b2c3")));
+	assert_true(sip_str_eq(m.to.uri_str, SIP_STR("sip:1000@example.com")));
+	assert_true(sip_str_eq(m.call_id, SIP_STR("c0ffee@198.18.0.10")));
+	assert_true(sip_str_eq(m.via.host, SIP_STR("198.18.0.10")));
+	assert_int_equal(m.via.port, 5060);
+	assert_int_equal(
+		sip_contact_parse(sip_msg_header(&m, SIP_HDR_CONTACT, 0)->value, &c, &off, &why),
+		0);
+	assert_true(sip_str_eq(c.addr.uri_str, SIP_STR("sip:1000@198.18.0.10:5060;transport=tcp")));
+	assert_true(sip_str_eq(c.instance, SIP_STR("urn:uuid:00000000-0000-1000-8000-1000")));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -685,6 +1087,21 @@ int main(void)
 		cmocka_unit_test(test_prepare_rejects_missing_required_field_with_einval),
 		cmocka_unit_test(test_prepare_rejects_crlf_that_would_forge_a_header),
 		cmocka_unit_test(test_prepare_rejects_unknown_method_and_transport),
+		cmocka_unit_test(test_vars_register_equals_register_prepared_with_the_values),
+		cmocka_unit_test(test_vars_of_every_length_up_to_70_equal_the_substituted_text),
+		cmocka_unit_test(
+			test_vars_subscribe_and_options_equal_those_prepared_with_the_values),
+		cmocka_unit_test(test_two_lines_sharing_a_template_get_their_own_values),
+		cmocka_unit_test(test_vars_build_rejects_empty_value_the_template_uses),
+		cmocka_unit_test(test_vars_build_rejects_value_longer_than_text_max),
+		cmocka_unit_test(test_value_the_template_does_not_use_may_be_empty),
+		cmocka_unit_test(test_plain_build_rejects_template_with_placeholders),
+		cmocka_unit_test(
+			test_vars_build_of_template_without_placeholders_is_the_plain_text),
+		cmocka_unit_test(test_braces_that_are_no_placeholder_are_sent_as_written),
+		cmocka_unit_test(test_prepare_rejects_more_placeholders_than_segments_with_enospc),
+		cmocka_unit_test(test_vars_every_short_buffer_gets_enospc_and_no_write_past_cap),
+		cmocka_unit_test(test_vars_register_parses_back_with_the_lines_values),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
