@@ -178,7 +178,7 @@ static void ctl__json_tokens(struct ctl_json *j, const char *key, const struct s
 	ctl_json_end_array(j);
 }
 
-/* Route-like lists of name-addrs (Path, Service-Route, Record-Route, Route). */
+/* Route-set lists (Path, Service-Route, Record-Route, Route): name-addrs only. */
 static void ctl__json_routes(struct ctl_json *j, const char *key, const struct sip_msg *m,
 			     enum sip_hdr_id id)
 {
@@ -194,7 +194,8 @@ static void ctl__json_routes(struct ctl_json *j, const char *key, const struct s
 		const char *why;
 
 		while (sip_list_next(&cur, &item)) {
-			if (sip_naddr_parse(item, &na, &off, &why) == 0)
+			/* a value that is no name-addr is shown as written, for the reader */
+			if (sip_route_parse(item, &na, &off, &why) == 0)
 				ctl__json_naddr(j, NULL, &na);
 			else
 				ctl__json_sv(j, NULL, item);
@@ -203,6 +204,7 @@ static void ctl__json_routes(struct ctl_json *j, const char *key, const struct s
 	ctl_json_end_array(j);
 }
 
+/* Max-Forwards: 0..255, checked by the parser. */
 static void ctl__json_number(struct ctl_json *j, const char *key, const struct sip_msg *m,
 			     enum sip_hdr_id id)
 {
@@ -212,6 +214,21 @@ static void ctl__json_number(struct ctl_json *j, const char *key, const struct s
 	if (!h)
 		return;
 	if (sip_u32_parse(h->value, UINT32_MAX, &v) == 0)
+		ctl_json_u64(j, key, v);
+	else
+		ctl_json_null(j, key);
+}
+
+/* Expires, Min-Expires, Flow-Timer: delta-seconds, an overlong one read as 2^32-1. */
+static void ctl__json_delta(struct ctl_json *j, const char *key, const struct sip_msg *m,
+			    enum sip_hdr_id id)
+{
+	const struct sip_header *h = sip_msg_header(m, id, 0);
+	uint32_t v;
+
+	if (!h)
+		return;
+	if (sip_delta_seconds_parse(h->value, &v) == 0)
 		ctl_json_u64(j, key, v);
 	else
 		ctl_json_null(j, key);
@@ -237,6 +254,20 @@ static void ctl__json_retry_after(struct ctl_json *j, const struct sip_msg *m)
 	if (ra.has_duration)
 		ctl_json_u64(j, "duration", ra.duration);
 	ctl_json_end_object(j);
+}
+
+/* A datagram of CR/LF alone: an RFC 5626 keep-alive, not a message. */
+static void ctl__print_keepalive(const char *file, const struct sip_msg *m)
+{
+	struct ctl_json j;
+
+	ctl_json_init(&j, stdout);
+	ctl_json_begin_object(&j, NULL);
+	ctl_json_cstr(&j, "file", file);
+	ctl_json_cstr(&j, "type", "keepalive");
+	ctl_json_u64(&j, "length", m->len);
+	ctl_json_end_object(&j);
+	fputc('\n', stdout);
 }
 
 static void ctl__print_msg(const char *file, const struct sip_msg *m)
@@ -273,9 +304,9 @@ static void ctl__print_msg(const char *file, const struct sip_msg *m)
 	ctl_json_end_object(&j);
 	ctl__json_contacts(&j, m);
 	ctl__json_number(&j, "max_forwards", m, SIP_HDR_MAX_FORWARDS);
-	ctl__json_number(&j, "expires", m, SIP_HDR_EXPIRES);
-	ctl__json_number(&j, "min_expires", m, SIP_HDR_MIN_EXPIRES);
-	ctl__json_number(&j, "flow_timer", m, SIP_HDR_FLOW_TIMER);
+	ctl__json_delta(&j, "expires", m, SIP_HDR_EXPIRES);
+	ctl__json_delta(&j, "min_expires", m, SIP_HDR_MIN_EXPIRES);
+	ctl__json_delta(&j, "flow_timer", m, SIP_HDR_FLOW_TIMER);
 	ctl__json_retry_after(&j, m);
 	ctl_cli_json_auth(&j, m);
 	ctl__json_tokens(&j, "require", m, SIP_HDR_REQUIRE);
@@ -291,39 +322,64 @@ static void ctl__print_msg(const char *file, const struct sip_msg *m)
 	fputc('\n', stdout);
 }
 
+/*
+ * Reads all of file into a new buffer: 0 with *out and *len, or 1 with a sentence on
+ * stderr. One octet more than CTL_PARSE_MAX_FILE is asked for, so that a file of exactly
+ * the limit is read and only one past it is refused.
+ */
+static int ctl__read_file(const char *file, char **out, size_t *len)
+{
+	FILE *f = fopen(file, "rb");
+	char *buf;
+	size_t n;
+	int bad = 0;
+
+	if (!f) {
+		fprintf(stderr, "%s: cannot open: %s\n", file, strerror(errno));
+		return 1;
+	}
+	buf = malloc(CTL_PARSE_MAX_FILE + 1);
+	if (!buf) {
+		fclose(f);
+		fprintf(stderr, "%s: out of memory\n", file);
+		return 1;
+	}
+	n = fread(buf, 1, CTL_PARSE_MAX_FILE + 1, f);
+	if (ferror(f)) {
+		fprintf(stderr, "%s: read error: %s\n", file, strerror(errno));
+		bad = 1;
+	} else if (n > CTL_PARSE_MAX_FILE) {
+		fprintf(stderr, "%s: larger than %d octets, not a datagram\n", file,
+			CTL_PARSE_MAX_FILE);
+		bad = 1;
+	}
+	fclose(f);
+	if (bad) {
+		free(buf);
+		return 1;
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
 /* 0 accepted, 1 rejected or unreadable. */
 static int ctl__parse_file(const char *file)
 {
 	static struct sip_header hdrs[CTL_PARSE_MAX_HDRS];
 	struct sip_parse_error err = {0, ""};
 	struct sip_msg m;
-	FILE *f = fopen(file, "rb");
 	char *buf;
 	size_t n;
 	long rc;
 
-	if (!f) {
-		fprintf(stderr, "%s: cannot open: %s\n", file, strerror(errno));
+	if (ctl__read_file(file, &buf, &n))
 		return 1;
-	}
-	buf = malloc(CTL_PARSE_MAX_FILE);
-	if (!buf) {
-		fclose(f);
-		fprintf(stderr, "%s: out of memory\n", file);
-		return 1;
-	}
-	n = fread(buf, 1, CTL_PARSE_MAX_FILE, f);
-	if (!feof(f)) {
-		fprintf(stderr, "%s: larger than %d octets, not a datagram\n", file,
-			CTL_PARSE_MAX_FILE);
-		fclose(f);
-		free(buf);
-		return 1;
-	}
-	fclose(f);
 	rc = sip_parse(buf, n, SIP_FRAMING_DATAGRAM, &m, hdrs, CTL_PARSE_MAX_HDRS, &err);
 	if (rc < 0)
 		fprintf(stderr, "%s: error at octet %zu: %s\n", file, err.off, err.why);
+	else if (m.keepalive)
+		ctl__print_keepalive(file, &m);
 	else
 		ctl__print_msg(file, &m);
 	free(buf);
@@ -334,7 +390,8 @@ static const char ctl__parse_usage[] =
 	"usage: sipedge parse FILE...\n"
 	"Reads each FILE as one UDP datagram and parses it as a SIP message.\n"
 	"Accepted: one JSON object per line on stdout (start line, every header in order,\n"
-	"the typed fields, body length). Rejected: 'FILE: error at octet N: reason' on stderr.\n"
+	"the typed fields, body length; a file of CR/LF alone is type \"keepalive\").\n"
+	"Rejected: 'FILE: error at octet N: reason' on stderr.\n"
 	"Exit status: 0 if every file was accepted, 1 if any was rejected, 2 on bad usage.\n";
 
 int ctl_cmd_parse(int argc, char **argv)

@@ -1,9 +1,10 @@
 /*
- * JSON writer behind control/json.h. Octets that are not valid UTF-8 are written as
- * \u00XX (their Latin-1 reading), so the output always parses.
+ * JSON writer behind control/json.h. Octets that are not well-formed UTF-8 (RFC 3629 §4)
+ * are written as \u00XX (their Latin-1 reading), so the output always parses.
  */
 #include "control/json.h"
 
+#include <math.h>
 #include <string.h>
 
 void ctl_json_init(struct ctl_json *j, FILE *out)
@@ -14,8 +15,11 @@ void ctl_json_init(struct ctl_json *j, FILE *out)
 
 static void ctl__json_quoted(struct ctl_json *j, const char *s, size_t len);
 
-static void ctl__json_key(struct ctl_json *j, const char *key)
+/* The comma and key before a value; false when the value sits too deep to be written. */
+static bool ctl__json_key(struct ctl_json *j, const char *key)
 {
+	if (j->skipped)
+		return false;
 	if (j->need_comma[j->depth])
 		fputc(',', j->out);
 	j->need_comma[j->depth] = true;
@@ -23,16 +27,36 @@ static void ctl__json_key(struct ctl_json *j, const char *key)
 		ctl__json_quoted(j, key, strlen(key));
 		fputc(':', j->out);
 	}
+	return true;
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when it is not one. */
+/*
+ * Length of the well-formed UTF-8 sequence at s (1..4), or 0 when it is not one. The
+ * table of RFC 3629 §4: the second octet's range depends on the first, which is what
+ * rules out overlong forms (C0, C1, E0 80-9F, F0 80-8F), surrogates (ED A0-BF) and code
+ * points past U+10FFFF (F4 90-BF, F5-FF).
+ */
 static size_t ctl__utf8_len(const unsigned char *s, size_t n)
 {
-	size_t len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t len;
 
-	if (s[0] > 0xf4 || len == 0 || len > n)
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] < 0xc2 || s[0] > 0xf4)
 		return 0;
-	for (size_t i = 1; i < len; i++) {
+	len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (len > n || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++) {
 		if ((s[i] & 0xc0) != 0x80)
 			return 0;
 	}
@@ -67,9 +91,10 @@ static void ctl__json_quoted(struct ctl_json *j, const char *s, size_t len)
 
 void ctl_json_str(struct ctl_json *j, const char *key, const char *s, size_t len)
 {
-	if (key || j->depth > 0)
-		ctl__json_key(j, key);
-	ctl__json_quoted(j, s, len);
+	if ((key || j->depth > 0) && !ctl__json_key(j, key))
+		return;
+	if (!j->skipped)
+		ctl__json_quoted(j, s, len);
 }
 
 void ctl_json_cstr(struct ctl_json *j, const char *key, const char *s)
@@ -77,54 +102,74 @@ void ctl_json_cstr(struct ctl_json *j, const char *key, const char *s)
 	ctl_json_str(j, key, s, strlen(s));
 }
 
-void ctl_json_begin_object(struct ctl_json *j, const char *key)
+static void ctl__json_open(struct ctl_json *j, const char *key, char c)
 {
+	if (j->skipped || j->depth == CTL_JSON_MAX_DEPTH) {
+		j->skipped++;
+		return;
+	}
 	if (j->depth > 0)
 		ctl__json_key(j, key);
-	fputc('{', j->out);
+	fputc(c, j->out);
 	j->need_comma[++j->depth] = false;
+}
+
+static void ctl__json_close(struct ctl_json *j, char c)
+{
+	if (j->skipped) {
+		j->skipped--;
+		return;
+	}
+	if (j->depth == 0)
+		return; /* nothing open: writing c would break the document */
+	fputc(c, j->out);
+	j->depth--;
+}
+
+void ctl_json_begin_object(struct ctl_json *j, const char *key)
+{
+	ctl__json_open(j, key, '{');
 }
 
 void ctl_json_end_object(struct ctl_json *j)
 {
-	fputc('}', j->out);
-	j->depth--;
+	ctl__json_close(j, '}');
 }
 
 void ctl_json_begin_array(struct ctl_json *j, const char *key)
 {
-	if (j->depth > 0)
-		ctl__json_key(j, key);
-	fputc('[', j->out);
-	j->need_comma[++j->depth] = false;
+	ctl__json_open(j, key, '[');
 }
 
 void ctl_json_end_array(struct ctl_json *j)
 {
-	fputc(']', j->out);
-	j->depth--;
+	ctl__json_close(j, ']');
 }
 
 void ctl_json_u64(struct ctl_json *j, const char *key, uint64_t v)
 {
-	ctl__json_key(j, key);
-	fprintf(j->out, "%llu", (unsigned long long)v);
+	if (ctl__json_key(j, key))
+		fprintf(j->out, "%llu", (unsigned long long)v);
 }
 
 void ctl_json_double(struct ctl_json *j, const char *key, double v)
 {
-	ctl__json_key(j, key);
-	fprintf(j->out, "%.6g", v);
+	if (!ctl__json_key(j, key))
+		return;
+	if (isfinite(v))
+		fprintf(j->out, "%.6g", v);
+	else
+		fputs("null", j->out); /* JSON has no NaN or infinity */
 }
 
 void ctl_json_bool(struct ctl_json *j, const char *key, bool v)
 {
-	ctl__json_key(j, key);
-	fputs(v ? "true" : "false", j->out);
+	if (ctl__json_key(j, key))
+		fputs(v ? "true" : "false", j->out);
 }
 
 void ctl_json_null(struct ctl_json *j, const char *key)
 {
-	ctl__json_key(j, key);
-	fputs("null", j->out);
+	if (ctl__json_key(j, key))
+		fputs("null", j->out);
 }

@@ -11,10 +11,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* Objects and arrays nest this deep; what a caller opens deeper is left out whole. */
+#define CTL_JSON_MAX_DEPTH 31
+
 struct ctl_json {
 	FILE *out;
-	int depth;
-	bool need_comma[32];
+	int depth;   /* open objects and arrays that were written */
+	int skipped; /* open ones past CTL_JSON_MAX_DEPTH, left out with all they hold */
+	bool need_comma[CTL_JSON_MAX_DEPTH + 1];
 };
 
 void ctl_json_init(struct ctl_json *j, FILE *out);

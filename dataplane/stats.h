@@ -58,9 +58,10 @@ struct dp_stats {
 	uint64_t unreg_ok;
 	uint64_t tx_keepalive_stun;
 	uint64_t tx_keepalive_crlf;
-	uint64_t rx_keepalive_ok; /* STUN answers to our keep-alives */
-	uint64_t flow_failures;	  /* keep-alives that went unanswered */
-	uint64_t rx_stun_other;	  /* STUN that answers nothing of ours */
+	uint64_t rx_keepalive_ok;   /* STUN answers to our keep-alives */
+	uint64_t flow_failures;	    /* keep-alives that went unanswered */
+	uint64_t rx_keepalive_crlf; /* CRLF keep-alives received */
+	uint64_t rx_stun_other;	    /* STUN that answers nothing of ours */
 	uint64_t reg_fail[DP_FAIL__COUNT];
 	uint64_t events_lost;	/* event ring full */
 	uint64_t registered;	/* lines registered now (gauge) */

@@ -292,6 +292,10 @@ static void dp__sip(struct dp_worker *w, const struct dp_pkt *p, const char *pay
 		w->stats.sip_drops[DP_SIP_DROP_PARSE]++;
 		return;
 	}
+	if (msg.keepalive) {
+		w->stats.rx_keepalive_crlf++; /* RFC 5626 §3.5.1 ping or pong: nothing to do */
+		return;
+	}
 	if (msg.is_request)
 		return dp__answer(w, p, &msg, line);
 	if (line < 0) {

@@ -1,7 +1,7 @@
 /*
  * Character classes of the RFC 3261 §25.1 grammar, one table lookup each. The parser, the
  * URI parser and the header parsers all test octets through these, so that "what may
- * appear here" is written once, next to the ABNF it comes from.
+ * appear here" is written once, next to the ABNF it comes from (sip/charset.c).
  */
 #ifndef SIP_CHARSET_H
 #define SIP_CHARSET_H
@@ -24,10 +24,11 @@ enum {
 	SIP_CS_LWS = 1 << 11,	    /* SP, HT, CR, LF: inside a header value CR/LF only fold */
 	SIP_CS_HOST = 1 << 12,	    /* hostname / IPv4: alphanum "-." */
 	SIP_CS_PVALUE = 1 << 13,    /* gen-value without quotes: token / host, IPv6 too */
+	SIP_CS_LABEL = 1 << 14,	    /* domainlabel: alphanum "-" */
 };
 
-/* Filled once before main() by a constructor in charset.c; read-only after that. */
-extern uint16_t sip_charset[256];
+/* Computed by the compiler (charset.c): read-only data, valid before main() runs. */
+extern const uint16_t sip_charset[256];
 
 static inline bool sip_cs(unsigned char c, uint16_t cls)
 {

@@ -68,12 +68,32 @@ bool sip_list_next(struct sip_str *cursor, struct sip_str *item);
 /* Trim leading and trailing LWS (SP, HT and folding CRLF). */
 struct sip_str sip_trim(struct sip_str s);
 
-/* delta-seconds and other unsigned decimals; -ERANGE past max, -EBADMSG for non-digits. */
+/* Unsigned decimals (Max-Forwards, reg-id, ...); -ERANGE past max, -EBADMSG for non-digits. */
 int sip_u32_parse(struct sip_str v, uint32_t max, uint32_t *out);
+
+/*
+ * delta-seconds = 1*DIGIT (RFC 3261 §25.1), the one rule for Expires, Min-Expires,
+ * Flow-Timer, Contact expires= and Retry-After: surrounding LWS is trimmed, a value past
+ * 2^32-1 reads as 2^32-1 (an absurd expiry is the longest one, as RFC 4475 scalar02
+ * allows), and only an empty value or a non-digit is an error (-EBADMSG).
+ */
+int sip_delta_seconds_parse(struct sip_str v, uint32_t *out);
 
 int sip_via_parse(struct sip_str v, struct sip_via *via, size_t *err_off, const char **why);
 int sip_naddr_parse(struct sip_str v, struct sip_naddr *na, size_t *err_off, const char **why);
+
+/*
+ * One element of a route set: Route, Record-Route, Path (RFC 3327), Service-Route (RFC
+ * 3608). These take name-addr only ("<" URI ">", optional display name, then rr-params),
+ * never a bare addr-spec (RFC 3261 §25.1 rec-route, route-param; RFC 3327 path-value). Fills
+ * na as sip_naddr_parse does.
+ */
+int sip_route_parse(struct sip_str v, struct sip_naddr *na, size_t *err_off, const char **why);
+
+/* Contact: "*" alone sets addr.star; whether it stands alone is the message's business. */
 int sip_contact_parse(struct sip_str v, struct sip_contact *c, size_t *err_off, const char **why);
+
+/* CSeq: 32-bit unsigned number (RFC 3261 §20.16, up to 2^32-1), LWS, method token. */
 int sip_cseq_parse(struct sip_str v, struct sip_cseq *cs, size_t *err_off, const char **why);
 int sip_retry_after_parse(struct sip_str v, struct sip_retry_after *ra, size_t *err_off,
 			  const char **why);

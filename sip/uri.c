@@ -5,16 +5,10 @@
  */
 #include "sip/uri.h"
 
-#include <errno.h>
+#include "sip/lex.h"
 
-#include "sip/charset.h"
-
-#define SIP__FAIL(at_, msg_)      \
-	do {                      \
-		*err_off = (at_); \
-		*why = (msg_);    \
-		return -EBADMSG;  \
-	} while (0)
+/* Copied, not memset, into each result: see the note in hdr.c. */
+static const struct sip_uri sip__uri_empty;
 
 bool sip_ipv4_valid(struct sip_str s)
 {
@@ -78,39 +72,26 @@ bool sip_host_valid(struct sip_str h)
 {
 	if (h.len >= 2 && h.p[0] == '[')
 		return h.p[h.len - 1] == ']' && sip_ipv6_valid(sip_str_make(h.p + 1, h.len - 2));
-	if (h.len == 0 || h.p[0] == '-' || h.p[0] == '.')
-		return false;
-	for (size_t i = 0; i < h.len; i++) {
-		if (!sip_cs(h.p[i], SIP_CS_HOST))
-			return false;
-		if (h.p[i] == '.' && i + 1 < h.len && h.p[i + 1] == '.')
-			return false;
-	}
-	return true;
+	return h.len > 0 && sip__hostname_end(h, 0) == h.len;
 }
 
-/* Octets of class cls or "%" HEX HEX, from *i up to end; returns the first other octet. */
+/* Octets of class cls or "%" HEX HEX, from i up to end; returns the first other octet. */
 static size_t sip__escaped_run(struct sip_str s, size_t i, size_t end, uint16_t cls)
 {
-	while (i < end) {
-		unsigned char c = s.p[i];
+	struct sip_str w = sip_str_make(s.p, end);
 
-		if (c == '%') {
-			if (i + 2 >= end || sip_hexval(s.p[i + 1]) < 0 ||
-			    sip_hexval(s.p[i + 2]) < 0)
-				return i;
-			i += 3;
-		} else if (sip_cs(c, cls)) {
-			i++;
-		} else {
+	for (;;) {
+		i = sip__span(w, i, cls);
+		if (i + 2 >= end || s.p[i] != '%' || sip_hexval(s.p[i + 1]) < 0 ||
+		    sip_hexval(s.p[i + 2]) < 0)
 			return i;
-		}
+		i += 3;
 	}
-	return i;
 }
 
-static int sip__uri_params(struct sip_str s, size_t i, struct sip_uri *u, size_t *err_off,
-			   const char **why)
+/* uri-parameters, then "?" headers when the scheme has them; nothing may follow. */
+static int sip__uri_params(struct sip_str s, size_t i, struct sip_uri *u, bool headers_ok,
+			   size_t *err_off, const char **why)
 {
 	size_t start = i;
 
@@ -129,7 +110,7 @@ static int sip__uri_params(struct sip_str s, size_t i, struct sip_uri *u, size_t
 		}
 	}
 	u->params = sip_str_make(s.p + start, i - start);
-	if (i < s.len && s.p[i] == '?') {
+	if (i < s.len && s.p[i] == '?' && headers_ok) {
 		size_t hstart = ++i;
 
 		for (;;) {
@@ -156,107 +137,145 @@ static int sip__uri_hostport(struct sip_str s, size_t i, struct sip_uri *u, size
 	size_t start = i;
 
 	if (i < s.len && s.p[i] == '[') {
-		while (i < s.len && s.p[i] != ']')
-			i++;
-		if (i == s.len)
+		const char *rb = memchr(s.p + i, ']', s.len - i);
+
+		if (!rb)
 			SIP__FAIL(start, "unterminated IPv6 reference");
-		i++;
+		i = (size_t)(rb - s.p) + 1;
 		u->host_is_ipv6 = true;
 		u->host = sip_str_make(s.p + start, i - start);
 		if (!sip_host_valid(u->host))
 			SIP__FAIL(start, "invalid host");
 	} else {
-		/* hostname or IPv4, checked while scanning: no empty label, no leading '-' */
-		char prev = '.';
-
-		for (; i < s.len && sip_cs(s.p[i], SIP_CS_HOST); prev = s.p[i++]) {
-			if (prev == '.' && (s.p[i] == '.' || s.p[i] == '-'))
-				SIP__FAIL(i, "invalid host");
-		}
+		i = sip__hostname_end(s, i);
 		if (i == start)
 			SIP__FAIL(start, "invalid host");
 		u->host = sip_str_make(s.p + start, i - start);
 	}
 	if (i < s.len && s.p[i] == ':') {
 		size_t pstart = ++i;
-		unsigned long port = 0;
+		uint32_t port;
 
-		while (i < s.len && sip_cs(s.p[i], SIP_CS_DIGIT) && i - pstart < 6)
-			port = port * 10 + (unsigned long)(s.p[i++] - '0');
+		/* 0 is a valid port number but no destination: a URI or Via naming it is broken */
+		i = sip__port_digits(s, i, &port);
 		if (i == pstart || port == 0 || port > 65535)
 			SIP__FAIL(pstart, "invalid port");
 		u->port = (uint16_t)port;
 	}
-	return sip__uri_params(s, i, u, err_off, why);
+	return sip__uri_params(s, i, u, true, err_off, why);
 }
 
-/* sip/sips: [ userinfo "@" ] hostport uri-parameters [ headers ] */
+/*
+ * sip/sips: [ userinfo "@" ] hostport uri-parameters [ headers ]. "@" is in no class a
+ * user, password, host, parameter or header may hold unescaped, so the user run stops
+ * at or before the first one: when it stops there (after an optional ":" password) that
+ * is the userinfo, found in the one scan.
+ */
 static int sip__uri_sip(struct sip_str s, size_t i, struct sip_uri *u, size_t *err_off,
 			const char **why)
 {
-	const char *at = memchr(s.p + i, '@', s.len - i);
+	size_t j = sip__escaped_run(s, i, s.len, SIP_CS_UNRESERVED | SIP_CS_USER), k = j;
 
-	if (at) {
-		size_t end = (size_t)(at - s.p);
-		size_t j = sip__escaped_run(s, i, end, SIP_CS_UNRESERVED | SIP_CS_USER);
-
+	if (j < s.len && s.p[j] == ':')
+		k = sip__escaped_run(s, j + 1, s.len, SIP_CS_UNRESERVED | SIP_CS_PASSWORD);
+	if (k < s.len && s.p[k] == '@') {
 		if (j == i)
 			SIP__FAIL(i, "empty user part");
 		u->user = sip_str_make(s.p + i, j - i);
-		if (j < end && s.p[j] == ':') {
-			size_t k = sip__escaped_run(s, j + 1, end,
-						    SIP_CS_UNRESERVED | SIP_CS_PASSWORD);
+		if (k != j)
 			u->password = sip_str_make(s.p + j + 1, k - j - 1);
-			j = k;
-		}
-		if (j != end)
-			SIP__FAIL(j, "invalid octet in user part");
-		i = end + 1;
+		return sip__uri_hostport(s, k + 1, u, err_off, why);
 	}
+	if (memchr(s.p + k, '@', s.len - k))
+		SIP__FAIL(k, "invalid octet in user part");
 	return sip__uri_hostport(s, i, u, err_off, why);
 }
 
-/* tel: global or local number, then parameters (RFC 3966 §3, checked loosely). */
+/* visual-separator = "-" / "." / "(" / ")" (RFC 3966 §3) */
+static bool sip__tel_separator(char c)
+{
+	return c == '-' || c == '.' || c == '(' || c == ')';
+}
+
+/*
+ * global-number-digits = "+" *phonedigit DIGIT *phonedigit, phonedigit = DIGIT /
+ * visual-separator (RFC 3966 §3). true when all of s is one.
+ */
+static bool sip__tel_global_digits(struct sip_str s)
+{
+	bool digit = false;
+
+	if (s.len < 2 || s.p[0] != '+')
+		return false;
+	for (size_t i = 1; i < s.len; i++) {
+		if (sip_cs(s.p[i], SIP_CS_DIGIT))
+			digit = true;
+		else if (!sip__tel_separator(s.p[i]))
+			return false;
+	}
+	return digit;
+}
+
+/*
+ * tel: a global number, or a local number (hex digits, "*", "#" and separators) that
+ * names its phone-context, a domain name or a global number prefix: RFC 3966 §3 grammar,
+ * §5.1.5 "local numbers MUST have a 'phone-context' parameter". No "?" headers in tel:.
+ */
 static int sip__uri_tel(struct sip_str s, size_t i, struct sip_uri *u, size_t *err_off,
 			const char **why)
 {
 	size_t start = i;
+	bool global = i < s.len && s.p[i] == '+', digit = false;
+	struct sip_str ctx;
+	int rc;
 
-	while (i < s.len && (sip_cs(s.p[i], SIP_CS_HEX) || strchr("+-.()*#", s.p[i])) &&
-	       s.p[i] != '\0')
-		i++;
-	if (i == start)
-		SIP__FAIL(start, "empty telephone number");
+	for (i += global; i < s.len; i++) {
+		char c = s.p[i];
+
+		if (sip_cs(c, SIP_CS_DIGIT) ||
+		    (!global && (sip_cs(c, SIP_CS_HEX) || c == '*' || c == '#')))
+			digit = true;
+		else if (!sip__tel_separator(c))
+			break;
+	}
+	if (!digit)
+		SIP__FAIL(start,
+			  global ? "tel: global number without a digit" : "empty telephone number");
 	u->user = sip_str_make(s.p + start, i - start);
-	return sip__uri_params(s, i, u, err_off, why);
+	if ((rc = sip__uri_params(s, i, u, false, err_off, why)))
+		return rc;
+	if (global)
+		return 0;
+	if (!sip_param_find(u->params, "phone-context", &ctx) || !ctx.p)
+		SIP__FAIL(start, "tel: local number without phone-context (RFC 3966 §5.1.5)");
+	if (!sip__tel_global_digits(ctx) && !sip_host_valid(ctx))
+		SIP__FAIL((size_t)(ctx.p - s.p), "tel: phone-context is neither a domain nor "
+						 "a global number");
+	return 0;
 }
 
 int sip_uri_parse(struct sip_str s, struct sip_uri *u, size_t *err_off, const char **why)
 {
-	size_t i = 0;
+	size_t i;
 
-	memset(u, 0, sizeof(*u));
+	*u = sip__uri_empty;
 	if (s.len == 0 || !sip_cs(s.p[0], SIP_CS_ALPHA))
 		SIP__FAIL(0, "URI does not start with a scheme");
-	while (i < s.len && sip_cs(s.p[i], SIP_CS_SCHEME))
-		i++;
+	i = sip__span(s, 1, SIP_CS_SCHEME);
 	if (i == s.len || s.p[i] != ':')
 		SIP__FAIL(i, "URI scheme not followed by ':'");
 	u->scheme_str = sip_str_make(s.p, i);
 	i++;
 	u->opaque = sip_str_make(s.p + i, s.len - i);
-	if ((i == 4 || i == 5) && (s.p[0] | 0x20) == 's' && (s.p[1] | 0x20) == 'i' &&
-	    (s.p[2] | 0x20) == 'p') {
-		if (i == 4) {
-			u->scheme = SIP_SCHEME_SIP;
-			return sip__uri_sip(s, i, u, err_off, why);
-		}
-		if ((s.p[3] | 0x20) == 's') {
-			u->scheme = SIP_SCHEME_SIPS;
-			return sip__uri_sip(s, i, u, err_off, why);
-		}
+	if (i == 4 && sip__ieq(s.p, "sip", 3)) {
+		u->scheme = SIP_SCHEME_SIP;
+		return sip__uri_sip(s, i, u, err_off, why);
 	}
-	if (sip_str_ieq_cstr(u->scheme_str, "tel")) {
+	if (i == 5 && sip__ieq(s.p, "sips", 4)) {
+		u->scheme = SIP_SCHEME_SIPS;
+		return sip__uri_sip(s, i, u, err_off, why);
+	}
+	if (i == 4 && sip__ieq(s.p, "tel", 3)) {
 		u->scheme = SIP_SCHEME_TEL;
 		return sip__uri_tel(s, i, u, err_off, why);
 	}
@@ -272,41 +291,22 @@ int sip_uri_parse(struct sip_str s, struct sip_uri *u, size_t *err_off, const ch
 	return 0;
 }
 
-static size_t sip__skip_lws(struct sip_str s, size_t i)
-{
-	while (i < s.len && sip_cs(s.p[i], SIP_CS_LWS))
-		i++;
-	return i;
-}
-
-/* A quoted string from s.p[i] == '"'; returns the index after the closing quote, or 0. */
-static size_t sip__quoted_end(struct sip_str s, size_t i)
-{
-	for (i++; i < s.len; i++) {
-		if (s.p[i] == '\\')
-			i++;
-		else if (s.p[i] == '"')
-			return i + 1;
-	}
-	return 0;
-}
-
 bool sip_param_next(struct sip_str *cursor, struct sip_str *name, struct sip_str *value)
 {
 	struct sip_str s = *cursor;
-	size_t i = sip__skip_lws(s, 0), start, end;
+	size_t i = sip__lws(s, 0), start, end;
 
 	if (i >= s.len || s.p[i] != ';')
 		return false;
-	i = sip__skip_lws(s, i + 1);
+	i = sip__lws(s, i + 1);
 	start = i;
 	while (i < s.len && s.p[i] != '=' && s.p[i] != ';' && !sip_cs(s.p[i], SIP_CS_LWS))
 		i++;
 	*name = sip_str_make(s.p + start, i - start);
 	*value = SIP_STR_NULL;
-	i = sip__skip_lws(s, i);
+	i = sip__lws(s, i);
 	if (i < s.len && s.p[i] == '=') {
-		i = sip__skip_lws(s, i + 1);
+		i = sip__lws(s, i + 1);
 		start = i;
 		if (i < s.len && s.p[i] == '"' && (end = sip__quoted_end(s, i)) != 0) {
 			i = end;
@@ -322,11 +322,12 @@ bool sip_param_next(struct sip_str *cursor, struct sip_str *name, struct sip_str
 
 bool sip_param_find(struct sip_str params, const char *name, struct sip_str *value)
 {
-	struct sip_str n, v;
+	size_t n = strlen(name);
+	struct sip_str pn, pv;
 
-	while (sip_param_next(&params, &n, &v)) {
-		if (sip_str_ieq_cstr(n, name)) {
-			*value = v;
+	while (sip_param_next(&params, &pn, &pv)) {
+		if (pn.len == n && sip__ieq(pn.p, name, n)) {
+			*value = pv;
 			return true;
 		}
 	}

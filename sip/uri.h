@@ -34,6 +34,8 @@ struct sip_uri {
 /*
  * Parse one URI that fills all of s (no surrounding '<>', no whitespace). Returns 0, or
  * -EBADMSG with *err_off set to the offending octet within s and *why to a sentence.
+ * Ports are 1*DIGIT with a value of 1..65535; a tel: URI is a global number ("+" and at
+ * least one digit) or a local one with a phone-context parameter (RFC 3966 §5.1.5).
  */
 int sip_uri_parse(struct sip_str s, struct sip_uri *u, size_t *err_off, const char **why);
 

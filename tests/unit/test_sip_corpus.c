@@ -199,7 +199,7 @@ static void reject_files_fail_with_a_reason_inside_the_buffer(void **state)
 	}
 }
 
-/* RFC 4475 §3.1.1.4 and §3.1.1.3: escapes stay escapes, %00 included. */
+/* RFC 4475 escnull and esc01: escapes stay escapes, %00 included. */
 static void escaped_octets_round_trip_unchanged(void **state)
 {
 	struct sip_header hdrs[MAX_HDRS];
@@ -219,7 +219,7 @@ static void escaped_octets_round_trip_unchanged(void **state)
 	free(buf);
 }
 
-/* RFC 4475 §3.1.1.8: over UDP the octets after Content-Length's end are dropped. */
+/* RFC 4475 dblreq: over UDP the octets after Content-Length's end are dropped. */
 static void dblreq_drops_the_octets_after_the_body(void **state)
 {
 	struct sip_header hdrs[MAX_HDRS];
