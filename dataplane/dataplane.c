@@ -212,7 +212,7 @@ static int dp__tables(struct dp *d, const struct dp_config *c, struct dp_worker 
 		return dp__fail(err, errlen, rc, "digest: no usable hash in libcrypto");
 	w->held = d->held;
 	return dp_wheel_init(&w->lines.wheel, d->slots, DP_WHEEL_SLOTS, d->links, c->lines,
-			     rte_get_tsc_cycles() * 1000 / rte_get_tsc_hz());
+			     dp_tsc_us(rte_get_tsc_cycles(), rte_get_tsc_hz()) / 1000);
 }
 
 static int dp__check(const struct dp_config *c, char *err, size_t errlen)

@@ -20,7 +20,7 @@
 
 static inline uint64_t dp__now_us(const struct dp_worker *w)
 {
-	return rte_get_tsc_cycles() * 1000000ull / w->hz;
+	return dp_tsc_us(rte_get_tsc_cycles(), w->hz);
 }
 
 static void dp__tx_flush(struct dp_worker *w)

@@ -49,6 +49,15 @@ struct dp_worker {
 	struct dp_stats stats;
 } __rte_cache_aligned;
 
+/*
+ * Microseconds of the TSC. cycles * 10^6 overflows 64 bits after 1.8e13 cycles (about
+ * two hours of uptime at 2.5 GHz), so whole seconds and the remainder go separately.
+ */
+static inline uint64_t dp_tsc_us(uint64_t cycles, uint64_t hz)
+{
+	return cycles / hz * 1000000ull + cycles % hz * 1000000ull / hz;
+}
+
 /* The worker's main loop; arg is its struct dp_worker. */
 int dp_worker_main(void *arg);
 /* The line logic's view of this worker's port. */

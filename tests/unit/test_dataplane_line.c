@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 
 #include "dataplane/line.h"
+#include "sip/stun.h"
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 
@@ -718,6 +719,36 @@ static void refresh_in_flight_keeps_the_line_counted_registered(void **state)
 	assert_int_equal(f->stats.registered, 1);
 }
 
+/* RFC 5626 §4.4: a registered line sends STUN keep-alives at 80-100 % of the interval;
+ * an answered one keeps the flow, an unanswered one fails it and the line re-registers. */
+static void stun_keepalives_go_at_80_to_100_percent_and_a_missed_one_fails_the_flow(void **state)
+{
+	struct fx *f = *state;
+	uint64_t t_ok;
+	struct sip_stun_msg st;
+	const struct sent *s;
+
+	f->L.cfg.keepalive = DP_KA_STUN;
+	f->L.cfg.ka_interval_ms = 1000;
+	f->L.cfg.ka_timeout_ms = 300;
+	register_line(f, 0, 3600);
+	t_ok = f->now_us;
+	advance_to(f, t_ok + 799 * MS_US);
+	assert_int_equal(f->stats.tx_keepalive_stun, 0);
+	advance_to(f, t_ok + 1000 * MS_US);
+	assert_int_equal(f->stats.tx_keepalive_stun, 1);
+	s = last_sent(f);
+	assert_false(s->keep);
+	assert_int_equal(sip_stun_parse((const uint8_t *)s->text, s->len, &st), 0);
+	dp_line_stun_answer(&f->L, 0, st.txid, f->now_us);
+	assert_int_equal(f->stats.rx_keepalive_ok, 1);
+	advance_by(f, 2000 * MS_US); /* the next one goes out and is not answered */
+	assert_true(f->stats.tx_keepalive_stun >= 2);
+	assert_int_equal(f->stats.flow_failures, 1);
+	assert_int_equal(last_event(f)->type, DP_EV_FLOW_FAILED);
+	assert_int_equal(f->line[0].state, DP_LINE_REGISTERING);
+}
+
 /* ---- retransmission and timeout ----------------------------------------------------- */
 
 static void retransmissions_follow_timer_e(void **state)
@@ -1005,6 +1036,7 @@ int main(void)
 		T(ok_200_without_our_contact_takes_the_expires_header),
 		T(refresh_is_sent_between_50_and_90_percent_of_the_granted_expiry),
 		T(refresh_in_flight_keeps_the_line_counted_registered),
+		T(stun_keepalives_go_at_80_to_100_percent_and_a_missed_one_fails_the_flow),
 		T(retransmissions_follow_timer_e),
 		T(timer_f_fails_the_register_with_timeout),
 		T(timeout_is_retried_after_retry_ms),
