@@ -1,3 +1,7 @@
 # Benchmarks: one executable bench_<name> per bench/<name>.c, run through bench/run NAME.
 add_executable(bench_sip ${CMAKE_SOURCE_DIR}/bench/sip.c)
 target_link_libraries(bench_sip PRIVATE sip)
+
+# The far side of bench/run dataplane: a DPDK registrar and STUN server as fast as it can.
+add_executable(bench_responder ${CMAKE_SOURCE_DIR}/bench/responder.c)
+target_link_libraries(bench_responder PRIVATE dataplane sip)
