@@ -317,6 +317,8 @@ static int sip__stun_decode_addr(const struct sip__stun_attr *a, const uint8_t *
 	}
 	out->family = a->val[1];
 	out->port = sip__stun_get16(a->val + 2);
+	/* an IPv4 address after an IPv6 one (MAPPED then XOR-MAPPED) leaves no stale octets */
+	memset(out->addr, 0, sizeof(out->addr));
 	memcpy(out->addr, a->val + 4, alen);
 	if (xor) {
 		out->port ^= sip__stun_get16(xor);
