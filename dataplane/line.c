@@ -127,7 +127,7 @@ static void dp__send_register(struct dp_lines *L, uint32_t i, uint64_t now_us, u
 	l->retx = 0;
 	l->interval_ms = L->cfg.t1_ms;
 	l->tx_first_us = now_us;
-	if (ch) {
+	if (ch && buf) {
 		bool sha = sip_digest_hex_len(ch->algorithm) == 64;
 		struct sip_digest_req req = {
 			.method = SIP_STR("REGISTER"),

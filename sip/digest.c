@@ -639,8 +639,10 @@ static int sip__hash_for(struct sip_digest_ctx *ctx, enum sip_digest_alg alg)
 	return h;
 }
 
-int sip_digest_ha1(struct sip_digest_ctx *ctx, enum sip_digest_alg alg, struct sip_str username,
-		   struct sip_str realm, struct sip_str password, char out[SIP_DIGEST_HEX_MAX])
+/* H(username ":" realm [":" password]): HA1 with a password, userhash without. */
+static int sip__hash_user(struct sip_digest_ctx *ctx, enum sip_digest_alg alg,
+			  struct sip_str username, struct sip_str realm,
+			  const struct sip_str *password, char out[SIP_DIGEST_HEX_MAX])
 {
 	struct sip__hbuf h;
 	int hash = sip__hash_for(ctx, alg), ret;
@@ -652,27 +654,25 @@ int sip_digest_ha1(struct sip_digest_ctx *ctx, enum sip_digest_alg alg, struct s
 	sip__put(&h, username.p, username.len);
 	sip__put_c(&h, ':');
 	sip__put(&h, realm.p, realm.len);
-	sip__put_c(&h, ':');
-	sip__put(&h, password.p, password.len);
+	if (password) {
+		sip__put_c(&h, ':');
+		sip__put(&h, password->p, password->len);
+	}
 	ret = sip__final(&h, out);
 	OPENSSL_cleanse(h.b, sizeof(h.b)); /* the password must not outlive the load */
 	return ret;
 }
 
+int sip_digest_ha1(struct sip_digest_ctx *ctx, enum sip_digest_alg alg, struct sip_str username,
+		   struct sip_str realm, struct sip_str password, char out[SIP_DIGEST_HEX_MAX])
+{
+	return sip__hash_user(ctx, alg, username, realm, &password, out);
+}
+
 int sip_digest_userhash(struct sip_digest_ctx *ctx, enum sip_digest_alg alg,
 			struct sip_str username, struct sip_str realm, char out[SIP_DIGEST_HEX_MAX])
 {
-	struct sip__hbuf h;
-	int hash = sip__hash_for(ctx, alg), ret;
-
-	if (hash < 0)
-		return hash;
-	if ((ret = sip__begin(&h, ctx, hash)))
-		return ret;
-	sip__put(&h, username.p, username.len);
-	sip__put_c(&h, ':');
-	sip__put(&h, realm.p, realm.len);
-	return sip__final(&h, out);
+	return sip__hash_user(ctx, alg, username, realm, NULL, out);
 }
 
 struct sip_str sip_digest_cnonce(uint64_t v, char buf[SIP_DIGEST_CNONCE_LEN])
