@@ -15,14 +15,19 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "control/failover.h"
+#include "control/fo_report.h"
 #include "control/linegen.h"
 #include "dataplane/dataplane.h"
 
-#define CTL_TICK_MS 50
+#define CTL_TICK_MS 10 /* events, probes and storm control's releases */
 #define CTL_MAX_EAL_ARGS 64
 
 struct ctl_run {
 	struct dp_config dp;
+	struct ctl_fo_config fo_cfg;
+	struct ctl_fo fo;
+	char domain_buf[DP_MAX_AORS][64];
 	struct ctl_linegen users;
 	const char *summary_json;
 	uint32_t duration_s;
@@ -55,8 +60,20 @@ static const char ctl__run_usage[] =
 	"  --vdev=net_af_packet0,iface=se-dp (see deploy/lab).\n"
 	"Options:\n"
 	"  --lines N            lines to emulate (1000)\n"
-	"  --registrar IP[:P]   registrar address (198.18.0.1:5060)\n"
-	"  --domain NAME        AOR domain and realm (the registrar's IP)\n"
+	"  --registrar IP[:P]   primary registrar R (198.18.0.1:5060)\n"
+	"  --backup-registrar IP[:P]   backup registrar BR\n"
+	"  --proxy IP[:P]       primary proxy P; --backup-proxy IP[:P]: BP\n"
+	"  --outbound-proxy IP[:P]  OP; --backup-outbound-proxy IP[:P]: BOP\n"
+	"  --mode 1|2|3         failover rules of the phone's table, DESIGN.md §4 (1)\n"
+	"  --domain NAME        primary AOR domain and realm (P's, else R's address)\n"
+	"  --backup-domain NAME backup AOR domain and realm (BP's address)\n"
+	"  --fail-threshold N   failures in a row that mark a server down (2)\n"
+	"  --probe-interval A-B a down server is probed after A s, backing off to B s (2-60)\n"
+	"  --probe-timeout MS   an unanswered OPTIONS probe failed (4000)\n"
+	"  --monitor-interval S OPTIONS to up servers that carry no registration (5; 0: off)\n"
+	"  --storm-window S     moves of one failover spread over S seconds (10)\n"
+	"  --storm-rate N       and never more than N lines/s (2000; 0: no cap)\n"
+	"  --no-storm-control   every line moves at once: a stampede\n"
 	"  --local-ip IP        first line address (198.18.1.1)\n"
 	"  --local-ports A-B    each address carries lines on ports A..B (5060-5099)\n"
 	"  --user PATTERN       line user names, {id} or {id:0N} (1{id:05})\n"
@@ -156,8 +173,6 @@ static bool ctl__range(const char *s, uint32_t max, uint32_t *lo, uint32_t *hi)
 	return ctl__u32(buf, max, lo) && ctl__u32(dash + 1, max, hi) && *lo <= *hi;
 }
 
-static char ctl__domain_buf[64];
-
 static void ctl__defaults(struct ctl_run *r)
 {
 	char err[160];
@@ -167,8 +182,8 @@ static void ctl__defaults(struct ctl_run *r)
 		.first_ip = 0xc6120101, /* 198.18.1.1 */
 		.first_port = 5060,
 		.nports = 40,
-		.server_ip = 0xc6120001, /* 198.18.0.1 */
-		.server_port = 5060,
+		.server = {[CTL_R] = {.ip = 0xc6120001, .port = 5060}}, /* 198.18.0.1 */
+		.managed = true,
 		.password = "secret",
 		.user_agent = "sipedge/" SIPEDGE_VERSION,
 		.expires = 3600,
@@ -185,6 +200,17 @@ static void ctl__defaults(struct ctl_run *r)
 		.line_user_ctx = &r->users,
 	};
 	ctl_linegen_init(&r->users, "1{id:05}", 0, err, sizeof(err));
+	r->fo_cfg = (struct ctl_fo_config){
+		.mode = 1,
+		.fail_threshold = 2,
+		.probe_min_ms = 2000,
+		.probe_max_ms = 60000,
+		.probe_timeout_ms = 4000,
+		.monitor_ms = 5000,
+		.storm_on = true,
+		.storm_window_ms = 10000,
+		.storm_rate_cap = 2000,
+	};
 }
 
 enum {
@@ -212,6 +238,20 @@ enum {
 	O_INVITE,
 	O_KA_INTERVAL,
 	O_KA_TIMEOUT,
+	O_BACKUP_REGISTRAR,
+	O_PROXY,
+	O_BACKUP_PROXY,
+	O_OUTBOUND_PROXY,
+	O_BACKUP_OUTBOUND_PROXY,
+	O_MODE,
+	O_BACKUP_DOMAIN,
+	O_FAIL_THRESHOLD,
+	O_PROBE_INTERVAL,
+	O_PROBE_TIMEOUT,
+	O_MONITOR,
+	O_STORM_WINDOW,
+	O_STORM_RATE,
+	O_NO_STORM,
 	O_HELP
 };
 
@@ -240,9 +280,60 @@ static const struct option ctl__opts[] = {
 	{"invite", 1, NULL, O_INVITE},
 	{"keepalive-interval", 1, NULL, O_KA_INTERVAL},
 	{"keepalive-timeout", 1, NULL, O_KA_TIMEOUT},
+	{"backup-registrar", 1, NULL, O_BACKUP_REGISTRAR},
+	{"proxy", 1, NULL, O_PROXY},
+	{"backup-proxy", 1, NULL, O_BACKUP_PROXY},
+	{"outbound-proxy", 1, NULL, O_OUTBOUND_PROXY},
+	{"backup-outbound-proxy", 1, NULL, O_BACKUP_OUTBOUND_PROXY},
+	{"mode", 1, NULL, O_MODE},
+	{"backup-domain", 1, NULL, O_BACKUP_DOMAIN},
+	{"fail-threshold", 1, NULL, O_FAIL_THRESHOLD},
+	{"probe-interval", 1, NULL, O_PROBE_INTERVAL},
+	{"probe-timeout", 1, NULL, O_PROBE_TIMEOUT},
+	{"monitor-interval", 1, NULL, O_MONITOR},
+	{"storm-window", 1, NULL, O_STORM_WINDOW},
+	{"storm-rate", 1, NULL, O_STORM_RATE},
+	{"no-storm-control", 0, NULL, O_NO_STORM},
 	{"help", 0, NULL, O_HELP},
 	{NULL, 0, NULL, 0},
 };
+
+static void ctl__ip_str(uint32_t ip, char *buf, size_t cap)
+{
+	struct in_addr a = {htonl(ip)};
+
+	inet_ntop(AF_INET, &a, buf, (socklen_t)cap);
+}
+
+/* What the roles given add up to: AOR domains, the mode's needs, the lines' first target. */
+static int ctl__roles(struct ctl_run *r)
+{
+	const struct dp_server_cfg *sv = r->dp.server;
+	bool up[CTL_ROLE__COUNT];
+	struct ctl_targets t;
+
+	for (int k = 0; k < CTL_ROLE__COUNT; k++)
+		r->fo_cfg.configured[k] = up[k] = sv[k].port != 0;
+	if (!r->dp.aor_domain[CTL_AOR_PRIMARY]) {
+		ctl__ip_str(sv[CTL_P].port ? sv[CTL_P].ip : sv[CTL_R].ip, r->domain_buf[0], 64);
+		r->dp.aor_domain[CTL_AOR_PRIMARY] = r->domain_buf[0];
+	}
+	if (!r->dp.aor_domain[CTL_AOR_BACKUP] && sv[CTL_BP].port) {
+		ctl__ip_str(sv[CTL_BP].ip, r->domain_buf[1], 64);
+		r->dp.aor_domain[CTL_AOR_BACKUP] = r->domain_buf[1];
+	}
+	if (r->fo_cfg.mode == 2 && (!sv[CTL_BR].port || !r->dp.aor_domain[CTL_AOR_BACKUP]))
+		return ctl__bad("%s", "--mode 2 needs --backup-registrar and a backup AOR domain "
+				      "(--backup-proxy or --backup-domain)");
+	if (r->fo_cfg.mode == 3 && (!sv[CTL_OP].port || !sv[CTL_BOP].port))
+		return ctl__bad("%s",
+				"--mode 3 needs --outbound-proxy and --backup-outbound-proxy");
+	if (sv[CTL_BP].port && !r->dp.aor_domain[CTL_AOR_BACKUP])
+		return ctl__bad("%s", "a backup proxy needs a backup AOR domain");
+	t = ctl_mode_targets(r->fo_cfg.mode, r->fo_cfg.configured, up);
+	r->dp.target = DP_TARGET(t.reg, t.aor, t.via);
+	return -1;
+}
 
 /* Options after the EAL's "--"; returns -1 to go on, or an exit status. */
 static int ctl__options(struct ctl_run *r, int argc, char **argv)
@@ -262,11 +353,71 @@ static int ctl__options(struct ctl_run *r, int argc, char **argv)
 			r->dp.lines = v;
 			break;
 		case O_REGISTRAR:
-			if (!ctl__ip(optarg, &r->dp.server_ip, &r->dp.server_port))
-				return ctl__bad("--registrar wants IPv4[:port], not '%s'", optarg);
+		case O_BACKUP_REGISTRAR:
+		case O_PROXY:
+		case O_BACKUP_PROXY:
+		case O_OUTBOUND_PROXY:
+		case O_BACKUP_OUTBOUND_PROXY: {
+			int role = c == O_REGISTRAR	     ? CTL_R
+				   : c == O_BACKUP_REGISTRAR ? CTL_BR
+				   : c == O_PROXY	     ? CTL_P
+				   : c == O_BACKUP_PROXY     ? CTL_BP
+				   : c == O_OUTBOUND_PROXY   ? CTL_OP
+							     : CTL_BOP;
+			struct dp_server_cfg *sv = &r->dp.server[role];
+
+			sv->port = 5060;
+			if (!ctl__ip(optarg, &sv->ip, &sv->port))
+				return ctl__bad("servers want IPv4[:port], not '%s'", optarg);
+			break;
+		}
+		case O_MODE:
+			if (!ctl__u32(optarg, 3, &v) || v == 0)
+				return ctl__bad("--mode wants 1, 2 or 3, not '%s'", optarg);
+			r->fo_cfg.mode = (int)v;
 			break;
 		case O_DOMAIN:
-			r->dp.domain = optarg;
+			r->dp.aor_domain[CTL_AOR_PRIMARY] = optarg;
+			break;
+		case O_BACKUP_DOMAIN:
+			r->dp.aor_domain[CTL_AOR_BACKUP] = optarg;
+			break;
+		case O_FAIL_THRESHOLD:
+			if (!ctl__u32(optarg, 1000000, &r->fo_cfg.fail_threshold) ||
+			    !r->fo_cfg.fail_threshold)
+				return ctl__bad("--fail-threshold wants 1..1000000, not '%s'",
+						optarg);
+			break;
+		case O_PROBE_INTERVAL:
+			if (!ctl__range(optarg, 86400, &lo, &hi) || lo == 0)
+				return ctl__bad("--probe-interval wants MIN-MAX seconds, not '%s'",
+						optarg);
+			r->fo_cfg.probe_min_ms = lo * 1000;
+			r->fo_cfg.probe_max_ms = hi * 1000;
+			break;
+		case O_PROBE_TIMEOUT:
+			if (!ctl__u32(optarg, 600000, &r->fo_cfg.probe_timeout_ms) ||
+			    !r->fo_cfg.probe_timeout_ms)
+				return ctl__bad("--probe-timeout wants 1..600000 ms, not '%s'",
+						optarg);
+			break;
+		case O_MONITOR:
+			if (!ctl__u32(optarg, 86400, &v))
+				return ctl__bad("--monitor-interval wants seconds, not '%s'",
+						optarg);
+			r->fo_cfg.monitor_ms = v * 1000;
+			break;
+		case O_STORM_WINDOW:
+			if (!ctl__seconds_ms(optarg, &r->fo_cfg.storm_window_ms))
+				return ctl__bad("--storm-window wants seconds, not '%s'", optarg);
+			break;
+		case O_STORM_RATE:
+			if (!ctl__u32(optarg, 100000000, &r->fo_cfg.storm_rate_cap))
+				return ctl__bad("--storm-rate wants lines per second, not '%s'",
+						optarg);
+			break;
+		case O_NO_STORM:
+			r->fo_cfg.storm_on = false;
 			break;
 		case O_LOCAL_IP:
 			if (!ctl__ip(optarg, &r->dp.first_ip, NULL))
@@ -380,13 +531,7 @@ static int ctl__options(struct ctl_run *r, int argc, char **argv)
 	if ((user || base) &&
 	    ctl_linegen_init(&r->users, user ? user : "1{id:05}", base, err, sizeof(err)) != 0)
 		return ctl__bad("%s", err);
-	if (!r->dp.domain) {
-		struct in_addr a = {htonl(r->dp.server_ip)};
-
-		inet_ntop(AF_INET, &a, ctl__domain_buf, sizeof(ctl__domain_buf));
-		r->dp.domain = ctl__domain_buf;
-	}
-	return -1;
+	return ctl__roles(r);
 }
 
 /* EAL arguments: those before "--", or the lab default. */
@@ -451,12 +596,21 @@ static void ctl__progress(uv_timer_t *t)
 	struct dp_stats s;
 	double secs = (double)(uv_now(&r->loop) - r->t0_ms) / 1000.0;
 
+	char at[96] = "";
+	size_t n = 0;
+
 	dp_stats_sum(r->d, &s);
+	for (int k = 0; k < CTL_ROLE__COUNT && n < sizeof(at) - 24; k++) {
+		if (r->fo_cfg.configured[k] && (k == CTL_R || k == CTL_BR))
+			n += (size_t)snprintf(at + n, sizeof(at) - n, " %s %u", ctl_role_name(k),
+					      r->fo.bound_at[k]);
+	}
 	if (!r->quiet)
 		fprintf(stderr,
-			"%s[%6.1fs] registered %llu/%u  REGISTER/s %llu  401 %llu  200 %llu  retx %llu  "
-			"fail %llu  drops %llu   ",
+			"%s[%6.1fs] registered %llu/%u (at%s)  REGISTER/s %llu  401 %llu  200 %llu  "
+			"retx %llu  fail %llu  drops %llu   ",
 			isatty(2) ? "\r" : "", secs, (unsigned long long)s.registered, r->dp.lines,
+			at,
 			(unsigned long long)(s.tx_requests[DP_M_REGISTER] -
 					     r->last.tx_requests[DP_M_REGISTER]),
 			(unsigned long long)s.rx_401, (unsigned long long)s.rx_responses[2],
@@ -482,6 +636,7 @@ static void ctl__begin_stop(struct ctl_run *r, const char *why)
 	r->stop_bound = s.registered + s.in_flight;
 	if (!r->quiet)
 		fprintf(stderr, "\n%s: un-registering every line\n", why);
+	ctl_fo_stop(&r->fo);
 	for (unsigned k = 0; k < dp_workers(r->d); k++)
 		dp_command(r->d, k, &c);
 }
@@ -506,8 +661,14 @@ static void ctl__tick(uv_timer_t *t)
 	struct dp_stats s;
 	unsigned n;
 
-	while ((n = dp_events(r->d, ev, 256)) > 0)
+	uint64_t now_us = uv_hrtime() / 1000;
+
+	while ((n = dp_events(r->d, ev, 256)) > 0) {
 		r->events += n;
+		for (unsigned k = 0; k < n; k++)
+			ctl_fo_event(&r->fo, &ev[k], now_us);
+	}
+	ctl_fo_tick(&r->fo, now_us);
 	dp_stats_sum(r->d, &s);
 	if (s.registered > r->registered_peak)
 		r->registered_peak = s.registered;
@@ -572,6 +733,7 @@ static void ctl__summary(struct ctl_run *r, FILE *out, bool json)
 			(unsigned long long)s.rx_requests[DP_M_NOTIFY],
 			(unsigned long long)s.rx_requests[DP_M_INVITE],
 			(unsigned long long)s.rx_requests[DP_M_OTHER]);
+		ctl_fo_report_table(&r->fo, &s, out);
 		return;
 	}
 	ctl_json_init(&j, out);
@@ -617,6 +779,8 @@ static void ctl__summary(struct ctl_run *r, FILE *out, bool json)
 	ctl_json_u64(&j, "keepalive_answered", s.rx_keepalive_ok);
 	ctl_json_u64(&j, "flow_failures", s.flow_failures);
 	ctl_json_u64(&j, "events_lost", s.events_lost);
+	ctl_json_u64(&j, "bad_commands", s.bad_commands);
+	ctl_fo_report_json(&r->fo, &s, &j);
 	ctl_json_end_object(&j);
 	fputc('\n', out);
 }
@@ -637,6 +801,32 @@ static uint64_t ctl__rss_kb(void)
 	return kb;
 }
 
+static int ctl__command(void *ctx, const struct dp_msg *cmd)
+{
+	struct ctl_run *r = ctx;
+
+	/* one worker holds every line for now; sharding will pick it by line id */
+	return dp_command(r->d, 0, cmd);
+}
+
+static void ctl__print_roles(const struct ctl_run *r)
+{
+	char ip[16];
+
+	fprintf(stderr, "sipedge run: %u lines on %s, mode %d:", r->dp.lines, dp_port_desc(r->d),
+		r->fo_cfg.mode);
+	for (int k = 0; k < CTL_ROLE__COUNT; k++) {
+		if (!r->fo_cfg.configured[k])
+			continue;
+		ctl__ip_str(r->dp.server[k].ip, ip, sizeof(ip));
+		fprintf(stderr, " %s %s:%u", ctl_role_name(k), ip, r->dp.server[k].port);
+	}
+	fprintf(stderr, "; AOR %s", r->dp.aor_domain[0]);
+	if (r->dp.aor_domain[1])
+		fprintf(stderr, ", backup AOR %s", r->dp.aor_domain[1]);
+	fputc('\n', stderr);
+}
+
 static int ctl__run(struct ctl_run *r)
 {
 	char err[256];
@@ -650,11 +840,16 @@ static int ctl__run(struct ctl_run *r)
 		dp_destroy(r->d);
 		return 1;
 	}
+	r->fo_cfg.retry_ms = r->dp.retry_ms;
+	r->fo_cfg.seed = r->dp.seed ? r->dp.seed : uv_hrtime();
+	if (ctl_fo_init(&r->fo, &r->fo_cfg, r->dp.lines, ctl__command, r) != 0) {
+		fprintf(stderr, "sipedge run: no memory for %u lines' failover state\n",
+			r->dp.lines);
+		dp_destroy(r->d);
+		return 1;
+	}
 	if (!r->quiet)
-		fprintf(stderr, "sipedge run: %u lines on %s, registrar %u.%u.%u.%u:%u\n",
-			r->dp.lines, dp_port_desc(r->d), r->dp.server_ip >> 24,
-			(r->dp.server_ip >> 16) & 255, (r->dp.server_ip >> 8) & 255,
-			r->dp.server_ip & 255, r->dp.server_port);
+		ctl__print_roles(r);
 	uv_loop_init(&r->loop);
 	r->t0_ms = uv_now(&r->loop);
 	uv_timer_init(&r->loop, &r->tick);
@@ -691,6 +886,7 @@ static int ctl__run(struct ctl_run *r)
 	uv_run(&r->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&r->loop);
 	dp_destroy(r->d);
+	ctl_fo_destroy(&r->fo);
 	return 0;
 }
 

@@ -34,14 +34,14 @@ struct dp {
 	char desc[128];
 	/* line tables, shared read-only by the worker after load */
 	struct dp_line *line;
-	struct sip_tpl *tpl;
-	char (*ha1_md5)[32];
-	char (*ha1_sha256)[64];
+	struct sip_tpl *tpl[DP_MAX_SERVERS][DP_MAX_AORS];
+	char (*ha1_md5[DP_MAX_AORS])[32];
+	char (*ha1_sha256[DP_MAX_AORS])[64];
 	char (*auth_user)[32];
 	struct rte_mbuf **held;
 	uint32_t *slots;
 	struct dp_wheel_link *links;
-	char digest_uri[160];
+	char ruri[DP_MAX_SERVERS][160];
 };
 
 static int dp__fail(char *err, size_t errlen, int rc, const char *fmt, ...)
@@ -112,26 +112,36 @@ static int dp__load_line(struct dp *d, const struct dp_config *c, struct sip_dig
 				user, *u);
 	}
 	memcpy(d->auth_user[i], user, sizeof(d->auth_user[i]));
-	if (sip_digest_ha1(dctx, SIP_DIGEST_MD5, sip_str_cstr(user), sip_str_cstr(c->domain),
-			   sip_str_cstr(c->password), d->ha1_md5[i]) < 0 ||
-	    sip_digest_ha1(dctx, SIP_DIGEST_SHA256, sip_str_cstr(user), sip_str_cstr(c->domain),
-			   sip_str_cstr(c->password), d->ha1_sha256[i]) < 0)
-		return dp__fail(err, errlen, -EIO, "line %u: HA1 failed", i);
+	for (int a = 0; a < DP_MAX_AORS && c->aor_domain[a]; a++) {
+		struct sip_str realm = sip_str_cstr(c->aor_domain[a]);
+
+		if (sip_digest_ha1(dctx, SIP_DIGEST_MD5, sip_str_cstr(user), realm,
+				   sip_str_cstr(c->password), d->ha1_md5[a][i]) < 0 ||
+		    sip_digest_ha1(dctx, SIP_DIGEST_SHA256, sip_str_cstr(user), realm,
+				   sip_str_cstr(c->password), d->ha1_sha256[a][i]) < 0)
+			return dp__fail(err, errlen, -EIO, "line %u: HA1 failed", i);
+	}
 	d->line[i].req_expires = c->expires;
+	d->line[i].reg = (uint8_t)DP_TARGET_REG(c->target);
+	d->line[i].aor = (uint8_t)DP_TARGET_AOR(c->target);
+	d->line[i].via = (uint8_t)DP_TARGET_VIA(c->target);
 	return 0;
 }
 
-/* The one REGISTER every line sends, its own values patched in by the builder. */
-static int dp__template(struct dp *d, const struct dp_config *c, char *err, size_t errlen)
+/* The REGISTER every line sends to server s for AOR a, its own values patched in by the
+ * builder. */
+static int dp__template(struct dp *d, const struct dp_config *c, int s, int a, char *err,
+			size_t errlen)
 {
 	char aor[160];
 	struct sip_tpl_params p;
+	struct sip_tpl **tpl = &d->tpl[s][a];
 	int rc;
 
-	snprintf(aor, sizeof(aor), "sip:{user}@%s", c->domain);
+	snprintf(aor, sizeof(aor), "sip:{user}@%s", c->aor_domain[a]);
 	p = (struct sip_tpl_params){
 		.method = SIP_TPL_REGISTER,
-		.request_uri = sip_str_cstr(d->digest_uri),
+		.request_uri = sip_str_cstr(d->ruri[s]),
 		.from_uri = sip_str_cstr(aor),
 		.from_tag = SIP_STR("{tag}"),
 		.call_id = SIP_STR("{callid}"),
@@ -140,12 +150,12 @@ static int dp__template(struct dp *d, const struct dp_config *c, char *err, size
 		.transport = SIP_TPL_UDP,
 		.user_agent = sip_str_cstr(c->user_agent),
 	};
-	d->tpl = aligned_alloc(64, (sizeof(*d->tpl) + 63) & ~(size_t)63);
-	if (!d->tpl)
+	*tpl = aligned_alloc(64, (sizeof(**tpl) + 63) & ~(size_t)63);
+	if (!*tpl)
 		return dp__fail(err, errlen, -ENOMEM, "no memory for the REGISTER template");
-	if ((rc = sip_tpl_prepare(d->tpl, &p)) != 0)
-		return dp__fail(err, errlen, rc, "REGISTER template for domain '%s': %s", c->domain,
-				strerror(-rc));
+	if ((rc = sip_tpl_prepare(*tpl, &p)) != 0)
+		return dp__fail(err, errlen, rc, "REGISTER template for %s and domain '%s': %s",
+				d->ruri[s], c->aor_domain[a], strerror(-rc));
 	return 0;
 }
 
@@ -157,18 +167,33 @@ static int dp__tables(struct dp *d, const struct dp_config *c, struct dp_worker 
 	int rc = 0;
 
 	d->line = calloc(c->lines, sizeof(*d->line));
-	d->ha1_md5 = calloc(c->lines, sizeof(*d->ha1_md5));
-	d->ha1_sha256 = calloc(c->lines, sizeof(*d->ha1_sha256));
 	d->auth_user = calloc(c->lines, sizeof(*d->auth_user));
 	d->held = calloc(c->lines, sizeof(*d->held));
 	d->slots = calloc(DP_WHEEL_SLOTS, sizeof(*d->slots));
 	d->links = calloc(c->lines, sizeof(*d->links));
-	if (!d->line || !d->ha1_md5 || !d->ha1_sha256 || !d->auth_user || !d->held || !d->slots ||
-	    !d->links)
+	if (!d->line || !d->auth_user || !d->held || !d->slots || !d->links)
 		return dp__fail(err, errlen, -ENOMEM, "no memory for %u lines", c->lines);
-	snprintf(d->digest_uri, sizeof(d->digest_uri), "sip:%s", c->domain);
-	if ((rc = dp__template(d, c, err, errlen)) != 0)
-		return rc;
+	for (int a = 0; a < DP_MAX_AORS && c->aor_domain[a]; a++) {
+		d->ha1_md5[a] = calloc(c->lines, sizeof(*d->ha1_md5[a]));
+		d->ha1_sha256[a] = calloc(c->lines, sizeof(*d->ha1_sha256[a]));
+		if (!d->ha1_md5[a] || !d->ha1_sha256[a])
+			return dp__fail(err, errlen, -ENOMEM, "no memory for %u lines", c->lines);
+	}
+	for (int s = 0; s < DP_MAX_SERVERS; s++) {
+		const struct dp_server_cfg *sv = &c->server[s];
+
+		if (!sv->port)
+			continue;
+		if (sv->host)
+			snprintf(d->ruri[s], sizeof(d->ruri[s]), "sip:%s", sv->host);
+		else
+			snprintf(d->ruri[s], sizeof(d->ruri[s]), "sip:%u.%u.%u.%u", sv->ip >> 24,
+				 (sv->ip >> 16) & 255, (sv->ip >> 8) & 255, sv->ip & 255);
+		for (int a = 0; a < DP_MAX_AORS && c->aor_domain[a]; a++) {
+			if ((rc = dp__template(d, c, s, a, err, errlen)) != 0)
+				return rc;
+		}
+	}
 	if ((rc = sip_digest_ctx_create(&dctx)) != 0)
 		return dp__fail(err, errlen, rc, "digest: no usable hash in libcrypto");
 	for (uint32_t i = 0; i < c->lines && rc == 0; i++)
@@ -183,10 +208,7 @@ static int dp__tables(struct dp *d, const struct dp_config *c, struct dp_worker 
 		.first_ip = c->first_ip,
 		.first_port = c->first_port,
 		.nports = c->nports,
-		.tpl = d->tpl,
 		.id_seed = seed,
-		.ha1_md5 = (const char(*)[32])d->ha1_md5,
-		.ha1_sha256 = (const char(*)[64])d->ha1_sha256,
 		.auth_user = (const char(*)[32])d->auth_user,
 		.cfg =
 			{
@@ -197,9 +219,7 @@ static int dp__tables(struct dp *d, const struct dp_config *c, struct dp_worker 
 				.refresh_min_pct = c->refresh_min_pct,
 				.refresh_max_pct = c->refresh_max_pct,
 				.retry_ms = c->retry_ms,
-				.server_ip = c->server_ip,
-				.server_port = c->server_port,
-				.digest_uri = sip_str_cstr(d->digest_uri),
+				.managed = c->managed,
 				.keepalive = c->keepalive,
 				.ka_interval_ms = c->ka_interval_ms,
 				.ka_timeout_ms = c->ka_timeout_ms,
@@ -208,6 +228,17 @@ static int dp__tables(struct dp *d, const struct dp_config *c, struct dp_worker 
 		.stats = &w->stats,
 		.worker = w->id,
 	};
+	for (int s = 0; s < DP_MAX_SERVERS; s++) {
+		w->lines.cfg.server[s] =
+			(struct dp_server_addr){c->server[s].ip, c->server[s].port};
+		w->lines.cfg.ruri[s] = sip_str_cstr(d->ruri[s]);
+		for (int a = 0; a < DP_MAX_AORS; a++)
+			w->lines.tpl[s][a] = d->tpl[s][a];
+	}
+	for (int a = 0; a < DP_MAX_AORS; a++) {
+		w->lines.ha1_md5[a] = (const char(*)[32])d->ha1_md5[a];
+		w->lines.ha1_sha256[a] = (const char(*)[64])d->ha1_sha256[a];
+	}
 	if ((rc = sip_digest_ctx_create(&w->lines.dctx)) != 0)
 		return dp__fail(err, errlen, rc, "digest: no usable hash in libcrypto");
 	w->held = d->held;
@@ -224,9 +255,15 @@ static int dp__check(const struct dp_config *c, char *err, size_t errlen)
 	if ((uint64_t)c->first_ip + (c->lines - 1) / c->nports > UINT32_MAX)
 		return dp__fail(err, errlen, -EINVAL,
 				"local address range runs past 255.255.255.255");
-	if (!c->line_user || !c->domain || !c->password)
+	if (!c->line_user || !c->aor_domain[0] || !c->password)
 		return dp__fail(err, errlen, -EINVAL,
 				"line users, domain and password are required");
+	if (DP_TARGET_REG(c->target) >= DP_MAX_SERVERS ||
+	    DP_TARGET_VIA(c->target) >= DP_MAX_SERVERS || DP_TARGET_AOR(c->target) >= DP_MAX_AORS ||
+	    !c->server[DP_TARGET_REG(c->target)].port ||
+	    !c->server[DP_TARGET_VIA(c->target)].port || !c->aor_domain[DP_TARGET_AOR(c->target)])
+		return dp__fail(err, errlen, -EINVAL,
+				"the lines' first target names a server or AOR not configured");
 	if (c->refresh_min_pct == 0 || c->refresh_min_pct > c->refresh_max_pct ||
 	    c->refresh_max_pct > 100)
 		return dp__fail(err, errlen, -EINVAL,
@@ -278,15 +315,15 @@ int dp_create(const struct dp_config *c, struct dp **out, char *err, size_t errl
 	nmbufs = 32767;
 	if ((rc = dp__port_up(d, w, nmbufs, err, errlen)))
 		return rc;
-	w->cmd = rte_ring_create_elem("dp_cmd0", sizeof(struct dp_msg), 1024, rte_socket_id(),
-				      RING_F_SP_ENQ | RING_F_SC_DEQ);
+	w->cmd = rte_ring_create_elem("dp_cmd0", sizeof(struct dp_msg), DP_RING_SIZE,
+				      rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
 	w->ev = rte_ring_create_elem("dp_ev0", sizeof(struct dp_msg), DP_RING_SIZE, rte_socket_id(),
 				     RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (!w->cmd || !w->ev)
 		return dp__fail(err, errlen, -ENOMEM, "rings: %s", rte_strerror(rte_errno));
 	w->net.ip_first = c->first_ip;
 	w->net.ip_last = c->first_ip + (c->lines - 1) / c->nports;
-	w->net.next_hop = c->next_hop ? c->next_hop : c->server_ip;
+	w->net.next_hop = c->next_hop ? c->next_hop : c->server[DP_TARGET_VIA(c->target)].ip;
 	w->ramp_step_us = c->rate ? 1000000ull / c->rate : 0;
 	w->invite_answer = c->invite_answer;
 	if ((rc = dp__tables(d, c, w, err, errlen)))
@@ -383,9 +420,14 @@ void dp_destroy(struct dp *d)
 		rte_free(d->w);
 	}
 	free(d->line);
-	free(d->tpl);
-	free(d->ha1_md5);
-	free(d->ha1_sha256);
+	for (int s = 0; s < DP_MAX_SERVERS; s++) {
+		for (int a = 0; a < DP_MAX_AORS; a++)
+			free(d->tpl[s][a]);
+	}
+	for (int a = 0; a < DP_MAX_AORS; a++) {
+		free(d->ha1_md5[a]);
+		free(d->ha1_sha256[a]);
+	}
 	free(d->auth_user);
 	free(d->held);
 	free(d->slots);

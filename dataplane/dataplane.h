@@ -17,6 +17,12 @@ struct dp;
 /* Writes line id's user name (NUL-terminated) into buf; returns 0 or -ENOSPC. */
 typedef int (*dp_line_user_fn)(void *ctx, uint32_t id, char *buf, size_t cap);
 
+struct dp_server_cfg {
+	uint32_t ip; /* host order */
+	uint16_t port;
+	const char *host; /* Request-URI host of a REGISTER to it; NULL: its address */
+};
+
 struct dp_config {
 	int eal_argc; /* arguments for rte_eal_init(), argv[0] included */
 	char **eal_argv;
@@ -24,10 +30,13 @@ struct dp_config {
 	uint32_t first_ip; /* host order; lines take first_port..+nports, then the next IP */
 	uint16_t first_port;
 	uint16_t nports;
-	uint32_t server_ip; /* registrar, host order */
-	uint16_t server_port;
-	uint32_t next_hop;  /* 0: the registrar is on the link */
-	const char *domain; /* AOR domain, realm for HA1, Request-URI host */
+	/* servers lines may be sent to (control's roles); port 0: not configured */
+	struct dp_server_cfg server[DP_MAX_SERVERS];
+	/* AOR domains, also the realm of each HA1; [0] required, NULL: not configured */
+	const char *aor_domain[DP_MAX_AORS];
+	uint32_t target;   /* every line's first target, DP_TARGET() */
+	bool managed;	   /* control runs failover: failed lines wait for its command */
+	uint32_t next_hop; /* 0: the first line target's server is on the link */
 	dp_line_user_fn line_user;
 	void *line_user_ctx;
 	const char *password; /* turned into HA1s at load and not kept */

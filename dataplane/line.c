@@ -29,14 +29,14 @@ static void dp__arm(struct dp_lines *L, uint32_t i, uint64_t due_us)
 static void dp__event(struct dp_lines *L, uint16_t type, uint32_t i, uint16_t reason,
 		      uint32_t value, uint32_t value2, uint64_t now_us)
 {
+	const struct dp_line *l = &L->line[i];
 	struct dp_msg m = {
 		.type = type,
 		.reason = reason,
 		.line = L->first_id + i,
 		.value = value,
 		.value2 = value2,
-		.server_ip = L->cfg.server_ip,
-		.server_port = L->cfg.server_port,
+		.target = DP_TARGET(l->reg, l->aor, l->via),
 		.worker = L->worker,
 		.t_us = now_us,
 	};
@@ -131,23 +131,24 @@ static void dp__send_register(struct dp_lines *L, uint32_t i, uint64_t now_us, u
 		bool sha = sip_digest_hex_len(ch->algorithm) == 64;
 		struct sip_digest_req req = {
 			.method = SIP_STR("REGISTER"),
-			.uri = L->cfg.digest_uri,
+			.uri = L->cfg.ruri[l->reg],
 			.username = sip_str_make(L->auth_user[i], strnlen(L->auth_user[i], 32)),
-			.ha1 = sha ? sip_str_make(L->ha1_sha256[i], 64)
-				   : sip_str_make(L->ha1_md5[i], 32),
+			.ha1 = sha ? sip_str_make(L->ha1_sha256[l->aor][i], 64)
+				   : sip_str_make(L->ha1_md5[l->aor][i], 32),
 			.nc = 1,
 		};
 		char cn[SIP_DIGEST_CNONCE_LEN];
 
 		req.cnonce = sip_digest_cnonce(dp__rand(L), cn);
-		n = sip_digest_authorization(&L->dctx, ch, &req, &L->ha2, auth, sizeof(auth));
+		n = sip_digest_authorization(&L->dctx, ch, &req, &L->ha2[l->reg], auth,
+					     sizeof(auth));
 		if (n > 0)
 			f.auth = sip_str_make(auth, (size_t)n);
 	}
 	f.branch = l->branch;
 	f.cseq = l->cseq;
 	dp__line_vars(L, i, &v, vbuf);
-	n = buf ? sip_build_register_vars(L->tpl, &v, &f, buf, cap) : -ENOBUFS;
+	n = buf ? sip_build_register_vars(L->tpl[l->reg][l->aor], &v, &f, buf, cap) : -ENOBUFS;
 	if (n < 0) {
 		/* no buffer, no next-hop MAC yet, or no room: build it anew at the next
 		 * timer, without the credentials (the challenge is gone; the server asks
@@ -163,6 +164,7 @@ static void dp__send_register(struct dp_lines *L, uint32_t i, uint64_t now_us, u
 	l->unsent = 0;
 	L->io.tx_send(L->io.ctx, i, (size_t)n, true);
 	L->stats->tx_requests[DP_M_REGISTER]++;
+	L->stats->tx_by_server[l->via]++;
 	if (f.auth.len)
 		L->stats->tx_register_auth++;
 	if (expires == 0)
@@ -266,6 +268,33 @@ void dp_line_start(struct dp_lines *L, uint32_t i, uint64_t now_us)
 	dp__send_register(L, i, now_us, l->req_expires, NULL, false);
 }
 
+void dp_line_register(struct dp_lines *L, uint32_t i, bool set, uint32_t target, uint64_t delay_us,
+		      uint64_t now_us)
+{
+	struct dp_line *l = &L->line[i];
+	uint8_t reg = DP_TARGET_REG(target), aor = DP_TARGET_AOR(target),
+		via = DP_TARGET_VIA(target);
+
+	if (set && (reg >= DP_MAX_SERVERS || aor >= DP_MAX_AORS || via >= DP_MAX_SERVERS ||
+		    !L->tpl[reg][aor] || !L->cfg.server[via].port)) {
+		L->stats->bad_commands++;
+		return;
+	}
+	if (set && (reg != l->reg || aor != l->aor || via != l->via)) {
+		/* the binding at the old target is left behind, not counted as ours */
+		dp__set_registered(L, l, false);
+		l->reg = reg;
+		l->aor = aor;
+		l->via = via;
+	}
+	if (!delay_us)
+		return dp_line_start(L, i, now_us);
+	if (l->state == DP_LINE_REGISTERING || l->state == DP_LINE_UNREGISTERING)
+		L->io.tx_release(L->io.ctx, i);
+	l->state = DP_LINE_RETRY_WAIT;
+	dp__arm(L, i, now_us + delay_us);
+}
+
 void dp_line_unregister(struct dp_lines *L, uint32_t i, uint64_t now_us)
 {
 	struct dp_line *l = &L->line[i];
@@ -300,7 +329,8 @@ static void dp__fail(struct dp_lines *L, uint32_t i, enum dp_fail_reason why, ui
 	dp__set_registered(L, l, false);
 	L->stats->reg_fail[why]++;
 	dp__event(L, DP_EV_FAILED, i, why, status, delay_ms / 1000, now_us);
-	if (unreg) {
+	if (unreg || L->cfg.managed) {
+		/* managed: control decides where and when to try again */
 		l->state = DP_LINE_IDLE;
 		dp_wheel_cancel(&L->wheel, i);
 		return;
@@ -362,7 +392,7 @@ void dp_line_unreachable(struct dp_lines *L, uint32_t i, uint32_t server_ip, uin
 	const struct dp_line *l = &L->line[i];
 
 	if ((l->state != DP_LINE_REGISTERING && l->state != DP_LINE_UNREGISTERING) ||
-	    server_ip != L->cfg.server_ip || server_port != L->cfg.server_port)
+	    server_ip != L->cfg.server[l->via].ip || server_port != L->cfg.server[l->via].port)
 		return;
 	dp__fail(L, i, DP_FAIL_TRANSPORT, 0, L->cfg.retry_ms, now_us);
 }
@@ -495,6 +525,7 @@ static void dp__on_success(struct dp_lines *L, uint32_t i, const struct sip_msg 
 	lat = (now_us - l->attempt_us) / DP_LAT_BUCKET_US;
 	L->stats->lat_hist[lat < DP_LAT_BUCKETS ? lat : DP_LAT_BUCKETS - 1]++;
 	L->stats->reg_ok++;
+	L->stats->reg_ok_by_server[l->via]++;
 	dp__set_registered(L, l, true);
 	l->state = DP_LINE_REGISTERED;
 	dp__event(L, DP_EV_REGISTERED, i, 0, l->granted, 0, now_us);
@@ -542,7 +573,7 @@ void dp_line_response(struct dp_lines *L, uint32_t i, const struct sip_msg *m, u
 		L->stats->sip_drops[DP_SIP_DROP_STALE]++;
 		return;
 	}
-	if (src_ip != L->cfg.server_ip || src_port != L->cfg.server_port) {
+	if (src_ip != L->cfg.server[l->via].ip || src_port != L->cfg.server[l->via].port) {
 		L->stats->sip_drops[DP_SIP_DROP_NOT_FROM_SERVER]++;
 		return;
 	}

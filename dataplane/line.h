@@ -30,11 +30,15 @@ enum dp_line_state {
 /* Hot state of one line: what every packet and timer of the line touches. */
 struct dp_line {
 	uint8_t state;
-	uint8_t retx;	     /* retransmissions of the current request */
-	uint8_t auth_sent;   /* credentials sent for the current registration attempt */
-	uint8_t unreg_after; /* un-REGISTER once the current transaction ends */
-	uint8_t unsent;	     /* the request could not be sent (no buffer, no MAC): build anew */
-	uint8_t bound;	     /* a registrar holds our binding: counted in stats.registered */
+	uint8_t retx;		 /* retransmissions of the current request */
+	uint8_t auth_sent : 1;	 /* credentials sent for the current registration attempt */
+	uint8_t unreg_after : 1; /* un-REGISTER once the current transaction ends */
+	uint8_t unsent : 1;	 /* the request could not be sent (no buffer, no MAC): build anew */
+	uint8_t bound : 1;	 /* a registrar holds our binding: counted in stats.registered */
+	/* the line's target (dataplane/msg.h): Request-URI server, AOR, where datagrams go */
+	uint8_t reg;
+	uint8_t aor;
+	uint8_t via;
 	uint32_t cseq;
 	uint32_t req_expires; /* asked for; a 423 raises it */
 	uint32_t granted;
@@ -70,6 +74,11 @@ struct dp_line_io {
 	void (*event)(void *ctx, const struct dp_msg *m);
 };
 
+struct dp_server_addr {
+	uint32_t ip;
+	uint16_t port;
+};
+
 struct dp_line_cfg {
 	uint32_t t1_ms; /* RFC 3261 timers: T1 500, T2 4000, F = 64*T1 */
 	uint32_t t2_ms;
@@ -78,12 +87,14 @@ struct dp_line_cfg {
 	uint8_t refresh_min_pct; /* refresh at a random point in [min, max] % of the */
 	uint8_t refresh_max_pct; /* granted expiry, so refreshes never bunch up */
 	uint32_t retry_ms;	 /* after a failure without Retry-After */
-	uint32_t server_ip;	 /* host order */
-	uint16_t server_port;
-	struct sip_str digest_uri; /* the Request-URI of every REGISTER */
-	uint8_t keepalive;	   /* enum dp_keepalive */
-	uint32_t ka_interval_ms;   /* sent at 80-100 % of this, or of the server's Flow-Timer */
-	uint32_t ka_timeout_ms;	   /* a STUN keep-alive unanswered this long fails the flow */
+	/* managed: control runs failover; a failed line reports and waits for its command
+	 * instead of retrying on its own */
+	bool managed;
+	struct dp_server_addr server[DP_MAX_SERVERS]; /* host order; port 0: not configured */
+	struct sip_str ruri[DP_MAX_SERVERS];	      /* Request-URI of a REGISTER to that server */
+	uint8_t keepalive;			      /* enum dp_keepalive */
+	uint32_t ka_interval_ms; /* sent at 80-100 % of this, or of the server's Flow-Timer */
+	uint32_t ka_timeout_ms;	 /* a STUN keep-alive unanswered this long fails the flow */
 };
 
 struct dp_lines {
@@ -93,16 +104,19 @@ struct dp_lines {
 	uint32_t first_ip; /* addressing: id -> ip, port (see dp_lines_addr) */
 	uint16_t first_port;
 	uint16_t nports;
-	/* one REGISTER template for every line; user, host:port, tag and Call-ID are patched
-	 * in per build (sip_build_register_vars), so a line costs no template memory */
-	const struct sip_tpl *tpl;
+	/* one REGISTER template per (server, AOR) for every line; user, host:port, tag and
+	 * Call-ID are patched in per build (sip_build_register_vars), so a line costs no
+	 * template memory */
+	const struct sip_tpl *tpl[DP_MAX_SERVERS][DP_MAX_AORS];
 	uint64_t id_seed; /* mixed into tags and Call-IDs: stable within a run, new each run */
-	const char (*ha1_md5)[32];
-	const char (*ha1_sha256)[64];
+	/* HA1 per AOR: the AOR's domain is the realm (RFC 3261 §22.1) */
+	const char (*ha1_md5[DP_MAX_AORS])[32];
+	const char (*ha1_sha256[DP_MAX_AORS])[64];
 	const char (*auth_user)[32]; /* NUL-padded */
 	struct dp_line_cfg cfg;
 	struct sip_digest_ctx dctx;
-	struct sip_digest_ha2 ha2; /* one for all lines: same method and URI for every line */
+	/* per server: every line sends the same method and Request-URI to a server */
+	struct sip_digest_ha2 ha2[DP_MAX_SERVERS];
 	struct dp_wheel wheel;
 	uint64_t rng;
 	struct dp_stats *stats;
@@ -134,6 +148,13 @@ static inline int64_t dp_lines_index(const struct dp_lines *L, uint32_t ip, uint
 
 /* Begin registering line i now. */
 void dp_line_start(struct dp_lines *L, uint32_t i, uint64_t now_us);
+/*
+ * Control's command: take target (DP_TARGET()) when set is true, then register after
+ * delay_us (at once when 0). A binding held elsewhere stops counting as registered: the
+ * line has left it.
+ */
+void dp_line_register(struct dp_lines *L, uint32_t i, bool set, uint32_t target, uint64_t delay_us,
+		      uint64_t now_us);
 /* Un-register line i (at once, or after its transaction in flight). */
 void dp_line_unregister(struct dp_lines *L, uint32_t i, uint64_t now_us);
 /* Its timer fired: retransmit, time out, refresh or retry. */

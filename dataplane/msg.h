@@ -9,18 +9,34 @@
 
 #include <stdint.h>
 
+/*
+ * Where a line's requests go: the server whose Request-URI (and realm) the REGISTER
+ * carries, the AOR domain it registers, and the server the datagram is sent to (an
+ * outbound proxy, or the registrar itself). Indexes into dp_config's server and AOR
+ * tables; control names them by role (P, BP, R, BR, OP, BOP).
+ */
+#define DP_MAX_SERVERS 8
+#define DP_MAX_AORS 2
+#define DP_TARGET(reg, aor, via) ((uint32_t)(reg) | (uint32_t)(aor) << 8 | (uint32_t)(via) << 16)
+#define DP_TARGET_REG(t) ((t)&0xff)
+#define DP_TARGET_AOR(t) (((t) >> 8) & 0xff)
+#define DP_TARGET_VIA(t) (((t) >> 16) & 0xff)
+#define DP_TARGET_SET 0x80000000u /* in a command: take this target before acting */
+
 enum dp_msg_type {
 	/* commands, control -> worker */
-	DP_CMD_REGISTER = 1,   /* line: (re)start registering */
+	DP_CMD_REGISTER = 1,   /* line: (re)start registering, after value ms; target */
 	DP_CMD_UNREGISTER,     /* line: REGISTER with expires 0, then stay idle */
 	DP_CMD_UNREGISTER_ALL, /* every line of the worker, under the start-up rate cap */
 	DP_CMD_STOP,	       /* leave the main loop */
+	DP_CMD_PROBE,	       /* OPTIONS to server DP_TARGET_VIA(target); give up after value ms */
 	/* events, worker -> control */
-	DP_EV_REGISTERED = 64, /* line, value: granted expiry s, server */
-	DP_EV_UNREGISTERED,    /* line, server */
-	DP_EV_FAILED,	       /* line, reason, value: status code if any, server */
-	DP_EV_STOPPED,	       /* worker left its loop */
-	DP_EV_FLOW_FAILED,     /* line: its keep-alive went unanswered (RFC 5626 §4.4) */
+	DP_EV_REGISTERED = 64, /* line, value: granted expiry s, target */
+	DP_EV_UNREGISTERED,    /* line, target */
+	DP_EV_FAILED,	   /* line, reason, value: status code if any, value2: retry s, target */
+	DP_EV_STOPPED,	   /* worker left its loop */
+	DP_EV_FLOW_FAILED, /* line: its keep-alive went unanswered (RFC 5626 §4.4) */
+	DP_EV_PROBE,	   /* target's via: reason NONE and value = status, or why it failed */
 };
 
 enum dp_fail_reason {
@@ -40,9 +56,9 @@ struct dp_msg {
 	uint32_t line;
 	uint32_t value;
 	uint32_t value2;
-	uint32_t server_ip; /* host order */
-	uint16_t server_port;
+	uint32_t target; /* DP_TARGET(), | DP_TARGET_SET in commands that move a line */
 	uint16_t worker;
+	uint16_t pad;
 	uint64_t t_us; /* worker clock when it happened */
 };
 

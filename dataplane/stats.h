@@ -63,7 +63,12 @@ struct dp_stats {
 	uint64_t rx_keepalive_crlf; /* CRLF keep-alives received */
 	uint64_t rx_stun_other;	    /* STUN that answers nothing of ours */
 	uint64_t reg_fail[DP_FAIL__COUNT];
-	uint64_t events_lost;	/* event ring full */
+	uint64_t events_lost;		       /* event ring full */
+	uint64_t bad_commands;		       /* commands naming a target that is not configured */
+	uint64_t tx_by_server[DP_MAX_SERVERS]; /* requests sent to each server, first sends */
+	uint64_t reg_ok_by_server[DP_MAX_SERVERS];
+	uint64_t tx_probes; /* OPTIONS probes of servers, first sends */
+	uint64_t probes_answered;
 	uint64_t registered;	/* lines registered now (gauge) */
 	uint64_t in_flight;	/* lines with a transaction out (gauge) */
 	uint64_t unreg_pending; /* lines the un-register ramp has not reached yet (gauge) */

@@ -85,6 +85,7 @@ static void dp__io_send(void *ctx, uint32_t id, size_t len, bool keep)
 {
 	struct dp_worker *w = ctx;
 	struct rte_mbuf *m = w->building;
+	const struct dp_server_addr *to = &w->lines.cfg.server[w->lines.line[id].via];
 	uint32_t ip;
 	uint16_t port;
 	size_t flen;
@@ -92,7 +93,7 @@ static void dp__io_send(void *ctx, uint32_t id, size_t len, bool keep)
 	w->building = NULL;
 	dp_lines_addr(&w->lines, id, &ip, &port);
 	flen = dp_net_udp_finish(&w->net, rte_pktmbuf_mtod(m, uint8_t *), &w->net.next_hop_mac, ip,
-				 port, w->lines.cfg.server_ip, w->lines.cfg.server_port, len);
+				 port, to->ip, to->port, len);
 	m->data_len = (uint16_t)flen;
 	m->pkt_len = (uint32_t)flen;
 	if (keep) {
@@ -269,6 +270,133 @@ static void dp__answer(struct dp_worker *w, const struct dp_pkt *p, const struct
 	dp__respond(w, p, req, &o);
 }
 
+/* --- OPTIONS probes of servers (DP_CMD_PROBE): rare, so formatted here --- */
+
+static void dp__probe_event(struct dp_worker *w, unsigned s, enum dp_fail_reason why,
+			    uint32_t status, uint64_t now_us)
+{
+	struct dp_msg m = {
+		.type = DP_EV_PROBE,
+		.reason = why,
+		.value = status,
+		.target = DP_TARGET(s, 0, s),
+		.worker = w->id,
+		.t_us = now_us,
+	};
+
+	w->probe[s].branch = 0;
+	w->probes_out--;
+	if (why == DP_FAIL_NONE)
+		w->stats.probes_answered++;
+	dp__io_event(w, &m);
+}
+
+/* Send (or send again) the probe of server s from line 0's address. */
+static void dp__probe_send(struct dp_worker *w, unsigned s)
+{
+	const struct dp_server_addr *to = &w->lines.cfg.server[s];
+	const struct dp_probe *pr = &w->probe[s];
+	struct rte_mbuf *m;
+	char *text, dst[24], src[24];
+	uint32_t ip;
+	uint16_t port;
+	int n;
+
+	if (!w->net.next_hop_known || !(m = rte_pktmbuf_alloc(w->pool)))
+		return; /* the next retransmission tries again */
+	dp_lines_addr(&w->lines, 0, &ip, &port);
+	snprintf(dst, sizeof(dst), "%u.%u.%u.%u:%u", to->ip >> 24, (to->ip >> 16) & 255,
+		 (to->ip >> 8) & 255, to->ip & 255, to->port);
+	snprintf(src, sizeof(src), "%u.%u.%u.%u:%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255,
+		 ip & 255, port);
+	text = rte_pktmbuf_mtod(m, char *) + DP_NET_UDP_HDRS_LEN;
+	n = snprintf(text, rte_pktmbuf_tailroom(m) - DP_NET_UDP_HDRS_LEN,
+		     "OPTIONS sip:%s SIP/2.0\r\n"
+		     "Via: SIP/2.0/UDP %s;branch=z9hG4bKpr%016llx;rport\r\n"
+		     "Max-Forwards: 70\r\n"
+		     "From: <sip:probe@%s>;tag=pr%x\r\n"
+		     "To: <sip:%s>\r\n"
+		     "Call-ID: probe%u-%llx@%s\r\n"
+		     "CSeq: %u OPTIONS\r\n"
+		     "Accept: application/sdp\r\n"
+		     "Content-Length: 0\r\n\r\n",
+		     dst, src, (unsigned long long)pr->branch, src, s, dst, s,
+		     (unsigned long long)w->lines.id_seed, src, pr->cseq);
+	n = (int)dp_net_udp_finish(&w->net, rte_pktmbuf_mtod(m, uint8_t *), &w->net.next_hop_mac,
+				   ip, port, to->ip, to->port, (size_t)n);
+	m->data_len = (uint16_t)n;
+	m->pkt_len = (uint32_t)n;
+	dp__tx(w, m);
+}
+
+static void dp__probe_start(struct dp_worker *w, unsigned s, uint32_t timeout_ms, uint64_t now_us)
+{
+	struct dp_probe *pr = &w->probe[s];
+
+	if (s >= DP_MAX_SERVERS || !w->lines.cfg.server[s].port || timeout_ms == 0) {
+		w->stats.bad_commands++;
+		return;
+	}
+	if (!pr->branch)
+		w->probes_out++;
+	/* xorshift of the seed and the clock: a fresh branch, never 0 */
+	pr->branch = (w->lines.id_seed ^ now_us ^ ((uint64_t)s << 56)) | 1;
+	pr->cseq++;
+	pr->interval_ms = w->lines.cfg.t1_ms;
+	pr->next_us = now_us + pr->interval_ms * 1000ull;
+	pr->deadline_us = now_us + timeout_ms * 1000ull;
+	w->stats.tx_probes++;
+	dp__probe_send(w, s);
+}
+
+static void dp__probe_timers(struct dp_worker *w, uint64_t now_us)
+{
+	for (unsigned s = 0; s < DP_MAX_SERVERS && w->probes_out; s++) {
+		struct dp_probe *pr = &w->probe[s];
+
+		if (!pr->branch || now_us < pr->next_us)
+			continue;
+		if (now_us >= pr->deadline_us) {
+			dp__probe_event(w, s, DP_FAIL_TIMEOUT, 0, now_us);
+			continue;
+		}
+		pr->interval_ms = pr->interval_ms * 2 < w->lines.cfg.t2_ms ? pr->interval_ms * 2
+									   : w->lines.cfg.t2_ms;
+		pr->next_us = now_us + pr->interval_ms * 1000ull;
+		w->stats.tx_retransmissions++;
+		dp__probe_send(w, s);
+	}
+}
+
+/* A response with CSeq method OPTIONS: any final answer shows the server is alive. */
+static void dp__probe_response(struct dp_worker *w, const struct sip_msg *m, uint64_t now_us)
+{
+	char b[26];
+
+	for (unsigned s = 0; s < DP_MAX_SERVERS; s++) {
+		const struct dp_probe *pr = &w->probe[s];
+
+		if (!pr->branch)
+			continue;
+		snprintf(b, sizeof(b), "z9hG4bKpr%016llx", (unsigned long long)pr->branch);
+		if (m->via.branch.len == 25 && memcmp(m->via.branch.p, b, 25) == 0) {
+			if (m->status >= 200)
+				dp__probe_event(w, s, DP_FAIL_NONE, m->status, now_us);
+			return;
+		}
+	}
+	w->stats.sip_drops[DP_SIP_DROP_STALE]++;
+}
+
+static void dp__probe_unreachable(struct dp_worker *w, uint32_t ip, uint16_t port, uint64_t now_us)
+{
+	for (unsigned s = 0; s < DP_MAX_SERVERS && w->probes_out; s++) {
+		if (w->probe[s].branch && w->lines.cfg.server[s].ip == ip &&
+		    w->lines.cfg.server[s].port == port)
+			dp__probe_event(w, s, DP_FAIL_TRANSPORT, 0, now_us);
+	}
+}
+
 static void dp__sip(struct dp_worker *w, const struct dp_pkt *p, const char *payload,
 		    uint64_t now_us)
 {
@@ -302,6 +430,8 @@ static void dp__sip(struct dp_worker *w, const struct dp_pkt *p, const char *pay
 		w->stats.sip_drops[DP_SIP_DROP_UNKNOWN_LINE]++;
 		return;
 	}
+	if (unlikely(w->probes_out && sip_str_eq(msg.cseq.method, SIP_STR("OPTIONS"))))
+		return dp__probe_response(w, &msg, now_us);
 	dp_line_response(&w->lines, (uint32_t)line, &msg, p->src_ip, p->src_port, now_us);
 }
 
@@ -341,6 +471,8 @@ static void dp__rx_one(struct dp_worker *w, struct rte_mbuf *m, uint64_t now_us)
 		int64_t line = dp_lines_index(&w->lines, p.dst_ip, p.dst_port);
 
 		w->stats.icmp_unreachable++;
+		if (w->probes_out)
+			dp__probe_unreachable(w, p.src_ip, p.src_port, now_us);
 		if (line >= 0)
 			dp_line_unreachable(&w->lines, (uint32_t)line, p.src_ip, p.src_port,
 					    now_us);
@@ -408,10 +540,10 @@ static unsigned dp__ramps(struct dp_worker *w, uint64_t now_us)
 	return done;
 }
 
-static void dp__commands(struct dp_worker *w, uint64_t now_us)
+static unsigned dp__commands(struct dp_worker *w, uint64_t now_us)
 {
-	struct dp_msg c[8];
-	unsigned n = rte_ring_dequeue_burst_elem(w->cmd, c, sizeof(c[0]), 8, NULL);
+	struct dp_msg c[DP_BURST];
+	unsigned n = rte_ring_dequeue_burst_elem(w->cmd, c, sizeof(c[0]), DP_BURST, NULL);
 
 	for (unsigned k = 0; k < n; k++) {
 		uint32_t i = c[k].line - w->lines.first_id;
@@ -419,7 +551,12 @@ static void dp__commands(struct dp_worker *w, uint64_t now_us)
 		switch (c[k].type) {
 		case DP_CMD_REGISTER:
 			if (i < w->lines.n)
-				dp_line_start(&w->lines, i, now_us);
+				dp_line_register(&w->lines, i, c[k].target & DP_TARGET_SET,
+						 c[k].target & ~DP_TARGET_SET,
+						 (uint64_t)c[k].value * 1000, now_us);
+			break;
+		case DP_CMD_PROBE:
+			dp__probe_start(w, DP_TARGET_VIA(c[k].target), c[k].value, now_us);
 			break;
 		case DP_CMD_UNREGISTER:
 			if (i < w->lines.n)
@@ -437,6 +574,7 @@ static void dp__commands(struct dp_worker *w, uint64_t now_us)
 			break;
 		}
 	}
+	return n;
 }
 
 int dp_worker_main(void *arg)
@@ -452,7 +590,7 @@ int dp_worker_main(void *arg)
 		uint64_t now_us = dp__now_us(w);
 		uint16_t nrx = rte_eth_rx_burst(w->port, w->queue, rx, DP_BURST);
 		size_t ndue;
-		unsigned work = nrx;
+		unsigned work = nrx, n;
 
 		w->stats.rx_frames += nrx;
 		for (uint16_t k = 0; k < nrx; k++)
@@ -462,7 +600,10 @@ int dp_worker_main(void *arg)
 			dp_line_timer(&w->lines, due[k], now_us);
 		work += (unsigned)ndue + dp__ramps(w, now_us);
 		dp__arp(w, now_us);
-		dp__commands(w, now_us);
+		n = dp__commands(w, now_us);
+		work += n;
+		if (unlikely(w->probes_out))
+			dp__probe_timers(w, now_us);
 		if (w->ntx)
 			dp__tx_flush(w);
 		if (work) {

@@ -19,6 +19,16 @@
 #define DP_BURST 32
 #define DP_TX_MAX 128
 
+/* An OPTIONS probe of a server that control asked for (DP_CMD_PROBE): UDP non-INVITE
+ * retransmissions (RFC 3261 §17.1.2.2) until any answer or the deadline. */
+struct dp_probe {
+	uint64_t branch; /* 0: none out */
+	uint64_t next_us;
+	uint64_t deadline_us;
+	uint32_t interval_ms;
+	uint32_t cseq;
+};
+
 struct dp_worker {
 	uint16_t id;
 	unsigned lcore;
@@ -46,6 +56,8 @@ struct dp_worker {
 	bool stop;
 	bool invite_answer;  /* INVITE: 180 then 200 with SDP instead of 486 */
 	pcap_dumper_t *pcap; /* --pcap: every frame in and out, NULL when off */
+	struct dp_probe probe[DP_MAX_SERVERS];
+	unsigned probes_out;
 	struct dp_stats stats;
 } __rte_cache_aligned;
 

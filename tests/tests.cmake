@@ -23,7 +23,7 @@ foreach(src ${UNIT_TESTS})
   sipedge_area_of(${name} test area)
   string(REGEX REPLACE "^test_${area}_" "" what ${name})
   add_executable(${name} ${src})
-  target_link_libraries(${name} PRIVATE sip dataplane PkgConfig::CMOCKA)
+  target_link_libraries(${name} PRIVATE sip dataplane control PkgConfig::CMOCKA)
   target_compile_definitions(${name} PRIVATE SIPEDGE_CORPUS_DIR="${SIPEDGE_CORPUS_DIR}"
                              SIPEDGE_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
   add_test(NAME unit.${area}.${what} COMMAND ${name})

@@ -36,6 +36,10 @@
 #define NPORTS 2 /* lines 0, 1 on .10:5060, .10:5061; line 2 on .11:5060 */
 #define DIGEST_URI "sip:198.18.0.1"
 #define REALM "sip.example.com"
+/* the second target: server 1 (a backup registrar) with AOR 1 (the backup domain) */
+#define SERVER2_IP IP(198, 18, 0, 2)
+#define DIGEST_URI2 "sip:198.18.0.2"
+#define REALM2 "backup.example.com"
 #define PASSWORD "s3cr3t"
 #define T0_US 5000000ull /* the fake clock starts at 5 s */
 #define S_US 1000000ull
@@ -55,6 +59,9 @@ struct fx {
 	struct dp_line line[NLINES];
 	char ha1_md5[NLINES][32];
 	char ha1_sha256[NLINES][64];
+	char ha1_md5_2[NLINES][32];
+	char ha1_sha256_2[NLINES][64];
+	struct sip_tpl *tpl2;
 	char auth_user[NLINES][32];
 	char contact[NLINES][64];
 	uint32_t slots[NSLOTS];
@@ -180,7 +187,22 @@ static int setup(void **state)
 						 .transport = SIP_TPL_UDP,
 					 }),
 			 0);
-	f->L.tpl = tpl;
+	f->L.tpl[0][0] = tpl;
+	f->tpl2 = aligned_alloc(64, (sizeof(*tpl) + 63) & ~(size_t)63);
+	assert_non_null(f->tpl2);
+	assert_int_equal(sip_tpl_prepare(f->tpl2,
+					 &(struct sip_tpl_params){
+						 .method = SIP_TPL_REGISTER,
+						 .request_uri = SIP_STR(DIGEST_URI2),
+						 .from_uri = SIP_STR("sip:{user}@" REALM2),
+						 .from_tag = SIP_STR("{tag}"),
+						 .call_id = SIP_STR("{callid}"),
+						 .contact_uri = SIP_STR("sip:{user}@{hostport}"),
+						 .via_sent_by = SIP_STR("{hostport}"),
+						 .transport = SIP_TPL_UDP,
+					 }),
+			 0);
+	f->L.tpl[1][1] = f->tpl2;
 	f->arena = (uint8_t *)tpl; /* freed in teardown */
 	f->L.id_seed = 0x0123456789abcdefull;
 	for (uint32_t i = 0; i < NLINES; i++) {
@@ -200,10 +222,20 @@ static int setup(void **state)
 						SIP_STR(REALM), SIP_STR(PASSWORD),
 						f->ha1_sha256[i]),
 				 64);
+		assert_int_equal(sip_digest_ha1(&f->L.dctx, SIP_DIGEST_MD5, sip_str_cstr(user),
+						SIP_STR(REALM2), SIP_STR(PASSWORD),
+						f->ha1_md5_2[i]),
+				 32);
+		assert_int_equal(sip_digest_ha1(&f->L.dctx, SIP_DIGEST_SHA256, sip_str_cstr(user),
+						SIP_STR(REALM2), SIP_STR(PASSWORD),
+						f->ha1_sha256_2[i]),
+				 64);
 		f->line[i].req_expires = 60;
 	}
-	f->L.ha1_md5 = (const char(*)[32])f->ha1_md5;
-	f->L.ha1_sha256 = (const char(*)[64])f->ha1_sha256;
+	f->L.ha1_md5[0] = (const char(*)[32])f->ha1_md5;
+	f->L.ha1_sha256[0] = (const char(*)[64])f->ha1_sha256;
+	f->L.ha1_md5[1] = (const char(*)[32])f->ha1_md5_2;
+	f->L.ha1_sha256[1] = (const char(*)[64])f->ha1_sha256_2;
 	f->L.auth_user = (const char(*)[32])f->auth_user;
 	f->L.cfg = (struct dp_line_cfg){
 		.t1_ms = 500,
@@ -213,9 +245,8 @@ static int setup(void **state)
 		.refresh_min_pct = 50,
 		.refresh_max_pct = 90,
 		.retry_ms = 30000,
-		.server_ip = SERVER_IP,
-		.server_port = SERVER_PORT,
-		.digest_uri = SIP_STR(DIGEST_URI),
+		.server = {{SERVER_IP, SERVER_PORT}, {SERVER2_IP, SERVER_PORT}},
+		.ruri = {SIP_STR(DIGEST_URI), SIP_STR(DIGEST_URI2)},
 	};
 	f->L.rng = 0x9e3779b97f4a7c15ull;
 	f->L.stats = &f->stats;
@@ -242,6 +273,7 @@ static int teardown(void **state)
 
 	sip_digest_ctx_destroy(&f->L.dctx);
 	free(f->arena);
+	free(f->tpl2);
 	free(f);
 	return 0;
 }
@@ -468,16 +500,24 @@ static void hex_hash(const EVP_MD *md, const char *text, char *hex)
 }
 
 /* RFC 7616 §3.4.1 with qop=auth, from the password and the request's own cnonce and nc. */
-static void expected_response(const EVP_MD *md, const char *user, const char *nonce, const char *nc,
-			      const char *cnonce, char *hex)
+static void expected_response_at(const EVP_MD *md, const char *realm, const char *uri,
+				 const char *user, const char *nonce, const char *nc,
+				 const char *cnonce, char *hex)
 {
 	char ha1[129], ha2[129], text[512];
 
-	snprintf(text, sizeof(text), "%s:%s:%s", user, REALM, PASSWORD);
+	snprintf(text, sizeof(text), "%s:%s:%s", user, realm, PASSWORD);
 	hex_hash(md, text, ha1);
-	hex_hash(md, "REGISTER:" DIGEST_URI, ha2);
+	snprintf(text, sizeof(text), "REGISTER:%s", uri);
+	hex_hash(md, text, ha2);
 	snprintf(text, sizeof(text), "%s:%s:%s:%s:auth:%s", ha1, nonce, nc, cnonce, ha2);
 	hex_hash(md, text, hex);
+}
+
+static void expected_response(const EVP_MD *md, const char *user, const char *nonce, const char *nc,
+			      const char *cnonce, char *hex)
+{
+	expected_response_at(md, REALM, DIGEST_URI, user, nonce, nc, cnonce, hex);
 }
 
 /* Check the credentials of the last REGISTER against the challenge's nonce. */
@@ -647,8 +687,7 @@ static void ok_200_reports_registered_with_the_contact_expiry(void **state)
 	assert_int_equal(e->type, DP_EV_REGISTERED);
 	assert_int_equal(e->value, 40);
 	assert_int_equal(e->line, 2);
-	assert_int_equal(e->server_ip, SERVER_IP);
-	assert_int_equal(e->server_port, SERVER_PORT);
+	assert_int_equal(e->target, DP_TARGET(0, 0, 0));
 	assert_int_equal(e->worker, 2);
 }
 
@@ -934,6 +973,101 @@ static void response_from_another_port_is_counted_not_from_server(void **state)
 	assert_int_equal(f->nev, 0);
 }
 
+/* ---- control's commands: targets, delays, managed failures ---------------------------- */
+
+/* A new target: Request-URI and AOR of that server and domain, sent to that server, and
+ * the 401 of the backup realm answered with the HA1 of that realm. */
+static void register_at_a_new_target_uses_its_uri_aor_server_and_realm(void **state)
+{
+	struct fx *f = *state;
+	struct sip_header hdrs[MAX_HDRS];
+	struct sip_msg m;
+	struct sip_str auth;
+	char p[128], nc[16], cnonce[64], want[129];
+
+	dp_line_register(&f->L, 0, true, DP_TARGET(1, 1, 1), 0, f->now_us);
+	assert_int_equal(f->nsent, 1);
+	parse_sent(last_sent(f), &m, hdrs);
+	assert_true(sip_str_eq(m.ruri, SIP_STR(DIGEST_URI2)));
+	assert_non_null(strstr(last_sent(f)->text, "From: <sip:1000@" REALM2 ">"));
+	respond_twisted(f, 0, 401,
+			"WWW-Authenticate: Digest realm=\"" REALM2
+			"\", nonce=\"b4ck\", qop=\"auth\"\r\n",
+			(struct resp_twist){.src_ip = SERVER2_IP});
+	assert_int_equal(f->nsent, 2);
+	parse_sent(last_sent(f), &m, hdrs);
+	auth = header(&m, SIP_HDR_AUTHORIZATION);
+	assert_true(auth_param(auth, "uri", p, sizeof(p)));
+	assert_string_equal(p, DIGEST_URI2);
+	assert_true(auth_param(auth, "nc", nc, sizeof(nc)));
+	assert_true(auth_param(auth, "cnonce", cnonce, sizeof(cnonce)));
+	assert_true(auth_param(auth, "response", p, sizeof(p)));
+	expected_response_at(EVP_md5(), REALM2, DIGEST_URI2, "1000", "b4ck", nc, cnonce, want);
+	assert_string_equal(p, want);
+	/* the answer must come from the new server; the old one is not ours any more */
+	respond(f, 0, 200, NULL);
+	assert_int_equal(f->stats.sip_drops[DP_SIP_DROP_NOT_FROM_SERVER], 1);
+	respond_twisted(f, 0, 200, NULL, (struct resp_twist){.src_ip = SERVER2_IP});
+	assert_int_equal(f->line[0].state, DP_LINE_REGISTERED);
+	assert_int_equal(last_event(f)->target, DP_TARGET(1, 1, 1));
+	assert_int_equal(f->stats.tx_by_server[1], 2);
+	assert_int_equal(f->stats.reg_ok_by_server[1], 1);
+}
+
+/* Leaving a registered target: the old binding stops counting as registered. */
+static void moving_a_registered_line_uncounts_the_old_binding(void **state)
+{
+	struct fx *f = *state;
+
+	register_line(f, 1, 60);
+	assert_int_equal(f->stats.registered, 1);
+	dp_line_register(&f->L, 1, true, DP_TARGET(1, 1, 1), 0, f->now_us);
+	assert_int_equal(f->stats.registered, 0);
+	assert_int_equal(f->line[1].state, DP_LINE_REGISTERING);
+}
+
+static void register_after_a_delay_waits_that_long(void **state)
+{
+	struct fx *f = *state;
+	uint64_t t0 = f->now_us;
+
+	dp_line_register(&f->L, 2, false, 0, 3 * S_US, f->now_us);
+	assert_int_equal(f->nsent, 0);
+	advance_to(f, t0 + 3 * S_US - 2 * MS_US);
+	assert_int_equal(f->nsent, 0);
+	advance_to(f, t0 + 3 * S_US + 2 * MS_US);
+	assert_int_equal(f->nsent, 1);
+	assert_int_equal(f->line[2].state, DP_LINE_REGISTERING);
+}
+
+static void register_at_a_target_not_configured_is_counted_and_ignored(void **state)
+{
+	struct fx *f = *state;
+
+	dp_line_register(&f->L, 0, true, DP_TARGET(2, 0, 2), 0, f->now_us);
+	dp_line_register(&f->L, 0, true, DP_TARGET(0, 1, 0), 0, f->now_us); /* no template */
+	dp_line_register(&f->L, 0, true, DP_TARGET(0, 0, 9), 0, f->now_us);
+	assert_int_equal(f->stats.bad_commands, 3);
+	assert_int_equal(f->nsent, 0);
+	assert_int_equal(f->line[0].reg, 0);
+}
+
+/* Managed by control: a failed line reports and waits; it does not retry on its own. */
+static void managed_line_waits_for_control_after_a_failure(void **state)
+{
+	struct fx *f = *state;
+	uint64_t t0 = f->now_us;
+
+	f->L.cfg.managed = true;
+	dp_line_start(&f->L, 0, f->now_us);
+	advance_to(f, t0 + 33 * S_US);
+	assert_int_equal(last_event(f)->type, DP_EV_FAILED);
+	assert_int_equal(f->line[0].state, DP_LINE_IDLE);
+	f->nsent = 0;
+	advance_to(f, t0 + 100 * S_US);
+	assert_int_equal(f->nsent, 0);
+}
+
 /* ---- un-REGISTER -------------------------------------------------------------------- */
 
 static void unregister_of_a_registered_line_sends_expires_0(void **state)
@@ -1050,6 +1184,11 @@ int main(void)
 		T(response_with_another_cseq_is_counted_stale_and_ignored),
 		T(response_from_another_address_is_counted_not_from_server),
 		T(response_from_another_port_is_counted_not_from_server),
+		T(register_at_a_new_target_uses_its_uri_aor_server_and_realm),
+		T(moving_a_registered_line_uncounts_the_old_binding),
+		T(register_after_a_delay_waits_that_long),
+		T(register_at_a_target_not_configured_is_counted_and_ignored),
+		T(managed_line_waits_for_control_after_a_failure),
 		T(unregister_of_a_registered_line_sends_expires_0),
 		T(unregister_200_reports_unregistered_and_uncounts_the_line),
 		cmocka_unit_test(lines_index_inverts_lines_addr_over_the_range),

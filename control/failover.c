@@ -1,0 +1,644 @@
+/*
+ * Failover and failback of every line (control/failover.h). Health is per server and
+ * shared: one failure signal feeds every line that uses the server, and the wanted
+ * targets of the whole population follow from the mode's table. Lines that must move
+ * queue in random order and are released under storm control.
+ */
+#include "control/failover.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define T(a, n)                         \
+	{                               \
+		CTL_A_##a, CTL_L_##n, 1 \
+	}
+
+/*
+ * state x event -> action, next state. Rows are states, columns events, in the enums'
+ * order; an empty cell is an event that means nothing in that state (ignored, counted).
+ */
+/* clang-format off */
+static const struct ctl_transition ctl__table[CTL_L__COUNT][CTL_E__COUNT] = {
+	[CTL_L_REGISTERING] = {
+		[CTL_E_REGISTERED] = T(SETTLED, REGISTERED),
+		[CTL_E_FAILED] = T(RETRY, RETRY),
+		[CTL_E_FLOW_FAILED] = T(NONE, REGISTERING),
+		[CTL_E_RETARGET] = T(QUEUE, MOVE_WAIT),
+		[CTL_E_STOP] = T(UNREGISTER, STOPPING),
+	},
+	[CTL_L_REGISTERED] = {
+		[CTL_E_REGISTERED] = T(NONE, REGISTERED), /* a refresh */
+		[CTL_E_FAILED] = T(RETRY, RETRY),	  /* a refresh failed */
+		[CTL_E_FLOW_FAILED] = T(NONE, REGISTERING), /* the dataplane re-registers */
+		[CTL_E_RETARGET] = T(QUEUE, MOVE_WAIT),
+		[CTL_E_STOP] = T(UNREGISTER, STOPPING),
+	},
+	[CTL_L_RETRY] = {
+		[CTL_E_REGISTERED] = T(SETTLED, REGISTERED),
+		[CTL_E_FAILED] = T(RETRY, RETRY),
+		[CTL_E_RETARGET] = T(QUEUE, MOVE_WAIT),
+		[CTL_E_STOP] = T(UNREGISTER, STOPPED), /* no binding: nothing comes back */
+	},
+	[CTL_L_MOVE_WAIT] = {
+		/* the old binding lives on (refreshes, failures) until the line's turn */
+		[CTL_E_REGISTERED] = T(NONE, MOVE_WAIT),
+		[CTL_E_FAILED] = T(NONE, MOVE_WAIT),
+		[CTL_E_FLOW_FAILED] = T(NONE, MOVE_WAIT),
+		[CTL_E_RETARGET] = T(NONE, MOVE_WAIT),
+		[CTL_E_GO] = T(REGISTER, REGISTERING),
+		[CTL_E_GO_LEAVE] = T(UNREGISTER, LEAVING),
+		[CTL_E_GO_STAY] = T(NONE, REGISTERED),
+		[CTL_E_STOP] = T(UNREGISTER, STOPPING),
+	},
+	[CTL_L_LEAVING] = {
+		[CTL_E_REGISTERED] = T(NONE, LEAVING), /* a refresh ended first; un-register next */
+		[CTL_E_FAILED] = T(REGISTER, REGISTERING),
+		[CTL_E_UNREGISTERED] = T(REGISTER, REGISTERING),
+		[CTL_E_RETARGET] = T(NONE, LEAVING), /* it registers at what is wanted then */
+		[CTL_E_STOP] = T(NONE, STOPPING),
+	},
+	[CTL_L_STOPPING] = {
+		[CTL_E_REGISTERED] = T(NONE, STOPPING), /* the un-register follows it */
+		[CTL_E_FAILED] = T(NONE, STOPPED),
+		[CTL_E_UNREGISTERED] = T(NONE, STOPPED),
+		[CTL_E_RETARGET] = T(NONE, STOPPING),
+		[CTL_E_GO] = T(NONE, STOPPING),
+		[CTL_E_GO_LEAVE] = T(NONE, STOPPING),
+		[CTL_E_GO_STAY] = T(NONE, STOPPING),
+		[CTL_E_STOP] = T(NONE, STOPPING),
+	},
+	[CTL_L_STOPPED] = {
+		[CTL_E_REGISTERED] = T(NONE, STOPPED),
+		[CTL_E_FAILED] = T(NONE, STOPPED),
+		[CTL_E_FLOW_FAILED] = T(NONE, STOPPED),
+		[CTL_E_UNREGISTERED] = T(NONE, STOPPED),
+		[CTL_E_RETARGET] = T(NONE, STOPPED),
+		[CTL_E_GO] = T(NONE, STOPPED),
+		[CTL_E_GO_LEAVE] = T(NONE, STOPPED),
+		[CTL_E_GO_STAY] = T(NONE, STOPPED),
+		[CTL_E_STOP] = T(NONE, STOPPED),
+	},
+};
+/* clang-format on */
+
+#undef T
+
+const struct ctl_transition *ctl_line_step(enum ctl_line_state st, enum ctl_line_event ev)
+{
+	static const struct ctl_transition none = {0, 0, 0};
+
+	if ((unsigned)st >= CTL_L__COUNT || (unsigned)ev >= CTL_E__COUNT)
+		return &none;
+	return &ctl__table[st][ev];
+}
+
+const char *ctl_line_state_name(enum ctl_line_state st)
+{
+	static const char *const n[CTL_L__COUNT] = {"registering", "registered", "retry",
+						    "move-wait",   "leaving",	 "stopping",
+						    "stopped"};
+
+	return (unsigned)st < CTL_L__COUNT ? n[st] : "?";
+}
+
+const char *ctl_line_event_name(enum ctl_line_event ev)
+{
+	static const char *const n[CTL_E__COUNT] = {"registered",   "failed",	"flow-failed",
+						    "unregistered", "retarget", "go",
+						    "go-leave",	    "go-stay",	"stop"};
+
+	return (unsigned)ev < CTL_E__COUNT ? n[ev] : "?";
+}
+
+const char *ctl_role_name(enum ctl_role r)
+{
+	static const char *const n[CTL_ROLE__COUNT] = {"P", "BP", "R", "BR", "OP", "BOP"};
+
+	return (unsigned)r < CTL_ROLE__COUNT ? n[r] : "?";
+}
+
+/* ---- the seed table per mode ---- */
+
+struct ctl_targets ctl_mode_targets(int mode, const bool configured[CTL_ROLE__COUNT],
+				    const bool up[CTL_ROLE__COUNT])
+{
+	bool ok[CTL_ROLE__COUNT];
+	struct ctl_targets t = {CTL_R, CTL_AOR_PRIMARY, CTL_R};
+
+	for (int r = 0; r < CTL_ROLE__COUNT; r++)
+		ok[r] = configured[r] && up[r];
+	switch (mode) {
+	case 1: /* registrar and proxy fail independently */
+		t.reg = ok[CTL_R] || !ok[CTL_BR] ? CTL_R : CTL_BR;
+		t.aor = ok[CTL_P] || !ok[CTL_BP] ? CTL_AOR_PRIMARY : CTL_AOR_BACKUP;
+		t.via = t.reg;
+		return t;
+	case 2: { /* any failure: the whole backup path */
+		bool primary = ok[CTL_P] && ok[CTL_R] && (!configured[CTL_OP] || ok[CTL_OP]);
+		bool backup = ok[CTL_BR] && (!configured[CTL_BOP] || ok[CTL_BOP]);
+
+		if (primary || !backup) {
+			t.via = configured[CTL_OP] ? CTL_OP : CTL_R;
+			return t;
+		}
+		t.reg = CTL_BR;
+		t.aor = CTL_AOR_BACKUP;
+		t.via = configured[CTL_BOP] ? CTL_BOP : CTL_BR;
+		return t;
+	}
+	default: /* 3 (and 4 until it has flows of its own): only the outbound proxy changes */
+		t.via = ok[CTL_OP] || !ok[CTL_BOP] ? CTL_OP : CTL_BOP;
+		if (!configured[CTL_OP])
+			t.via = CTL_R;
+		return t;
+	}
+}
+
+/* ---- arithmetic ---- */
+
+uint64_t ctl_probe_gap_ms(uint32_t min_ms, uint32_t max_ms, uint32_t n, uint64_t rnd)
+{
+	uint64_t gap = min_ms;
+
+	for (uint32_t k = 0; k < n && gap < max_ms; k++)
+		gap *= 2;
+	if (gap > max_ms)
+		gap = max_ms;
+	/* 50-100 %: probes of many instances do not line up (RFC 5626 §4.5 does the same) */
+	return gap / 2 + rnd % (gap / 2 + 1);
+}
+
+double ctl_storm_rate(uint64_t n, uint32_t window_ms, uint32_t cap)
+{
+	double r = window_ms ? (double)n * 1000.0 / window_ms : 0;
+
+	if (cap && (r == 0 || r > cap))
+		r = cap;
+	return r;
+}
+
+static uint64_t ctl__rand(struct ctl_fo *fo)
+{
+	fo->rng ^= fo->rng >> 12;
+	fo->rng ^= fo->rng << 25;
+	fo->rng ^= fo->rng >> 27;
+	return fo->rng * 0x2545f4914f6cdd1dull;
+}
+
+/* ---- the population ---- */
+
+int ctl_fo_init(struct ctl_fo *fo, const struct ctl_fo_config *cfg, uint32_t lines,
+		ctl_fo_cmd_fn cmd, void *cmd_ctx)
+{
+	bool up[CTL_ROLE__COUNT];
+
+	memset(fo, 0, sizeof(*fo));
+	fo->cfg = *cfg;
+	fo->n = lines;
+	fo->cmd = cmd;
+	fo->cmd_ctx = cmd_ctx;
+	fo->rng = cfg->seed | 1;
+	fo->line = calloc(lines, sizeof(*fo->line));
+	fo->queue = calloc(lines, sizeof(*fo->queue));
+	if (!fo->line || !fo->queue) {
+		ctl_fo_destroy(fo);
+		return -ENOMEM;
+	}
+	for (int r = 0; r < CTL_ROLE__COUNT; r++) {
+		fo->srv[r].up = cfg->configured[r];
+		up[r] = fo->srv[r].up;
+	}
+	fo->want = ctl_mode_targets(cfg->mode, cfg->configured, up);
+	for (uint32_t i = 0; i < lines; i++) {
+		fo->line[i] = (struct ctl_line){
+			.state = CTL_L_REGISTERING,
+			.reg = fo->want.reg,
+			.aor = fo->want.aor,
+			.via = fo->want.via,
+			.bound_reg = CTL_NO_SERVER,
+			.bound_via = CTL_NO_SERVER,
+		};
+	}
+	return 0;
+}
+
+void ctl_fo_destroy(struct ctl_fo *fo)
+{
+	if (!fo)
+		return;
+	for (unsigned k = 0; k < fo->nep; k++)
+		free(fo->ep[k].latency_ms);
+	free(fo->line);
+	free(fo->queue);
+	fo->line = NULL;
+	fo->queue = NULL;
+	fo->nep = 0;
+}
+
+static bool ctl__is_want(const struct ctl_fo *fo, uint8_t reg, uint8_t aor, uint8_t via)
+{
+	return reg == fo->want.reg && aor == fo->want.aor && via == fo->want.via;
+}
+
+static void ctl__enqueue(struct ctl_fo *fo, uint32_t i)
+{
+	if (fo->line[i].queued)
+		return;
+	fo->line[i].queued = 1;
+	fo->queue[(fo->q_head + fo->q_len) % fo->n] = i;
+	fo->q_len++;
+}
+
+static void ctl__unbind(struct ctl_fo *fo, struct ctl_line *l)
+{
+	if (l->bound_reg != CTL_NO_SERVER)
+		fo->bound_at[l->bound_reg]--;
+	l->bound_reg = l->bound_via = CTL_NO_SERVER;
+}
+
+/* The line's moving episode ends if it is now bound where it should be. */
+static void ctl__settled(struct ctl_fo *fo, struct ctl_line *l, uint64_t now_us)
+{
+	struct ctl_episode *e;
+
+	if (!l->moving || !ctl__is_want(fo, l->reg, l->aor, l->via))
+		return;
+	e = &fo->ep[l->moving - 1];
+	l->moving = 0;
+	if (e->latency_ms && e->settled < e->affected)
+		e->latency_ms[e->settled++] = (uint32_t)((now_us - e->start_us) / 1000);
+}
+
+/* Send a command for line i; on a full ring the line queues for a move, so that no line
+ * is left waiting for a command that never went out. */
+static int ctl__send(struct ctl_fo *fo, uint32_t i, uint16_t type, uint32_t target,
+		     uint32_t delay_ms)
+{
+	struct dp_msg c = {.type = type, .line = i, .value = delay_ms, .target = target};
+
+	if (fo->cmd(fo->cmd_ctx, &c) == 0)
+		return 0;
+	fo->cmd_dropped++;
+	return -ENOBUFS;
+}
+
+static void ctl__act(struct ctl_fo *fo, uint32_t i, const struct ctl_transition *t,
+		     uint32_t retry_ms, uint64_t now_us)
+{
+	struct ctl_line *l = &fo->line[i];
+	uint32_t tgt = DP_TARGET(fo->want.reg, fo->want.aor, fo->want.via) | DP_TARGET_SET;
+
+	l->state = t->next;
+	switch ((enum ctl_action)t->action) {
+	case CTL_A_NONE:
+		return;
+	case CTL_A_SETTLED:
+		return ctl__settled(fo, l, now_us);
+	case CTL_A_QUEUE:
+		return ctl__enqueue(fo, i);
+	case CTL_A_UNREGISTER:
+		if (fo->stopping)
+			return; /* the dataplane's un-register ramp reaches every line */
+		if (ctl__send(fo, i, DP_CMD_UNREGISTER, 0, 0) != 0) {
+			l->state = CTL_L_MOVE_WAIT;
+			ctl__enqueue(fo, i);
+		}
+		return;
+	case CTL_A_REGISTER:
+	case CTL_A_RETRY:
+		if (fo->stopping)
+			return;
+		if (l->bound_reg != CTL_NO_SERVER && !ctl__is_want(fo, l->reg, l->aor, l->via))
+			ctl__unbind(fo, l); /* the dataplane leaves that binding behind too */
+		if (ctl__send(fo, i, DP_CMD_REGISTER, tgt,
+			      t->action == CTL_A_RETRY ? retry_ms : 0) != 0) {
+			l->state = CTL_L_MOVE_WAIT;
+			ctl__enqueue(fo, i);
+			return;
+		}
+		l->reg = fo->want.reg;
+		l->aor = fo->want.aor;
+		l->via = fo->want.via;
+		if (t->action == CTL_A_REGISTER)
+			fo->moves++;
+		return;
+	}
+}
+
+static void ctl__step(struct ctl_fo *fo, uint32_t i, enum ctl_line_event ev, uint32_t retry_ms,
+		      uint64_t now_us)
+{
+	const struct ctl_transition *t = ctl_line_step(fo->line[i].state, ev);
+
+	fo->steps++;
+	if (!t->valid) {
+		fo->ignored++;
+		return;
+	}
+	ctl__act(fo, i, t, retry_ms, now_us);
+}
+
+/* ---- server health ---- */
+
+static struct ctl_episode *ctl__episode(struct ctl_fo *fo, bool failback, int role,
+					uint64_t start_us)
+{
+	struct ctl_episode *e;
+
+	if (fo->nep == CTL_MAX_EPISODES)
+		return NULL;
+	e = &fo->ep[fo->nep];
+	*e = (struct ctl_episode){
+		.failback = failback, .role = (uint8_t)role, .start_us = start_us};
+	e->latency_ms = calloc(fo->n, sizeof(*e->latency_ms));
+	if (!e->latency_ms)
+		return NULL;
+	fo->nep++;
+	return e;
+}
+
+/* Health changed: recompute the wanted targets; lines elsewhere must move. */
+static void ctl__retarget(struct ctl_fo *fo, bool failback, int role, uint64_t start_us,
+			  uint64_t now_us)
+{
+	bool up[CTL_ROLE__COUNT];
+	struct ctl_targets t;
+	struct ctl_episode *e;
+	uint32_t before = fo->q_len;
+
+	for (int r = 0; r < CTL_ROLE__COUNT; r++)
+		up[r] = fo->srv[r].up;
+	t = ctl_mode_targets(fo->cfg.mode, fo->cfg.configured, up);
+	if (t.reg == fo->want.reg && t.aor == fo->want.aor && t.via == fo->want.via)
+		return;
+	fo->want = t;
+	e = ctl__episode(fo, failback, role, start_us);
+	for (uint32_t i = 0; i < fo->n; i++) {
+		struct ctl_line *l = &fo->line[i];
+
+		if (l->state == CTL_L_STOPPING || l->state == CTL_L_STOPPED)
+			continue;
+		if (ctl__is_want(fo, l->reg, l->aor, l->via) && l->state != CTL_L_MOVE_WAIT)
+			continue;
+		if (l->moving && fo->ep[l->moving - 1].affected)
+			fo->ep[l->moving - 1].affected--; /* superseded: this episode owns it now */
+		l->moving = e ? (uint8_t)(e - fo->ep + 1) : 0;
+		if (e)
+			e->affected++;
+		ctl__step(fo, i, CTL_E_RETARGET, 0, now_us);
+	}
+	/* per-line jitter: the new arrivals take a random order (Fisher-Yates) */
+	for (uint32_t k = fo->q_len - before; k > 1; k--) {
+		uint32_t a = (fo->q_head + before + k - 1) % fo->n;
+		uint32_t b = (fo->q_head + before + (uint32_t)(ctl__rand(fo) % k)) % fo->n;
+		uint32_t x = fo->queue[a];
+
+		fo->queue[a] = fo->queue[b];
+		fo->queue[b] = x;
+	}
+	fo->rate = fo->cfg.storm_on ? ctl_storm_rate(fo->q_len, fo->cfg.storm_window_ms,
+						     fo->cfg.storm_rate_cap)
+				    : 0;
+	if (fo->last_release_us < now_us)
+		fo->last_release_us = now_us;
+}
+
+static void ctl__plan_probe(struct ctl_fo *fo, int role, uint64_t now_us)
+{
+	struct ctl_server *s = &fo->srv[role];
+
+	s->probe_due_us =
+		now_us + 1000 * ctl_probe_gap_ms(fo->cfg.probe_min_ms, fo->cfg.probe_max_ms,
+						 s->probes_failed, ctl__rand(fo));
+}
+
+static void ctl__server_failed(struct ctl_fo *fo, int role, uint64_t now_us)
+{
+	struct ctl_server *s = &fo->srv[role];
+
+	if (role >= CTL_ROLE__COUNT || !fo->cfg.configured[role])
+		return;
+	s->fail_signals++;
+	if (!s->up)
+		return;
+	if (s->fails_in_row++ == 0)
+		s->first_fail_us = now_us;
+	if (s->fails_in_row < fo->cfg.fail_threshold)
+		return;
+	s->up = false;
+	s->downs++;
+	s->probes_failed = 0;
+	ctl__plan_probe(fo, role, now_us);
+	ctl__retarget(fo, false, role, s->first_fail_us, now_us);
+}
+
+static void ctl__server_ok(struct ctl_fo *fo, int role, uint64_t now_us)
+{
+	struct ctl_server *s = &fo->srv[role];
+
+	if (role >= CTL_ROLE__COUNT || !fo->cfg.configured[role])
+		return;
+	s->fails_in_row = 0;
+	if (s->up)
+		return;
+	s->up = true;
+	s->probe_due_us = 0;
+	ctl__retarget(fo, true, role, now_us, now_us);
+}
+
+static void ctl__probe_result(struct ctl_fo *fo, const struct dp_msg *ev, uint64_t now_us)
+{
+	int role = (int)DP_TARGET_VIA(ev->target);
+	struct ctl_server *s;
+
+	if (role >= CTL_ROLE__COUNT)
+		return;
+	s = &fo->srv[role];
+	s->probe_out = false;
+	s->probe_due_us = 0;
+	/* any final answer but 503 shows a live server (RFC 3261 §21.5.4: 503 is overload) */
+	if (ev->reason == DP_FAIL_NONE && ev->value != 503) {
+		s->probes_ok++;
+		ctl__server_ok(fo, role, now_us);
+		return;
+	}
+	if (!s->up) {
+		s->probes_failed++;
+		ctl__plan_probe(fo, role, now_us);
+		return;
+	}
+	ctl__server_failed(fo, role, now_us);
+}
+
+/* ---- events, ticks ---- */
+
+void ctl_fo_event(struct ctl_fo *fo, const struct dp_msg *ev, uint64_t now_us)
+{
+	struct ctl_line *l;
+	uint8_t reg = (uint8_t)DP_TARGET_REG(ev->target), via = (uint8_t)DP_TARGET_VIA(ev->target);
+	uint32_t retry_ms = fo->cfg.retry_ms;
+	bool current;
+
+	if (ev->type == DP_EV_PROBE)
+		return ctl__probe_result(fo, ev, now_us);
+	if (ev->line >= fo->n)
+		return;
+	l = &fo->line[ev->line];
+	/* an event about targets the line has since left still tells about that server */
+	current = reg == l->reg && DP_TARGET_AOR(ev->target) == l->aor && via == l->via;
+	switch (ev->type) {
+	case DP_EV_REGISTERED:
+		ctl__server_ok(fo, via, now_us);
+		if (!current)
+			break;
+		if (l->bound_reg != reg) {
+			ctl__unbind(fo, l);
+			fo->bound_at[reg]++;
+		}
+		l->bound_reg = reg;
+		l->bound_via = via;
+		return ctl__step(fo, ev->line, CTL_E_REGISTERED, 0, now_us);
+	case DP_EV_FAILED:
+		if (ev->reason == DP_FAIL_TIMEOUT || ev->reason == DP_FAIL_TRANSPORT ||
+		    (ev->reason == DP_FAIL_5XX && ev->value == 503))
+			ctl__server_failed(fo, via, now_us);
+		if (!current)
+			break;
+		ctl__unbind(fo, l);
+		if (ev->reason == DP_FAIL_5XX && ev->value2)
+			retry_ms = ev->value2 * 1000; /* Retry-After */
+		return ctl__step(fo, ev->line, CTL_E_FAILED, retry_ms, now_us);
+	case DP_EV_FLOW_FAILED:
+		ctl__server_failed(fo, via, now_us);
+		if (!current)
+			break;
+		ctl__unbind(fo, l);
+		return ctl__step(fo, ev->line, CTL_E_FLOW_FAILED, 0, now_us);
+	case DP_EV_UNREGISTERED:
+		if (!current)
+			break;
+		ctl__unbind(fo, l);
+		return ctl__step(fo, ev->line, CTL_E_UNREGISTERED, 0, now_us);
+	default:
+		return;
+	}
+	fo->ignored++;
+}
+
+/* Release one queued line: which kind of GO depends on where it stands now. */
+static bool ctl__release(struct ctl_fo *fo, uint64_t now_us)
+{
+	uint32_t i = fo->queue[fo->q_head];
+	struct ctl_line *l = &fo->line[i];
+	enum ctl_line_event ev;
+	uint64_t dropped = fo->cmd_dropped;
+
+	fo->q_head = (fo->q_head + 1) % fo->n;
+	fo->q_len--;
+	l->queued = 0;
+	if (l->state != CTL_L_MOVE_WAIT)
+		return true;
+	if (l->bound_reg != CTL_NO_SERVER && ctl__is_want(fo, l->bound_reg, l->aor, l->bound_via))
+		ev = CTL_E_GO_STAY;
+	else if (l->bound_reg != CTL_NO_SERVER && fo->srv[l->bound_via].up)
+		ev = CTL_E_GO_LEAVE;
+	else
+		ev = CTL_E_GO;
+	ctl__step(fo, i, ev, 0, now_us);
+	if (ev == CTL_E_GO_STAY)
+		ctl__settled(fo, l, now_us);
+	return fo->cmd_dropped == dropped; /* a full ring: try the rest next tick */
+}
+
+static void ctl__storm(struct ctl_fo *fo, uint64_t now_us)
+{
+	if (fo->stopping || !fo->q_len) {
+		fo->tokens = 0;
+		fo->last_release_us = now_us;
+		return;
+	}
+	if (fo->rate > 0) {
+		fo->tokens += fo->rate * (double)(now_us - fo->last_release_us) / 1e6;
+		fo->last_release_us = now_us;
+		while (fo->q_len && fo->tokens >= 1) {
+			fo->tokens -= 1;
+			if (!ctl__release(fo, now_us))
+				return;
+		}
+		if (!fo->q_len)
+			fo->tokens = 0;
+		return;
+	}
+	while (fo->q_len) {
+		if (!ctl__release(fo, now_us))
+			return;
+	}
+}
+
+static void ctl__probes(struct ctl_fo *fo, uint64_t now_us)
+{
+	for (int r = 0; r < CTL_ROLE__COUNT; r++) {
+		struct ctl_server *s = &fo->srv[r];
+		bool in_use = r == fo->want.via;
+		struct dp_msg c = {.type = DP_CMD_PROBE,
+				   .value = fo->cfg.probe_timeout_ms,
+				   .target = DP_TARGET(r, 0, r)};
+
+		if (!fo->cfg.configured[r] || s->probe_out)
+			continue;
+		/* an up server that carries no line's requests is watched with OPTIONS */
+		if (s->up && !s->probe_due_us && !in_use && fo->cfg.monitor_ms)
+			s->probe_due_us = now_us + 1000ull * fo->cfg.monitor_ms;
+		if (s->up && in_use)
+			s->probe_due_us = 0;
+		if (!s->probe_due_us || now_us < s->probe_due_us)
+			continue;
+		if (fo->cmd(fo->cmd_ctx, &c) != 0) {
+			fo->cmd_dropped++;
+			continue;
+		}
+		s->probe_out = true;
+		s->probes_sent++;
+	}
+}
+
+void ctl_fo_tick(struct ctl_fo *fo, uint64_t now_us)
+{
+	if (fo->stopping)
+		return;
+	ctl__probes(fo, now_us);
+	ctl__storm(fo, now_us);
+}
+
+void ctl_fo_stop(struct ctl_fo *fo)
+{
+	fo->stopping = true;
+	for (uint32_t i = 0; i < fo->n; i++)
+		ctl__step(fo, i, CTL_E_STOP, 0, 0);
+	for (; fo->q_len; fo->q_len--) {
+		fo->line[fo->queue[fo->q_head]].queued = 0;
+		fo->q_head = (fo->q_head + 1) % fo->n;
+	}
+}
+
+static int ctl__u32cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int64_t ctl_episode_pct_ms(const struct ctl_episode *e, double p)
+{
+	/* of every line that had to move: a share not yet settled has no time yet */
+	size_t k = (size_t)(p / 100.0 * e->affected + 0.999999);
+
+	if (k < 1)
+		k = 1;
+	if (!e->affected || k > e->settled)
+		return -1;
+	qsort(e->latency_ms, e->settled, sizeof(uint32_t), ctl__u32cmp);
+	return e->latency_ms[k - 1];
+}

@@ -1,0 +1,201 @@
+/*
+ * Per-line failover and failback (DESIGN.md §4, read beside ../shared/seed/): which
+ * servers a line should use given the servers' health (one small function per mode),
+ * each line's state machine (one transition table), shared server health with probes and
+ * back-off, and storm control. Pure logic: time comes in as an argument and commands go
+ * out through a callback, so unit tests drive hours of failover in microseconds;
+ * control/cli_run.c wires it to the libuv loop and the dataplane's rings.
+ */
+#ifndef CTL_FAILOVER_H
+#define CTL_FAILOVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dataplane/msg.h"
+
+/* Roles of DESIGN.md §4; each is also the server's index in the dataplane's table. */
+enum ctl_role {
+	CTL_P = 0, /* primary proxy: its domain is the primary AOR's */
+	CTL_BP,	   /* backup proxy: its domain is the backup AOR's */
+	CTL_R,	   /* primary registrar */
+	CTL_BR,	   /* backup registrar */
+	CTL_OP,	   /* primary outbound proxy */
+	CTL_BOP,   /* backup outbound proxy */
+	CTL_ROLE__COUNT
+};
+
+enum ctl_aor { CTL_AOR_PRIMARY = 0, CTL_AOR_BACKUP = 1 };
+
+/* Where a line's requests go, as roles: Request-URI server, AOR, next hop. */
+struct ctl_targets {
+	uint8_t reg; /* enum ctl_role */
+	uint8_t aor; /* enum ctl_aor */
+	uint8_t via; /* enum ctl_role: the registrar itself, or an outbound proxy */
+};
+
+/*
+ * The seed table, per mode, as a function of which servers are up:
+ * mode 1: registrar R, else BR; AOR of P, else of BP; sent straight to the registrar.
+ * mode 2: everything primary (R, AOR of P, via OP when configured) while P, R and OP
+ *         work; any of them failed: backup AOR at BR via BOP.
+ * mode 3: R with the AOR of P, via OP, else via BOP.
+ * A role not configured counts as down; with no choice left the primary stays.
+ */
+struct ctl_targets ctl_mode_targets(int mode, const bool configured[CTL_ROLE__COUNT],
+				    const bool up[CTL_ROLE__COUNT]);
+
+/* ---- one line's state machine ---- */
+
+enum ctl_line_state {
+	CTL_L_REGISTERING = 0, /* a registration is under way (first one, refresh, move) */
+	CTL_L_REGISTERED,      /* bound at its targets */
+	CTL_L_RETRY,	       /* failed; the dataplane tries again after a delay */
+	CTL_L_MOVE_WAIT,       /* must move to other targets; waits for storm control */
+	CTL_L_LEAVING,	       /* un-registering the old binding before the move */
+	CTL_L_STOPPING,	       /* final un-register out */
+	CTL_L_STOPPED,
+	CTL_L__COUNT
+};
+
+enum ctl_line_event {
+	CTL_E_REGISTERED = 0, /* dataplane: bound (first time, refresh, after a move) */
+	CTL_E_FAILED,	      /* dataplane: the transaction failed (any reason) */
+	CTL_E_FLOW_FAILED,    /* dataplane: keep-alive unanswered; it re-registers itself */
+	CTL_E_UNREGISTERED,   /* dataplane: the binding was removed */
+	CTL_E_RETARGET,	      /* health changed what this line should use */
+	CTL_E_GO,	      /* storm control: move now; no reachable old binding to leave */
+	CTL_E_GO_LEAVE,	      /* storm control: move now, un-registering the old binding first */
+	CTL_E_GO_STAY,	      /* storm control: health went back; the line is already right */
+	CTL_E_STOP,	      /* the run ends */
+	CTL_E__COUNT
+};
+
+enum ctl_action {
+	CTL_A_NONE = 0,
+	CTL_A_REGISTER,	  /* register at the wanted targets now */
+	CTL_A_RETRY,	  /* register at the wanted targets after the retry delay */
+	CTL_A_QUEUE,	  /* join storm control's queue */
+	CTL_A_UNREGISTER, /* un-register at the current targets */
+	CTL_A_SETTLED,	  /* a move ended where it should: record its time */
+};
+
+struct ctl_transition {
+	uint8_t action; /* enum ctl_action */
+	uint8_t next;	/* enum ctl_line_state */
+	uint8_t valid;	/* 0: the event means nothing in this state, ignored and counted */
+};
+
+/* The one table: what event ev does to a line in state st. */
+const struct ctl_transition *ctl_line_step(enum ctl_line_state st, enum ctl_line_event ev);
+const char *ctl_line_state_name(enum ctl_line_state st);
+const char *ctl_line_event_name(enum ctl_line_event ev);
+const char *ctl_role_name(enum ctl_role r);
+
+/* ---- back-off and storm arithmetic ---- */
+
+/* Probe gap after n failed probes: min * 2^n capped at max, then 50-100 % of it (rnd). */
+uint64_t ctl_probe_gap_ms(uint32_t min_ms, uint32_t max_ms, uint32_t n, uint64_t rnd);
+/* Lines released per second for a batch of n over window_ms under cap (0: no cap). */
+double ctl_storm_rate(uint64_t n, uint32_t window_ms, uint32_t cap);
+
+/* ---- the whole population ---- */
+
+struct ctl_fo_config {
+	int mode;
+	bool configured[CTL_ROLE__COUNT];
+	uint32_t retry_ms;	   /* after a failure without Retry-After */
+	uint32_t fail_threshold;   /* failure signals in a row that mark a server down */
+	uint32_t probe_min_ms;	   /* first probe of a down server after 50-100 % of this */
+	uint32_t probe_max_ms;	   /* back-off cap */
+	uint32_t probe_timeout_ms; /* an OPTIONS probe unanswered this long failed */
+	uint32_t monitor_ms;	   /* probe gap of up servers that carry no line's traffic */
+	bool storm_on;		   /* off: every line moves at once (a stampede) */
+	uint32_t storm_window_ms;  /* moves of one batch spread over this */
+	uint32_t storm_rate_cap;   /* and never faster than this many lines/s (0: no cap) */
+	uint64_t seed;
+};
+
+struct ctl_server {
+	bool up;
+	uint32_t fails_in_row;
+	uint64_t first_fail_us; /* first failure of the current run of failures */
+	uint64_t probe_due_us;	/* 0: no probe planned */
+	bool probe_out;
+	uint32_t probes_failed; /* since it went down: the back-off exponent */
+	/* counters */
+	uint64_t fail_signals;
+	uint64_t downs;
+	uint64_t probes_sent;
+	uint64_t probes_ok;
+};
+
+struct ctl_line {
+	uint8_t state; /* enum ctl_line_state */
+	uint8_t reg, aor, via;
+	uint8_t bound_reg; /* role the line holds a binding at, 0xff: none */
+	uint8_t bound_via;
+	uint8_t queued;
+	uint8_t moving; /* 0, or the episode + 1 whose move this line is making */
+};
+
+#define CTL_NO_SERVER 0xff
+#define CTL_MAX_EPISODES 32
+
+/* One health change that moved lines: a failover (a server went down) or a failback. */
+struct ctl_episode {
+	bool failback;
+	uint8_t role;	      /* the server that went down or came back */
+	uint64_t start_us;    /* failover: its first failure signal; failback: the probe answer */
+	uint32_t affected;    /* lines that had to move */
+	uint32_t settled;     /* of those, registered where they should be */
+	uint32_t *latency_ms; /* settled times, in order of arrival */
+};
+
+/* Sends one command to the dataplane; returns 0, or -ENOBUFS when its ring is full. */
+typedef int (*ctl_fo_cmd_fn)(void *ctx, const struct dp_msg *cmd);
+
+struct ctl_fo {
+	struct ctl_fo_config cfg;
+	struct ctl_server srv[CTL_ROLE__COUNT];
+	struct ctl_targets want;
+	struct ctl_line *line;
+	uint32_t n;
+	/* storm control: a ring of line ids in random order, released at rate */
+	uint32_t *queue;
+	uint32_t q_head, q_len;
+	double rate; /* lines/s for the queue now; 0: all at once */
+	double tokens;
+	uint64_t last_release_us;
+	bool stopping;
+	uint64_t rng;
+	ctl_fo_cmd_fn cmd;
+	void *cmd_ctx;
+	struct ctl_episode ep[CTL_MAX_EPISODES];
+	unsigned nep;
+	uint32_t bound_at[CTL_ROLE__COUNT]; /* lines bound per registrar role now */
+	/* counters */
+	uint64_t ignored;     /* events that meant nothing in the line's state */
+	uint64_t cmd_dropped; /* commands the ring would not take, retried later */
+	uint64_t moves;
+	uint64_t steps;
+};
+
+/* Lines start in CTL_L_REGISTERING at ctl_fo's first wanted targets (the dataplane's
+ * ramp starts them). Returns 0 or -ENOMEM. */
+int ctl_fo_init(struct ctl_fo *fo, const struct ctl_fo_config *cfg, uint32_t lines,
+		ctl_fo_cmd_fn cmd, void *cmd_ctx);
+void ctl_fo_destroy(struct ctl_fo *fo);
+/* An event from the dataplane. */
+void ctl_fo_event(struct ctl_fo *fo, const struct dp_msg *ev, uint64_t now_us);
+/* Periodic work: probes due, storm control's releases. */
+void ctl_fo_tick(struct ctl_fo *fo, uint64_t now_us);
+/* The run ends: no more moves; every line takes CTL_E_STOP (the dataplane un-registers
+ * them all under its rate cap). */
+void ctl_fo_stop(struct ctl_fo *fo);
+/* Time in ms by which p % (0..100) of the episode's affected lines had settled; -1 while
+ * fewer than that have (so p = 100 is -1 until every line moved). Sorts the times. */
+int64_t ctl_episode_pct_ms(const struct ctl_episode *e, double p);
+
+#endif

@@ -1,0 +1,155 @@
+/* Failover figures for the run report (control/fo_report.h). */
+#include "control/fo_report.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const double ctl__pcts[] = {50, 90, 99, 100};
+static const char *const ctl__pct_keys[] = {"p50", "p90", "p99", "p100"};
+
+/* Every episode of one kind as one: the times of all their lines together. */
+static void ctl__merge(const struct ctl_fo *fo, bool failback, struct ctl_episode *out)
+{
+	size_t n = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (unsigned k = 0; k < fo->nep; k++) {
+		if (fo->ep[k].failback == failback)
+			n += fo->ep[k].settled;
+	}
+	out->latency_ms = n ? malloc(n * sizeof(uint32_t)) : NULL;
+	for (unsigned k = 0; k < fo->nep; k++) {
+		const struct ctl_episode *e = &fo->ep[k];
+
+		if (e->failback != failback)
+			continue;
+		out->affected += e->affected;
+		if (out->latency_ms)
+			memcpy(out->latency_ms + out->settled, e->latency_ms,
+			       e->settled * sizeof(uint32_t));
+		out->settled += e->settled;
+	}
+	if (!out->latency_ms)
+		out->settled = 0;
+}
+
+static void ctl__pct_cell(FILE *out, int64_t ms)
+{
+	if (ms < 0)
+		fputs(" - |", out);
+	else
+		fprintf(out, " %.2f |", (double)ms / 1000.0);
+}
+
+static void ctl__row(FILE *out, const char *what, const struct ctl_episode *e)
+{
+	fprintf(out, "| %s | %u | %u |", what, e->affected, e->settled);
+	for (size_t k = 0; k < 4; k++)
+		ctl__pct_cell(out, ctl_episode_pct_ms(e, ctl__pcts[k]));
+	fputc('\n', out);
+}
+
+void ctl_fo_report_table(const struct ctl_fo *fo, const struct dp_stats *s, FILE *out)
+{
+	struct ctl_episode all;
+	char what[64];
+
+	fprintf(out, "\n| move | lines | settled | 50 %% s | 90 %% s | 99 %% s | 100 %% s |\n"
+		     "|---|---:|---:|---:|---:|---:|---:|\n");
+	for (unsigned k = 0; k < fo->nep; k++) {
+		const struct ctl_episode *e = &fo->ep[k];
+
+		snprintf(what, sizeof(what), "%s (%s %s)", e->failback ? "failback" : "failover",
+			 ctl_role_name(e->role), e->failback ? "back" : "down");
+		ctl__row(out, what, e);
+	}
+	for (int fb = 0; fb < 2; fb++) {
+		ctl__merge(fo, fb, &all);
+		ctl__row(out, fb ? "all failbacks" : "all failovers", &all);
+		free(all.latency_ms);
+	}
+	fprintf(out,
+		"\n| server | up | REGISTER sent | registered ok | bound now | down | probes sent / ok |\n"
+		"|---|---|---:|---:|---:|---:|---:|\n");
+	for (int r = 0; r < CTL_ROLE__COUNT; r++) {
+		const struct ctl_server *sv = &fo->srv[r];
+
+		if (!fo->cfg.configured[r])
+			continue;
+		fprintf(out, "| %s | %s | %llu | %llu | %u | %llu | %llu / %llu |\n",
+			ctl_role_name(r), sv->up ? "yes" : "no",
+			(unsigned long long)s->tx_by_server[r],
+			(unsigned long long)s->reg_ok_by_server[r], fo->bound_at[r],
+			(unsigned long long)sv->downs, (unsigned long long)sv->probes_sent,
+			(unsigned long long)sv->probes_ok);
+	}
+}
+
+static void ctl__pct_json(struct ctl_json *j, const char *key, const struct ctl_episode *e)
+{
+	ctl_json_begin_object(j, key);
+	for (size_t k = 0; k < 4; k++) {
+		int64_t ms = ctl_episode_pct_ms(e, ctl__pcts[k]);
+
+		if (ms < 0)
+			ctl_json_null(j, ctl__pct_keys[k]);
+		else
+			ctl_json_double(j, ctl__pct_keys[k], (double)ms / 1000.0);
+	}
+	ctl_json_u64(j, "lines", e->affected);
+	ctl_json_u64(j, "settled", e->settled);
+	ctl_json_end_object(j);
+}
+
+void ctl_fo_report_json(const struct ctl_fo *fo, const struct dp_stats *s, struct ctl_json *j)
+{
+	struct ctl_episode all;
+
+	for (int fb = 0; fb < 2; fb++) {
+		ctl__merge(fo, fb, &all);
+		ctl__pct_json(j, fb ? "failback_s" : "failover_s", &all);
+		free(all.latency_ms);
+	}
+	ctl_json_begin_object(j, "requests_by_server");
+	for (int r = 0; r < CTL_ROLE__COUNT; r++) {
+		if (fo->cfg.configured[r])
+			ctl_json_u64(j, ctl_role_name(r), s->tx_by_server[r]);
+	}
+	ctl_json_end_object(j);
+	ctl_json_begin_object(j, "errors_by_kind");
+	for (int k = 1; k < DP_FAIL__COUNT; k++)
+		ctl_json_u64(j, dp_fail_name(k), s->reg_fail[k]);
+	ctl_json_u64(j, "flow_failed", s->flow_failures);
+	ctl_json_end_object(j);
+	ctl_json_begin_object(j, "servers");
+	for (int r = 0; r < CTL_ROLE__COUNT; r++) {
+		const struct ctl_server *sv = &fo->srv[r];
+
+		if (!fo->cfg.configured[r])
+			continue;
+		ctl_json_begin_object(j, ctl_role_name(r));
+		ctl_json_bool(j, "up", sv->up);
+		ctl_json_u64(j, "register_sent", s->tx_by_server[r]);
+		ctl_json_u64(j, "registered_ok", s->reg_ok_by_server[r]);
+		ctl_json_u64(j, "bound_now", fo->bound_at[r]);
+		ctl_json_u64(j, "downs", sv->downs);
+		ctl_json_u64(j, "fail_signals", sv->fail_signals);
+		ctl_json_u64(j, "probes_sent", sv->probes_sent);
+		ctl_json_u64(j, "probes_ok", sv->probes_ok);
+		ctl_json_end_object(j);
+	}
+	ctl_json_end_object(j);
+	ctl_json_begin_array(j, "episodes");
+	for (unsigned k = 0; k < fo->nep; k++) {
+		const struct ctl_episode *e = &fo->ep[k];
+
+		ctl_json_begin_object(j, NULL);
+		ctl_json_cstr(j, "kind", e->failback ? "failback" : "failover");
+		ctl_json_cstr(j, "server", ctl_role_name(e->role));
+		ctl__pct_json(j, "time_s", e);
+		ctl_json_end_object(j);
+	}
+	ctl_json_end_array(j);
+	ctl_json_u64(j, "fsm_ignored_events", fo->ignored);
+	ctl_json_u64(j, "commands_deferred", fo->cmd_dropped);
+}

@@ -1,0 +1,450 @@
+/*
+ * Promises of control/failover.c for a population of lines, driven as the dataplane
+ * would: events in, the commands it answers with captured, a fake clock. Shared health
+ * (one signal moves every line), storm control's pace, failback, the AOR switch with the
+ * old binding left cleanly, a full command ring, and the end of the run.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "control/failover.h"
+
+#define N 100
+#define MAX_CMDS 4096
+#define S_US 1000000ull
+#define MS_US 1000ull
+
+struct fx {
+	struct ctl_fo fo;
+	struct dp_msg cmd[MAX_CMDS];
+	unsigned ncmd;
+	unsigned refuse_after; /* the ring takes this many more commands, then is full */
+	uint64_t now_us;
+};
+
+static int sink(void *ctx, const struct dp_msg *c)
+{
+	struct fx *f = ctx;
+
+	if (f->refuse_after == 0 || f->ncmd == MAX_CMDS)
+		return -ENOBUFS;
+	f->refuse_after--;
+	f->cmd[f->ncmd++] = *c;
+	return 0;
+}
+
+static struct ctl_fo_config base_cfg(void)
+{
+	struct ctl_fo_config c = {
+		.mode = 1,
+		.configured = {[CTL_P] = true, [CTL_BP] = true, [CTL_R] = true, [CTL_BR] = true},
+		.retry_ms = 30000,
+		.fail_threshold = 2,
+		.probe_min_ms = 2000,
+		.probe_max_ms = 60000,
+		.probe_timeout_ms = 4000,
+		.monitor_ms = 5000,
+		.storm_on = true,
+		.storm_window_ms = 1000,
+		.storm_rate_cap = 0,
+		.seed = 42,
+	};
+
+	return c;
+}
+
+static int setup_with(void **state, struct ctl_fo_config c)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	f->refuse_after = UINT32_MAX;
+	f->now_us = 10 * S_US;
+	assert_int_equal(ctl_fo_init(&f->fo, &c, N, sink, f), 0);
+	*state = f;
+	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_with(state, base_cfg());
+}
+
+static int setup_no_storm(void **state)
+{
+	struct ctl_fo_config c = base_cfg();
+
+	c.storm_on = false;
+	return setup_with(state, c);
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	ctl_fo_destroy(&f->fo);
+	free(f);
+	return 0;
+}
+
+static void ev(struct fx *f, uint16_t type, uint32_t line, uint32_t target, uint16_t reason,
+	       uint32_t value)
+{
+	struct dp_msg m = {
+		.type = type, .line = line, .target = target, .reason = reason, .value = value};
+
+	ctl_fo_event(&f->fo, &m, f->now_us);
+}
+
+static void tick_for(struct fx *f, uint64_t us)
+{
+	uint64_t end = f->now_us + us;
+
+	while (f->now_us < end) {
+		f->now_us += 10 * MS_US;
+		ctl_fo_tick(&f->fo, f->now_us);
+	}
+}
+
+static const uint32_t AT_R = DP_TARGET(CTL_R, CTL_AOR_PRIMARY, CTL_R);
+static const uint32_t AT_BR = DP_TARGET(CTL_BR, CTL_AOR_PRIMARY, CTL_BR);
+static const uint32_t AT_R_BACKUP_AOR = DP_TARGET(CTL_R, CTL_AOR_BACKUP, CTL_R);
+
+/* Every line registered at R: the steady state before a failure. */
+static void all_registered_at(struct fx *f, uint32_t target)
+{
+	for (uint32_t i = 0; i < N; i++)
+		ev(f, DP_EV_REGISTERED, i, target, 0, 60);
+}
+
+static unsigned count_cmds(const struct fx *f, uint16_t type, uint32_t target)
+{
+	unsigned n = 0;
+
+	for (unsigned k = 0; k < f->ncmd; k++)
+		n += f->cmd[k].type == type && (target == UINT32_MAX || f->cmd[k].target == target);
+	return n;
+}
+
+static void fail_r_twice(struct fx *f)
+{
+	ev(f, DP_EV_FAILED, 0, AT_R, DP_FAIL_TIMEOUT, 0);
+	ev(f, DP_EV_FAILED, 1, AT_R, DP_FAIL_TIMEOUT, 0);
+}
+
+static void lines_start_registering_at_r_with_the_primary_aor(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(f->fo.want.reg, CTL_R);
+	assert_int_equal(f->fo.want.aor, CTL_AOR_PRIMARY);
+	for (uint32_t i = 0; i < N; i++)
+		assert_int_equal(f->fo.line[i].state, CTL_L_REGISTERING);
+	all_registered_at(f, AT_R);
+	assert_int_equal(f->fo.bound_at[CTL_R], N);
+	assert_int_equal(f->ncmd, 0);
+}
+
+/* One failure is below the threshold: that line retries at R; nothing else moves. */
+static void a_failure_below_the_threshold_retries_the_same_server(void **state)
+{
+	struct fx *f = *state;
+
+	all_registered_at(f, AT_R);
+	ev(f, DP_EV_FAILED, 7, AT_R, DP_FAIL_TIMEOUT, 0);
+	assert_true(f->fo.srv[CTL_R].up);
+	assert_int_equal(f->ncmd, 1);
+	assert_int_equal(f->cmd[0].type, DP_CMD_REGISTER);
+	assert_int_equal(f->cmd[0].line, 7);
+	assert_int_equal(f->cmd[0].value, 30000);
+	assert_int_equal(f->cmd[0].target, AT_R | DP_TARGET_SET);
+	assert_int_equal(f->fo.line[7].state, CTL_L_RETRY);
+}
+
+/* Auth and 4xx failures say nothing about the server's health. */
+static void auth_failures_do_not_count_against_the_server(void **state)
+{
+	struct fx *f = *state;
+
+	all_registered_at(f, AT_R);
+	for (uint32_t i = 0; i < 10; i++)
+		ev(f, DP_EV_FAILED, i, AT_R, DP_FAIL_AUTH, 401);
+	assert_true(f->fo.srv[CTL_R].up);
+	assert_int_equal(f->fo.srv[CTL_R].fail_signals, 0);
+}
+
+/* Shared health: two lines' timeouts mark R down and every line moves to BR. */
+static void r_down_moves_every_line_to_br(void **state)
+{
+	struct fx *f = *state;
+
+	all_registered_at(f, AT_R);
+	fail_r_twice(f);
+	assert_false(f->fo.srv[CTL_R].up);
+	assert_int_equal(f->fo.want.reg, CTL_BR);
+	assert_int_equal(f->fo.q_len, N);
+	tick_for(f, 2 * S_US);
+	assert_int_equal(f->fo.q_len, 0);
+	/* R is down: no un-register there first, a REGISTER at BR for every line */
+	assert_int_equal(count_cmds(f, DP_CMD_REGISTER, AT_BR | DP_TARGET_SET), N);
+	assert_int_equal(count_cmds(f, DP_CMD_UNREGISTER, UINT32_MAX), 0);
+	all_registered_at(f, AT_BR);
+	assert_int_equal(f->fo.bound_at[CTL_BR], N);
+	assert_int_equal(f->fo.bound_at[CTL_R], 0);
+	assert_int_equal(f->fo.nep, 1);
+	assert_int_equal(f->fo.ep[0].affected, N);
+	assert_int_equal(f->fo.ep[0].settled, N);
+	assert_false(f->fo.ep[0].failback);
+}
+
+/* Storm control: a batch of N over a 1 s window is released at N/s, in random order. */
+static void storm_control_spreads_the_moves_over_the_window(void **state)
+{
+	struct fx *f = *state;
+	unsigned after_half, in_order = 0;
+
+	all_registered_at(f, AT_R);
+	fail_r_twice(f);
+	f->ncmd = 0;
+	tick_for(f, 500 * MS_US);
+	after_half = f->ncmd;
+	assert_in_range(after_half, N / 2 - 3, N / 2 + 3);
+	tick_for(f, 600 * MS_US);
+	assert_int_equal(f->ncmd, N);
+	for (unsigned k = 1; k < f->ncmd; k++)
+		in_order += f->cmd[k].line == f->cmd[k - 1].line + 1;
+	assert_true(in_order < N / 4); /* shuffled, not line order */
+}
+
+/* Storm control off: every line goes in the first tick, a stampede on purpose. */
+static void without_storm_control_every_line_moves_at_once(void **state)
+{
+	struct fx *f = *state;
+
+	all_registered_at(f, AT_R);
+	fail_r_twice(f);
+	f->ncmd = 0;
+	tick_for(f, 10 * MS_US);
+	assert_int_equal(f->ncmd, N);
+}
+
+/* A down server is probed with back-off; its answer brings every line back, and the
+ * binding at BR (which is up) is un-registered before the line registers at R again. */
+static void probe_answer_fails_lines_back_leaving_br_cleanly(void **state)
+{
+	struct fx *f = *state;
+	struct dp_msg probe_ok = {.type = DP_EV_PROBE, .target = DP_TARGET(CTL_R, 0, CTL_R)};
+	unsigned probes;
+
+	all_registered_at(f, AT_R);
+	fail_r_twice(f);
+	tick_for(f, 3 * S_US); /* the moves, and the first probe within 1-2 s */
+	all_registered_at(f, AT_BR);
+	probes = count_cmds(f, DP_CMD_PROBE, DP_TARGET(CTL_R, 0, CTL_R));
+	assert_int_equal(probes, 1);
+	tick_for(f, 10 * S_US); /* no second probe while the first is out */
+	assert_int_equal(count_cmds(f, DP_CMD_PROBE, DP_TARGET(CTL_R, 0, CTL_R)), 1);
+	probe_ok.value = 200;
+	f->ncmd = 0;
+	ctl_fo_event(&f->fo, &probe_ok, f->now_us);
+	assert_true(f->fo.srv[CTL_R].up);
+	assert_int_equal(f->fo.want.reg, CTL_R);
+	tick_for(f, 2 * S_US);
+	assert_int_equal(count_cmds(f, DP_CMD_UNREGISTER, UINT32_MAX), N);
+	for (uint32_t i = 0; i < N; i++) {
+		assert_int_equal(f->fo.line[i].state, CTL_L_LEAVING);
+		ev(f, DP_EV_UNREGISTERED, i, AT_BR, 0, 0);
+		assert_int_equal(f->fo.line[i].state, CTL_L_REGISTERING);
+	}
+	assert_int_equal(count_cmds(f, DP_CMD_REGISTER, AT_R | DP_TARGET_SET), N);
+	all_registered_at(f, AT_R);
+	assert_int_equal(f->fo.nep, 2);
+	assert_true(f->fo.ep[1].failback);
+	assert_int_equal(f->fo.ep[1].settled, N);
+	assert_true(ctl_episode_pct_ms(&f->fo.ep[1], 100) >= 0);
+}
+
+/* A failed probe backs off: the next one comes later than the first gap. */
+static void failed_probes_back_off(void **state)
+{
+	struct fx *f = *state;
+	struct dp_msg probe_fail = {.type = DP_EV_PROBE,
+				    .reason = DP_FAIL_TIMEOUT,
+				    .target = DP_TARGET(CTL_R, 0, CTL_R)};
+	uint64_t t_sent[6];
+	unsigned n = 0;
+
+	all_registered_at(f, AT_R);
+	fail_r_twice(f);
+	while (n < 6) {
+		unsigned before = f->ncmd;
+
+		tick_for(f, 10 * MS_US);
+		if (count_cmds(f, DP_CMD_PROBE, DP_TARGET(CTL_R, 0, CTL_R)) > n &&
+		    f->ncmd > before) {
+			t_sent[n++] = f->now_us;
+			ctl_fo_event(&f->fo, &probe_fail, f->now_us);
+		}
+	}
+	assert_false(f->fo.srv[CTL_R].up);
+	/* after k failed probes the gap is 50-100 % of 2 s * 2^k, capped at 60 s */
+	for (unsigned k = 1; k < 6; k++) {
+		uint64_t gap = t_sent[k] - t_sent[k - 1], lo = 1000ull << k;
+
+		if (lo > 30000)
+			lo = 30000;
+		assert_true(gap >= lo * MS_US);
+		assert_true(gap <= 2 * lo * MS_US + 20 * MS_US);
+	}
+}
+
+/* Mode 1 bullet 3: P fails (its OPTIONS monitor goes unanswered) -> the backup AOR at R,
+ * after un-registering the primary AOR there (R is up). */
+static void p_down_switches_to_the_backup_aor_at_r(void **state)
+{
+	struct fx *f = *state;
+	struct dp_msg p_fail = {.type = DP_EV_PROBE,
+				.reason = DP_FAIL_TIMEOUT,
+				.target = DP_TARGET(CTL_P, 0, CTL_P)};
+
+	all_registered_at(f, AT_R);
+	tick_for(f, 6 * S_US);
+	assert_true(count_cmds(f, DP_CMD_PROBE, DP_TARGET(CTL_P, 0, CTL_P)) >= 1);
+	ctl_fo_event(&f->fo, &p_fail, f->now_us);
+	assert_true(f->fo.srv[CTL_P].up); /* one miss: below the threshold */
+	tick_for(f, 6 * S_US);
+	ctl_fo_event(&f->fo, &p_fail, f->now_us);
+	assert_false(f->fo.srv[CTL_P].up);
+	assert_int_equal(f->fo.want.aor, CTL_AOR_BACKUP);
+	assert_int_equal(f->fo.want.reg, CTL_R);
+	f->ncmd = 0;
+	tick_for(f, 2 * S_US);
+	assert_int_equal(count_cmds(f, DP_CMD_UNREGISTER, UINT32_MAX), N);
+	for (uint32_t i = 0; i < N; i++)
+		ev(f, DP_EV_UNREGISTERED, i, AT_R, 0, 0);
+	assert_int_equal(count_cmds(f, DP_CMD_REGISTER, AT_R_BACKUP_AOR | DP_TARGET_SET), N);
+	all_registered_at(f, AT_R_BACKUP_AOR);
+	assert_int_equal(f->fo.ep[0].settled, N);
+}
+
+/* An event about a target the line has left (sent before the move) changes nothing for
+ * the line, though it still counts against that server. */
+static void stale_events_from_the_old_target_are_ignored(void **state)
+{
+	struct fx *f = *state;
+
+	all_registered_at(f, AT_R);
+	fail_r_twice(f);
+	tick_for(f, 2 * S_US);
+	f->ncmd = 0;
+	ev(f, DP_EV_FAILED, 5, AT_R, DP_FAIL_TIMEOUT, 0);
+	assert_int_equal(f->fo.line[5].state, CTL_L_REGISTERING);
+	assert_int_equal(f->ncmd, 0);
+	assert_int_equal(f->fo.srv[CTL_R].fail_signals, 3);
+}
+
+/* A full command ring never strands a line: it waits in the queue and goes later. */
+static void a_full_ring_defers_moves_without_losing_lines(void **state)
+{
+	struct fx *f = *state;
+
+	all_registered_at(f, AT_R);
+	fail_r_twice(f);
+	f->ncmd = 0;
+	f->refuse_after = 10;
+	tick_for(f, 2 * S_US);
+	assert_int_equal(f->ncmd, 10);
+	assert_true(f->fo.cmd_dropped > 0);
+	f->refuse_after = UINT32_MAX;
+	tick_for(f, 2 * S_US);
+	assert_int_equal(count_cmds(f, DP_CMD_REGISTER, AT_BR | DP_TARGET_SET), N);
+}
+
+/* A 503 with Retry-After: the line retries after the server's delay, not ours. */
+static void retry_after_of_a_503_sets_the_retry_delay(void **state)
+{
+	struct fx *f = *state;
+	struct dp_msg m = {.type = DP_EV_FAILED,
+			   .line = 3,
+			   .target = AT_R,
+			   .reason = DP_FAIL_5XX,
+			   .value = 503,
+			   .value2 = 120};
+
+	all_registered_at(f, AT_R);
+	ctl_fo_event(&f->fo, &m, f->now_us);
+	assert_int_equal(f->ncmd, 1);
+	assert_int_equal(f->cmd[0].value, 120000);
+}
+
+/* The end of the run: every line in stopping or stopped, no more moves or probes. */
+static void stop_leaves_no_line_behind(void **state)
+{
+	struct fx *f = *state;
+
+	all_registered_at(f, AT_R);
+	fail_r_twice(f);
+	tick_for(f, 300 * MS_US); /* some moved, some still queued */
+	ctl_fo_stop(&f->fo);
+	f->ncmd = 0;
+	tick_for(f, 5 * S_US);
+	assert_int_equal(f->ncmd, 0);
+	assert_int_equal(f->fo.q_len, 0);
+	for (uint32_t i = 0; i < N; i++)
+		assert_true(f->fo.line[i].state == CTL_L_STOPPING ||
+			    f->fo.line[i].state == CTL_L_STOPPED);
+}
+
+/* Percentiles count every affected line: unsettled ones leave the top ones open. */
+static void percentiles_stay_open_until_enough_lines_settled(void **state)
+{
+	uint32_t t[4] = {100, 300, 200, 0};
+	struct ctl_episode e = {.affected = 4, .settled = 3, .latency_ms = t};
+
+	(void)state;
+	assert_int_equal(ctl_episode_pct_ms(&e, 50), 200);
+	assert_int_equal(ctl_episode_pct_ms(&e, 75), 300);
+	assert_int_equal(ctl_episode_pct_ms(&e, 90), -1);
+	assert_int_equal(ctl_episode_pct_ms(&e, 100), -1);
+	e.settled = 4;
+	t[3] = 400;
+	assert_int_equal(ctl_episode_pct_ms(&e, 100), 400);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(lines_start_registering_at_r_with_the_primary_aor,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			a_failure_below_the_threshold_retries_the_same_server, setup, teardown),
+		cmocka_unit_test_setup_teardown(auth_failures_do_not_count_against_the_server,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(r_down_moves_every_line_to_br, setup, teardown),
+		cmocka_unit_test_setup_teardown(storm_control_spreads_the_moves_over_the_window,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(without_storm_control_every_line_moves_at_once,
+						setup_no_storm, teardown),
+		cmocka_unit_test_setup_teardown(probe_answer_fails_lines_back_leaving_br_cleanly,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(failed_probes_back_off, setup, teardown),
+		cmocka_unit_test_setup_teardown(p_down_switches_to_the_backup_aor_at_r, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(stale_events_from_the_old_target_are_ignored, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(a_full_ring_defers_moves_without_losing_lines,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(retry_after_of_a_503_sets_the_retry_delay, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(stop_leaves_no_line_behind, setup, teardown),
+		cmocka_unit_test(percentiles_stay_open_until_enough_lines_settled),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
