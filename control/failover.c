@@ -501,8 +501,10 @@ void ctl_fo_event(struct ctl_fo *fo, const struct dp_msg *ev, uint64_t now_us)
 		l->bound_via = via;
 		return ctl__step(fo, ev->line, CTL_E_REGISTERED, 0, now_us);
 	case DP_EV_FAILED:
+		/* DESIGN.md §4: timeout, transport error, 503; and what a proxy on the way
+		 * says when the next hop is gone: 408 (its timer fired), 502/504 */
 		if (ev->reason == DP_FAIL_TIMEOUT || ev->reason == DP_FAIL_TRANSPORT ||
-		    (ev->reason == DP_FAIL_5XX && ev->value == 503))
+		    ev->value == 503 || ev->value == 408 || ev->value == 502 || ev->value == 504)
 			ctl__server_failed(fo, via, now_us);
 		if (!current)
 			break;

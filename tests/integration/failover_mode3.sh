@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Mode 3 (only BOP configured) of the seed table, with 1,000 lines against a real
+# Kamailio registrar R and outbound proxies OP, BOP:
+#  - requests go through OP first: R holds every line through OP (the Path OP added);
+#  - OP fails (partitioned, then crashed) -> registration through BOP;
+#  - OP returns -> registration through OP again.
+# Subscriptions (the other half of the rows) are not emulated yet.
+. "$(dirname "$0")/lab.sh.inc"
+lines=1000
+R=198.18.0.1
+OP=198.18.0.5
+BOP=198.18.0.6
+
+"$lab" up --roles R,OP,BOP >/dev/null || { echo "FAIL: lab did not come up"; exit 1; }
+"$SIPEDGE" run "${eal[@]}" -- --mode 3 --lines $lines --expires 30 --timer-f 3000 \
+	--registrar $R --outbound-proxy $OP --backup-outbound-proxy $BOP \
+	--probe-interval 1-2 --probe-timeout 1500 --monitor-interval 2 --storm-window 2 \
+	--rate 2000 --summary-json "$tmp/summary.json" >"$tmp/out" 2>&1 &
+sipedge_pid=$!
+
+check "through OP first: R holds every line through OP (holds $(held R))" \
+	wait_until 20 holds R $lines $R $OP
+for fault in partition crash; do
+	"$lab" $fault OP >/dev/null
+	check "OP fails ($fault): R holds every line through BOP (holds $(held R))" \
+		wait_until 45 holds R $lines $R $BOP
+	"$lab" restore OP >/dev/null
+	check "OP back ($fault): R holds every line through OP again (holds $(held R))" \
+		wait_until 30 holds R $lines $R $OP
+done
+
+kill -TERM "$sipedge_pid"
+wait "$sipedge_pid"
+rc=$?
+sipedge_pid=
+check "sipedge exits 0 on SIGTERM (got $rc): $(tail -3 "$tmp/out")" test $rc -eq 0
+check "no binding left at R after the run (holds $(held R))" wait_until 5 holds_none R
+s() { jq -c -r "$1" "$tmp/summary.json"; }
+check "summary: OP failed over twice and back twice, every line settled (got $(s '[.episodes[] | [.kind, .server, .time_s.settled]]'))" \
+	test "$(s '[.episodes[] | select(.server == "OP" and .time_s.settled == '$lines')] | length')" -eq 4
+finish
