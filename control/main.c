@@ -19,7 +19,8 @@ static const struct ctl_subcommand ctl__subcommands[] = {
 	{"help", ctl__cmd_help, "list the subcommands"},
 	{"version", ctl_cmd_version, "print the version and the libraries in use"},
 	{"parse", ctl_cmd_parse, "parse SIP messages from files, print them as JSON"},
-	{"run", ctl_cmd_run, "register N lines through a DPDK port and keep them registered"},
+	{"run", ctl_cmd_run, "emulate N lines through a DPDK port: register, fail over, fail back"},
+	{"check", ctl_cmd_check, "check a configuration file, every problem with file:line"},
 };
 
 #define CTL_NSUB (sizeof(ctl__subcommands) / sizeof(ctl__subcommands[0]))

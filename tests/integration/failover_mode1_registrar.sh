@@ -5,14 +5,31 @@
 #  - bullet 2: R fails (partitioned) -> every line registers at BR with the active AOR;
 #  - bullet 4: R returns -> every line registers at R again, and leaves BR;
 #  - the same with R crashed (killed) and restarted with an empty location table.
-# Each step asserts Kamailio's own location tables, binding by binding.
+# Each step asserts Kamailio's own location tables, binding by binding. The servers come
+# from an Aastra phone configuration file (sipedge run --phone-config).
 . "$(dirname "$0")/lab.sh.inc"
 lines=1000
 P=198.18.0.3
 
 "$lab" up --roles R,BR,P,BP >/dev/null || { echo "FAIL: lab did not come up"; exit 1; }
-"$SIPEDGE" run "${eal[@]}" -- --lines $lines --expires 30 --timer-f 3000 \
-	--registrar 198.18.0.1 --backup-registrar 198.18.0.2 --proxy $P --backup-proxy 198.18.0.4 \
+# the servers, the registration period and the line's credentials come from a real
+# Aastra phone configuration, read as the line template
+cat >"$tmp/aastra.cfg" <<CFG
+sip proxy ip: $P
+sip proxy port: 5060
+sip backup proxy ip: 198.18.0.4
+sip backup proxy port: 5060
+sip registrar ip: 198.18.0.1
+sip registrar port: 5060
+sip backup registrar ip: 198.18.0.2
+sip backup registrar port: 5060
+sip outbound support: 0
+sip registration period: 30
+sip line1 user name: 100000
+sip line1 auth name: 100000
+sip line1 password: secret
+CFG
+"$SIPEDGE" run "${eal[@]}" -- --phone-config "$tmp/aastra.cfg" --lines $lines --timer-f 3000 \
 	--probe-interval 1-2 --probe-timeout 1500 --monitor-interval 2 --storm-window 2 \
 	--rate 2000 --summary-json "$tmp/summary.json" >"$tmp/out" 2>&1 &
 sipedge_pid=$!

@@ -4,6 +4,7 @@
 #  - requests go through OP first: R holds every line through OP (the Path OP added);
 #  - OP fails (partitioned, then crashed) -> registration through BOP;
 #  - OP returns -> registration through OP again.
+# Its settings come from a YAML file (sipedge run -c).
 # Subscriptions (the other half of the rows) are not emulated yet.
 . "$(dirname "$0")/lab.sh.inc"
 lines=1000
@@ -12,10 +13,31 @@ OP=198.18.0.5
 BOP=198.18.0.6
 
 "$lab" up --roles R,OP,BOP >/dev/null || { echo "FAIL: lab did not come up"; exit 1; }
-"$SIPEDGE" run "${eal[@]}" -- --mode 3 --lines $lines --expires 30 --timer-f 3000 \
-	--registrar $R --outbound-proxy $OP --backup-outbound-proxy $BOP \
-	--probe-interval 1-2 --probe-timeout 1500 --monitor-interval 2 --storm-window 2 \
-	--rate 2000 --summary-json "$tmp/summary.json" >"$tmp/out" 2>&1 &
+# the settings come from a configuration file, as a user would keep them
+cat >"$tmp/mode3.yaml" <<YAML
+lines:
+  count: $lines
+servers:
+  R: $R
+  OP: $OP
+  BOP: $BOP
+failover:
+  mode: 3
+  probe_interval: 1-2
+  probe_timeout_ms: 1500
+  monitor_interval: 2
+storm:
+  window: 2
+registration:
+  expires: 30
+  rate: 2000
+timers:
+  f_ms: 3000
+run:
+  summary_json: $tmp/summary.json
+YAML
+"$SIPEDGE" check -c "$tmp/mode3.yaml" >/dev/null || echo "FAIL: the test's own configuration"
+"$SIPEDGE" run "${eal[@]}" -- -c "$tmp/mode3.yaml" >"$tmp/out" 2>&1 &
 sipedge_pid=$!
 
 check "through OP first: R holds every line through OP (holds $(held R))" \

@@ -1,0 +1,565 @@
+/*
+ * What `sipedge run` is told: every option once, checked in one place, whether it comes
+ * from the command line or from a configuration file (control/config.c), so that both
+ * say the same thing about a bad value. See control/run_cfg.h.
+ */
+#include "control/run_cfg.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+const char ctl_run_cfg_usage[] =
+	"usage: sipedge run [EAL ARGS --] [-c FILE] [OPTIONS]\n"
+	"Registers N lines through a DPDK port, keeps them registered and moves them between\n"
+	"primary and backup servers as the phone's failover table says (DESIGN.md §4);\n"
+	"Ctrl-C, SIGTERM or the end of --duration un-registers them and prints a summary.\n"
+	"EAL ARGS default to the configuration file's run.eal, else to the lab's:\n"
+	"  -l 0-1 --no-huge -m 512 --no-pci --vdev=net_af_packet0,iface=se-dp (deploy/lab).\n"
+	"Options (each also a key of the configuration file, docs/config.md):\n"
+	"  -c, --config FILE    read settings from a YAML file first; options here override\n"
+	"  --phone-config FILE  read an Aastra/Mitel phone config (its servers, outbound,\n"
+	"                       registration period, user, password) as the line template\n"
+	"  --lines N            lines to emulate (1000)\n"
+	"  --registrar IP[:P]   primary registrar R (198.18.0.1:5060)\n"
+	"  --backup-registrar IP[:P]   backup registrar BR\n"
+	"  --proxy IP[:P]       primary proxy P; --backup-proxy IP[:P]: BP\n"
+	"  --outbound-proxy IP[:P]  OP; --backup-outbound-proxy IP[:P]: BOP\n"
+	"  --mode 1|2|3         failover rules of the phone's table, DESIGN.md §4 (1)\n"
+	"  --domain NAME        primary AOR domain and realm (P's, else R's address)\n"
+	"  --backup-domain NAME backup AOR domain and realm (BP's address)\n"
+	"  --fail-threshold N   failures in a row that mark a server down (2)\n"
+	"  --probe-interval A-B a down server is probed after A s, backing off to B s (2-60)\n"
+	"  --probe-timeout MS   an unanswered OPTIONS probe failed (4000)\n"
+	"  --monitor-interval S OPTIONS to up servers that carry no registration (5; 0: off)\n"
+	"  --storm-window S     moves of one failover spread over S seconds (10)\n"
+	"  --storm-rate N       and never more than N lines/s (2000; 0: no cap)\n"
+	"  --no-storm-control   every line moves at once: a stampede (--storm-control off)\n"
+	"  --outbound on|off    SIP outbound (mode 4): not built yet (off)\n"
+	"  --local-ip IP        first line address (198.18.1.1)\n"
+	"  --local-ports A-B    each address carries lines on ports A..B (5060-5099)\n"
+	"  --user PATTERN       line user names, {id} or {id:0N} (1{id:05})\n"
+	"  --user-base N        number of line 0 in the pattern (0)\n"
+	"  --password PW        every line's password (secret)\n"
+	"  --expires S          expiry asked in each REGISTER (3600)\n"
+	"  --refresh MIN-MAX    refresh at MIN..MAX %% of the granted expiry (50-90)\n"
+	"  --rate N             lines started or un-registered per second, 0 = no cap (1000)\n"
+	"  --t1 MS --t2 MS --timer-f MS   RFC 3261 timers (500, 4000, 32000)\n"
+	"  --retry S            wait after a failure before trying again (30)\n"
+	"  --duration S         stop after S seconds (0: until Ctrl-C)\n"
+	"  --summary-json FILE  write the final summary as JSON\n"
+	"  --report-dir DIR     write summary.md and summary.json into DIR\n"
+	"  --seed N             fixed seed for branches, tags and jitter\n"
+	"  --pcap FILE          write every frame in and out as a pcap (Wireshark, sngrep)\n"
+	"  --invite busy|answer INVITE gets 486, or 180 then 200 with SDP (busy)\n"
+	"  --keepalive K        none, stun (RFC 5626 STUN binding) or crlf (none)\n"
+	"  --keepalive-interval S   keep-alive at 80-100 %% of S, or of the server's\n"
+	"                       Flow-Timer when it sends one (30)\n"
+	"  --keepalive-timeout MS   an unanswered STUN keep-alive fails the flow (10000)\n"
+	"  --quiet              no progress line\n";
+
+static int ctl__line_user(void *ctx, uint32_t id, char *buf, size_t cap)
+{
+	return ctl_linegen_name(ctx, id, buf, cap);
+}
+
+static int ctl__err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* on/off, true/false, yes/no, 1/0: 1, 0, or -1 for anything else. */
+static int ctl__bool(const char *s)
+{
+	static const char *const on[] = {"on", "true", "yes", "1"}, *const off[] = {"off", "false",
+										    "no", "0"};
+
+	for (size_t k = 0; s && k < 4; k++) {
+		if (!strcasecmp(s, on[k]))
+			return 1;
+		if (!strcasecmp(s, off[k]))
+			return 0;
+	}
+	return -1;
+}
+
+static bool ctl__u32(const char *s, uint32_t max, uint32_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || v > max || s[0] == '-')
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+/* "2", "0.25": seconds with up to millisecond precision, into milliseconds (>= 1). */
+static bool ctl__seconds_ms(const char *s, uint32_t *ms)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || v < 0.001 || v > 86400)
+		return false;
+	*ms = (uint32_t)(v * 1000 + 0.5);
+	return true;
+}
+
+static bool ctl__ip(const char *s, uint32_t *ip, uint16_t *port)
+{
+	char buf[64];
+	char *colon;
+	struct in_addr a;
+	uint32_t p;
+
+	if (strlen(s) >= sizeof(buf))
+		return false;
+	strcpy(buf, s);
+	colon = strchr(buf, ':');
+	if (colon) {
+		*colon = '\0';
+		if (!port || !ctl__u32(colon + 1, 65535, &p) || p == 0)
+			return false;
+		*port = (uint16_t)p;
+	}
+	if (inet_pton(AF_INET, buf, &a) != 1)
+		return false;
+	*ip = ntohl(a.s_addr);
+	return true;
+}
+
+static bool ctl__range(const char *s, uint32_t max, uint32_t *lo, uint32_t *hi)
+{
+	char buf[32];
+	char *dash;
+
+	if (strlen(s) >= sizeof(buf))
+		return false;
+	strcpy(buf, s);
+	dash = strchr(buf, '-');
+	if (!dash)
+		return false;
+	*dash = '\0';
+	return ctl__u32(buf, max, lo) && ctl__u32(dash + 1, max, hi) && *lo <= *hi;
+}
+
+void ctl_run_cfg_defaults(struct ctl_run_cfg *r)
+{
+	char err[160];
+
+	memset(r, 0, sizeof(*r));
+	r->dp = (struct dp_config){
+		.lines = 1000,
+		.first_ip = 0xc6120101, /* 198.18.1.1 */
+		.first_port = 5060,
+		.nports = 40,
+		.server = {[CTL_R] = {.ip = 0xc6120001, .port = 5060}}, /* 198.18.0.1 */
+		.managed = true,
+		.password = "secret",
+		.user_agent = "sipedge/" SIPEDGE_VERSION,
+		.expires = 3600,
+		.refresh_min_pct = 50,
+		.refresh_max_pct = 90,
+		.t1_ms = 500,
+		.t2_ms = 4000,
+		.tf_ms = 32000,
+		.retry_ms = 30000,
+		.rate = 1000,
+		.ka_interval_ms = 30000,
+		.ka_timeout_ms = 10000,
+		.line_user = ctl__line_user,
+		.line_user_ctx = &r->users,
+	};
+	ctl_linegen_init(&r->users, "1{id:05}", 0, err, sizeof(err));
+	r->fo_cfg = (struct ctl_fo_config){
+		.mode = 1,
+		.fail_threshold = 2,
+		.probe_min_ms = 2000,
+		.probe_max_ms = 60000,
+		.probe_timeout_ms = 4000,
+		.monitor_ms = 5000,
+		.storm_on = true,
+		.storm_window_ms = 10000,
+		.storm_rate_cap = 2000,
+	};
+}
+
+enum {
+	O_LINES = 256,
+	O_REGISTRAR,
+	O_DOMAIN,
+	O_LOCAL_IP,
+	O_LOCAL_PORTS,
+	O_USER,
+	O_USER_BASE,
+	O_PASSWORD,
+	O_EXPIRES,
+	O_REFRESH,
+	O_RATE,
+	O_T1,
+	O_T2,
+	O_TF,
+	O_RETRY,
+	O_DURATION,
+	O_SUMMARY,
+	O_SEED,
+	O_QUIET,
+	O_PCAP,
+	O_KA,
+	O_INVITE,
+	O_KA_INTERVAL,
+	O_KA_TIMEOUT,
+	O_BACKUP_REGISTRAR,
+	O_PROXY,
+	O_BACKUP_PROXY,
+	O_OUTBOUND_PROXY,
+	O_BACKUP_OUTBOUND_PROXY,
+	O_MODE,
+	O_BACKUP_DOMAIN,
+	O_FAIL_THRESHOLD,
+	O_PROBE_INTERVAL,
+	O_PROBE_TIMEOUT,
+	O_MONITOR,
+	O_STORM_WINDOW,
+	O_STORM_RATE,
+	O_NO_STORM,
+	O_REPORT_DIR,
+	O_STORM_CONTROL,
+	O_OUTBOUND,
+	O_HELP
+};
+
+const struct option ctl_run_cfg_opts[] = {
+	{"lines", 1, NULL, O_LINES},
+	{"registrar", 1, NULL, O_REGISTRAR},
+	{"domain", 1, NULL, O_DOMAIN},
+	{"local-ip", 1, NULL, O_LOCAL_IP},
+	{"local-ports", 1, NULL, O_LOCAL_PORTS},
+	{"user", 1, NULL, O_USER},
+	{"user-base", 1, NULL, O_USER_BASE},
+	{"password", 1, NULL, O_PASSWORD},
+	{"expires", 1, NULL, O_EXPIRES},
+	{"refresh", 1, NULL, O_REFRESH},
+	{"rate", 1, NULL, O_RATE},
+	{"t1", 1, NULL, O_T1},
+	{"t2", 1, NULL, O_T2},
+	{"timer-f", 1, NULL, O_TF},
+	{"retry", 1, NULL, O_RETRY},
+	{"duration", 1, NULL, O_DURATION},
+	{"summary-json", 1, NULL, O_SUMMARY},
+	{"seed", 1, NULL, O_SEED},
+	{"quiet", 0, NULL, O_QUIET},
+	{"pcap", 1, NULL, O_PCAP},
+	{"keepalive", 1, NULL, O_KA},
+	{"invite", 1, NULL, O_INVITE},
+	{"keepalive-interval", 1, NULL, O_KA_INTERVAL},
+	{"keepalive-timeout", 1, NULL, O_KA_TIMEOUT},
+	{"backup-registrar", 1, NULL, O_BACKUP_REGISTRAR},
+	{"proxy", 1, NULL, O_PROXY},
+	{"backup-proxy", 1, NULL, O_BACKUP_PROXY},
+	{"outbound-proxy", 1, NULL, O_OUTBOUND_PROXY},
+	{"backup-outbound-proxy", 1, NULL, O_BACKUP_OUTBOUND_PROXY},
+	{"mode", 1, NULL, O_MODE},
+	{"backup-domain", 1, NULL, O_BACKUP_DOMAIN},
+	{"fail-threshold", 1, NULL, O_FAIL_THRESHOLD},
+	{"probe-interval", 1, NULL, O_PROBE_INTERVAL},
+	{"probe-timeout", 1, NULL, O_PROBE_TIMEOUT},
+	{"monitor-interval", 1, NULL, O_MONITOR},
+	{"storm-window", 1, NULL, O_STORM_WINDOW},
+	{"storm-rate", 1, NULL, O_STORM_RATE},
+	{"no-storm-control", 0, NULL, O_NO_STORM},
+	{"report-dir", 1, NULL, O_REPORT_DIR},
+	{"storm-control", 1, NULL, O_STORM_CONTROL},
+	{"outbound", 1, NULL, O_OUTBOUND},
+	{"config", 1, NULL, 'c'},
+	{"phone-config", 1, NULL, 'p'},
+	{"help", 0, NULL, O_HELP},
+	{NULL, 0, NULL, 0},
+};
+
+int ctl_run_cfg_code(const char *name)
+{
+	for (const struct option *o = ctl_run_cfg_opts; o->name; o++) {
+		if (!strcmp(o->name, name))
+			return o->val;
+	}
+	return -1;
+}
+
+int ctl_run_cfg_option(struct ctl_run_cfg *r, int code, const char *arg, char *err, size_t errlen)
+{
+	uint32_t v, lo, hi;
+
+	if (!arg && code != O_QUIET && code != O_NO_STORM && code != O_HELP)
+		return ctl__err(err, errlen, "wants a value");
+	switch (code) {
+	case O_LINES:
+		if (!ctl__u32(arg, 16777216, &v) || v == 0)
+			return ctl__err(err, errlen, "wants 1..16777216, not '%s'", arg);
+		r->dp.lines = v;
+		break;
+	case O_REGISTRAR:
+	case O_BACKUP_REGISTRAR:
+	case O_PROXY:
+	case O_BACKUP_PROXY:
+	case O_OUTBOUND_PROXY:
+	case O_BACKUP_OUTBOUND_PROXY: {
+		int role = code == O_REGISTRAR		? CTL_R
+			   : code == O_BACKUP_REGISTRAR ? CTL_BR
+			   : code == O_PROXY		? CTL_P
+			   : code == O_BACKUP_PROXY	? CTL_BP
+			   : code == O_OUTBOUND_PROXY	? CTL_OP
+							: CTL_BOP;
+		struct dp_server_cfg *sv = &r->dp.server[role];
+
+		sv->port = 5060;
+		if (!ctl__ip(arg, &sv->ip, &sv->port) &&
+		    strpbrk(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+			return ctl__err(err, errlen,
+					"wants IPv4[:port]; '%s' is a host name, and resolving "
+					"names (RFC 3263 through DNS) is not built yet",
+					arg);
+		if (!ctl__ip(arg, &sv->ip, &sv->port))
+			return ctl__err(err, errlen, "wants IPv4[:port], not '%s'", arg);
+		break;
+	}
+	case O_MODE:
+		if (!ctl__u32(arg, 3, &v) || v == 0)
+			return ctl__err(err, errlen, "wants 1, 2 or 3, not '%s'", arg);
+		r->fo_cfg.mode = (int)v;
+		break;
+	case O_DOMAIN:
+		r->dp.aor_domain[CTL_AOR_PRIMARY] = arg;
+		break;
+	case O_BACKUP_DOMAIN:
+		r->dp.aor_domain[CTL_AOR_BACKUP] = arg;
+		break;
+	case O_FAIL_THRESHOLD:
+		if (!ctl__u32(arg, 1000000, &r->fo_cfg.fail_threshold) || !r->fo_cfg.fail_threshold)
+			return ctl__err(err, errlen, "wants 1..1000000, not '%s'", arg);
+		break;
+	case O_PROBE_INTERVAL:
+		if (!ctl__range(arg, 86400, &lo, &hi) || lo == 0)
+			return ctl__err(err, errlen, "wants MIN-MAX seconds, not '%s'", arg);
+		r->fo_cfg.probe_min_ms = lo * 1000;
+		r->fo_cfg.probe_max_ms = hi * 1000;
+		break;
+	case O_PROBE_TIMEOUT:
+		if (!ctl__u32(arg, 600000, &r->fo_cfg.probe_timeout_ms) ||
+		    !r->fo_cfg.probe_timeout_ms)
+			return ctl__err(err, errlen, "wants 1..600000 ms, not '%s'", arg);
+		break;
+	case O_MONITOR:
+		if (!ctl__u32(arg, 86400, &v))
+			return ctl__err(err, errlen, "wants seconds, not '%s'", arg);
+		r->fo_cfg.monitor_ms = v * 1000;
+		break;
+	case O_STORM_WINDOW:
+		if (!ctl__seconds_ms(arg, &r->fo_cfg.storm_window_ms))
+			return ctl__err(err, errlen, "wants seconds, not '%s'", arg);
+		break;
+	case O_STORM_RATE:
+		if (!ctl__u32(arg, 100000000, &r->fo_cfg.storm_rate_cap))
+			return ctl__err(err, errlen, "wants lines per second, not '%s'", arg);
+		break;
+	case O_NO_STORM:
+		r->fo_cfg.storm_on = false;
+		break;
+	case O_LOCAL_IP:
+		if (!ctl__ip(arg, &r->dp.first_ip, NULL))
+			return ctl__err(err, errlen, "wants an IPv4 address, not '%s'", arg);
+		break;
+	case O_LOCAL_PORTS:
+		if (!ctl__range(arg, 65535, &lo, &hi) || lo == 0)
+			return ctl__err(err, errlen, "wants A-B within 1..65535, not '%s'", arg);
+		r->dp.first_port = (uint16_t)lo;
+		r->dp.nports = (uint16_t)(hi - lo + 1);
+		break;
+	case O_USER:
+		r->user_pattern = arg;
+		break;
+	case O_USER_BASE:
+		if (!ctl__u32(arg, UINT32_MAX, &r->user_base))
+			return ctl__err(err, errlen, "wants a number, not '%s'", arg);
+		break;
+	case O_PASSWORD:
+		r->dp.password = arg;
+		break;
+	case O_EXPIRES:
+		if (!ctl__u32(arg, 86400 * 7, &r->dp.expires) || r->dp.expires == 0)
+			return ctl__err(err, errlen, "wants 1..604800 seconds, not '%s'", arg);
+		break;
+	case O_REFRESH:
+		if (!ctl__range(arg, 100, &lo, &hi) || lo == 0)
+			return ctl__err(err, errlen,
+					"wants MIN-MAX percent within 1..100, not '%s'", arg);
+		r->dp.refresh_min_pct = (uint8_t)lo;
+		r->dp.refresh_max_pct = (uint8_t)hi;
+		break;
+	case O_RATE:
+		if (!ctl__u32(arg, 10000000, &r->dp.rate))
+			return ctl__err(err, errlen,
+					"wants lines per second (0 = no cap), not '%s'", arg);
+		break;
+	case O_T1:
+	case O_T2:
+	case O_TF:
+		if (!ctl__u32(arg, 600000, &v) || v == 0)
+			return ctl__err(err, errlen, "wants 1..600000 ms, not '%s'", arg);
+		*(code == O_T1 ? &r->dp.t1_ms : code == O_T2 ? &r->dp.t2_ms : &r->dp.tf_ms) = v;
+		break;
+	case O_RETRY:
+		if (!ctl__u32(arg, 86400, &v) || v == 0)
+			return ctl__err(err, errlen, "wants 1..86400 seconds, not '%s'", arg);
+		r->dp.retry_ms = v * 1000;
+		break;
+	case O_DURATION:
+		if (!ctl__u32(arg, 86400 * 365, &r->duration_s))
+			return ctl__err(err, errlen, "wants seconds, not '%s'", arg);
+		break;
+	case O_SUMMARY:
+		r->summary_json = arg;
+		break;
+	case O_SEED:
+		if (!ctl__u32(arg, UINT32_MAX, &v))
+			return ctl__err(err, errlen, "wants a number, not '%s'", arg);
+		r->dp.seed = v;
+		break;
+	case O_QUIET:
+		r->quiet = true;
+		break;
+	case O_PCAP:
+		r->dp.pcap_path = arg;
+		break;
+	case O_KA:
+		if (!strcmp(arg, "none"))
+			r->dp.keepalive = 0;
+		else if (!strcmp(arg, "stun"))
+			r->dp.keepalive = 1;
+		else if (!strcmp(arg, "crlf"))
+			r->dp.keepalive = 2;
+		else
+			return ctl__err(err, errlen, "wants none, stun or crlf, not '%s'", arg);
+		break;
+	case O_INVITE:
+		if (!strcmp(arg, "busy") || !strcmp(arg, "answer"))
+			r->dp.invite_answer = arg[0] == 'a';
+		else
+			return ctl__err(err, errlen, "wants busy or answer, not '%s'", arg);
+		break;
+	case O_KA_INTERVAL:
+		if (!ctl__seconds_ms(arg, &r->dp.ka_interval_ms))
+			return ctl__err(err, errlen, "wants seconds (0.001..86400), not '%s'", arg);
+		break;
+	case O_KA_TIMEOUT:
+		if (!ctl__u32(arg, 600000, &r->dp.ka_timeout_ms) || r->dp.ka_timeout_ms == 0)
+			return ctl__err(err, errlen, "wants 1..600000 ms, not '%s'", arg);
+		break;
+	case O_REPORT_DIR:
+		r->report_dir = arg;
+		break;
+	case O_STORM_CONTROL:
+	case O_OUTBOUND: {
+		int on = ctl__bool(arg);
+
+		if (on < 0)
+			return ctl__err(err, errlen, "wants on or off, not '%s'", arg);
+		if (code == O_STORM_CONTROL)
+			r->fo_cfg.storm_on = on;
+		else if (on)
+			return ctl__err(err, errlen,
+					"on means mode 4 (RFC 5626 outbound, two flows per line), "
+					"which is not built yet; modes 1-3 run with it off");
+		break;
+	}
+	default:
+		return ctl__err(err, errlen, "is no option of sipedge run");
+	}
+	return 0;
+}
+
+static void ctl__ip_str(uint32_t ip, char *buf, size_t cap)
+{
+	struct in_addr a = {htonl(ip)};
+
+	inet_ntop(AF_INET, &a, buf, (socklen_t)cap);
+}
+
+/* What the roles given add up to: AOR domains, the mode's needs, the lines' first target. */
+static int ctl__roles(struct ctl_run_cfg *r, char *err, size_t errlen)
+{
+	const struct dp_server_cfg *sv = r->dp.server;
+	bool up[CTL_ROLE__COUNT];
+	struct ctl_targets t;
+
+	for (int k = 0; k < CTL_ROLE__COUNT; k++)
+		r->fo_cfg.configured[k] = up[k] = sv[k].port != 0;
+	if (!r->dp.aor_domain[CTL_AOR_PRIMARY]) {
+		ctl__ip_str(sv[CTL_P].port ? sv[CTL_P].ip : sv[CTL_R].ip, r->domain_buf[0], 64);
+		r->dp.aor_domain[CTL_AOR_PRIMARY] = r->domain_buf[0];
+	}
+	if (!r->dp.aor_domain[CTL_AOR_BACKUP] && sv[CTL_BP].port) {
+		ctl__ip_str(sv[CTL_BP].ip, r->domain_buf[1], 64);
+		r->dp.aor_domain[CTL_AOR_BACKUP] = r->domain_buf[1];
+	}
+	if (r->fo_cfg.mode == 2 && (!sv[CTL_BR].port || !r->dp.aor_domain[CTL_AOR_BACKUP]))
+		return ctl__err(err, errlen,
+				"mode 2 needs a backup registrar (BR) and a backup AOR domain (a "
+				"backup proxy BP, or the backup domain)");
+	if (r->fo_cfg.mode == 3 && (!sv[CTL_OP].port || !sv[CTL_BOP].port))
+		return ctl__err(err, errlen,
+				"mode 3 needs an outbound proxy (OP) and a backup one (BOP)");
+	t = ctl_mode_targets(r->fo_cfg.mode, r->fo_cfg.configured, up);
+	r->dp.target = DP_TARGET(t.reg, t.aor, t.via);
+	return 0;
+}
+
+char *ctl_run_cfg_keep(struct ctl_run_cfg *c, const char *s)
+{
+	char **more = realloc(c->kept, (c->nkept + 1) * sizeof(*more));
+	char *copy = strdup(s);
+
+	if (!more || !copy) {
+		free(copy);
+		if (more)
+			c->kept = more;
+		return NULL;
+	}
+	c->kept = more;
+	c->kept[c->nkept++] = copy;
+	return copy;
+}
+
+void ctl_run_cfg_release(struct ctl_run_cfg *c)
+{
+	for (size_t k = 0; k < c->nkept; k++)
+		free(c->kept[k]);
+	free(c->kept);
+	c->kept = NULL;
+	c->nkept = 0;
+}
+
+int ctl_run_cfg_finish(struct ctl_run_cfg *r, char *err, size_t errlen)
+{
+	char why[200];
+
+	if ((r->user_pattern || r->user_base) &&
+	    ctl_linegen_init(&r->users, r->user_pattern ? r->user_pattern : "1{id:05}",
+			     r->user_base, why, sizeof(why)) != 0)
+		return ctl__err(err, errlen, "user pattern: %s", why);
+	return ctl__roles(r, err, errlen);
+}
