@@ -5,3 +5,7 @@ target_link_libraries(bench_sip PRIVATE sip)
 # The far side of bench/run dataplane: a DPDK registrar and STUN server as fast as it can.
 add_executable(bench_responder ${CMAKE_SOURCE_DIR}/bench/responder.c)
 target_link_libraries(bench_responder PRIVATE dataplane sip)
+
+# The control plane alone: failover events, control state per line, loading lines.
+add_executable(bench_control ${CMAKE_SOURCE_DIR}/bench/control.c)
+target_link_libraries(bench_control PRIVATE control)

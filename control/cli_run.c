@@ -416,6 +416,7 @@ static int ctl__run(struct ctl_run *r)
 	int rc = dp_create(&r->c.dp, &r->d, err, sizeof(err));
 
 	r->load_s = (double)(uv_hrtime() - t0) / 1e9;
+	ctl_csv_free(&r->c.csv); /* the dataplane holds HA1s now: the passwords go */
 	r->rss_kb_loaded = ctl__rss_kb();
 	if (rc) {
 		fprintf(stderr, "sipedge run: %s\n", err);

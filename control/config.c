@@ -24,6 +24,7 @@ static const struct ctl__key {
 	{"lines", "local_ip", "local-ip"},
 	{"lines", "local_ports", "local-ports"},
 	{"lines", "phone_config", "phone-config"}, /* read as a file of the phone's settings */
+	{"lines", "csv", "lines-csv"},
 	{"servers", "P", "proxy"},
 	{"servers", "BP", "backup-proxy"},
 	{"servers", "R", "registrar"},

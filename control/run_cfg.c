@@ -44,6 +44,8 @@ const char ctl_run_cfg_usage[] =
 	"  --local-ports A-B    each address carries lines on ports A..B (5060-5099)\n"
 	"  --user PATTERN       line user names, {id} or {id:0N} (1{id:05})\n"
 	"  --user-base N        number of line 0 in the pattern (0)\n"
+	"  --lines-csv FILE     lines from a SIPp injection-style CSV (user;[authentication\n"
+	"                       username=U password=P]); --lines defaults to its rows\n"
 	"  --password PW        every line's password (secret)\n"
 	"  --expires S          expiry asked in each REGISTER (3600)\n"
 	"  --refresh MIN-MAX    refresh at MIN..MAX %% of the granted expiry (50-90)\n"
@@ -64,7 +66,24 @@ const char ctl_run_cfg_usage[] =
 
 static int ctl__line_user(void *ctx, uint32_t id, char *buf, size_t cap)
 {
-	return ctl_linegen_name(ctx, id, buf, cap);
+	const struct ctl_run_cfg *c = ctx;
+
+	if (c->csv.n) {
+		if (id >= c->csv.n ||
+		    (size_t)snprintf(buf, cap, "%s", c->csv.text + c->csv.user[id]) >= cap)
+			return -ENOSPC;
+		return 0;
+	}
+	return ctl_linegen_name(&c->users, id, buf, cap);
+}
+
+static const char *ctl__line_password(void *ctx, uint32_t id)
+{
+	const struct ctl_run_cfg *c = ctx;
+
+	if (id >= c->csv.n || c->csv.pass[id] == CTL_CSV_NO_PASSWORD)
+		return NULL;
+	return c->csv.text + c->csv.pass[id];
 }
 
 static int ctl__err(char *err, size_t errlen, const char *fmt, ...)
@@ -182,7 +201,8 @@ void ctl_run_cfg_defaults(struct ctl_run_cfg *r)
 		.ka_interval_ms = 30000,
 		.ka_timeout_ms = 10000,
 		.line_user = ctl__line_user,
-		.line_user_ctx = &r->users,
+		.line_password = ctl__line_password,
+		.line_user_ctx = r,
 	};
 	ctl_linegen_init(&r->users, "1{id:05}", 0, err, sizeof(err));
 	r->fo_cfg = (struct ctl_fo_config){
@@ -238,6 +258,7 @@ enum {
 	O_STORM_RATE,
 	O_NO_STORM,
 	O_REPORT_DIR,
+	O_LINES_CSV,
 	O_STORM_CONTROL,
 	O_OUTBOUND,
 	O_HELP
@@ -283,6 +304,7 @@ const struct option ctl_run_cfg_opts[] = {
 	{"storm-rate", 1, NULL, O_STORM_RATE},
 	{"no-storm-control", 0, NULL, O_NO_STORM},
 	{"report-dir", 1, NULL, O_REPORT_DIR},
+	{"lines-csv", 1, NULL, O_LINES_CSV},
 	{"storm-control", 1, NULL, O_STORM_CONTROL},
 	{"outbound", 1, NULL, O_OUTBOUND},
 	{"config", 1, NULL, 'c'},
@@ -311,6 +333,7 @@ int ctl_run_cfg_option(struct ctl_run_cfg *r, int code, const char *arg, char *e
 		if (!ctl__u32(arg, 16777216, &v) || v == 0)
 			return ctl__err(err, errlen, "wants 1..16777216, not '%s'", arg);
 		r->dp.lines = v;
+		r->lines_set = true;
 		break;
 	case O_REGISTRAR:
 	case O_BACKUP_REGISTRAR:
@@ -472,6 +495,9 @@ int ctl_run_cfg_option(struct ctl_run_cfg *r, int code, const char *arg, char *e
 	case O_REPORT_DIR:
 		r->report_dir = arg;
 		break;
+	case O_LINES_CSV:
+		r->csv_path = arg;
+		break;
 	case O_STORM_CONTROL:
 	case O_OUTBOUND: {
 		int on = ctl__bool(arg);
@@ -546,6 +572,7 @@ char *ctl_run_cfg_keep(struct ctl_run_cfg *c, const char *s)
 
 void ctl_run_cfg_release(struct ctl_run_cfg *c)
 {
+	ctl_csv_free(&c->csv);
 	for (size_t k = 0; k < c->nkept; k++)
 		free(c->kept[k]);
 	free(c->kept);
@@ -557,6 +584,18 @@ int ctl_run_cfg_finish(struct ctl_run_cfg *r, char *err, size_t errlen)
 {
 	char why[200];
 
+	if (r->csv_path) {
+		int n = ctl_csv_load(&r->csv, r->csv_path, stderr);
+
+		if (n != 0)
+			return ctl__err(err, errlen, "lines CSV %s: %s", r->csv_path,
+					n < 0 ? "cannot be read" : "has problems (above)");
+		if (r->lines_set && r->dp.lines > r->csv.n)
+			return ctl__err(err, errlen, "%u lines asked for, but the CSV %s has %u",
+					r->dp.lines, r->csv_path, r->csv.n);
+		if (!r->lines_set)
+			r->dp.lines = r->csv.n;
+	}
 	if ((r->user_pattern || r->user_base) &&
 	    ctl_linegen_init(&r->users, r->user_pattern ? r->user_pattern : "1{id:05}",
 			     r->user_base, why, sizeof(why)) != 0)

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "control/csvlines.h"
 #include "control/failover.h"
 #include "control/linegen.h"
 #include "dataplane/dataplane.h"
@@ -22,6 +23,9 @@ struct ctl_run_cfg {
 	struct ctl_fo_config fo_cfg;
 	struct ctl_linegen users;
 	const char *user_pattern; /* NULL: 1{id:05} */
+	const char *csv_path;	  /* lines from a SIPp-style CSV file instead */
+	struct ctl_csv csv;	  /* loaded by finish; free it once the dataplane has its HA1s */
+	bool lines_set;
 	uint32_t user_base;
 	char domain_buf[DP_MAX_AORS][64];
 	const char *summary_json;

@@ -97,8 +97,11 @@ static int dp__load_line(struct dp *d, const struct dp_config *c, struct sip_dig
 			 uint32_t i, char *err, size_t errlen)
 {
 	char user[32];
+	const char *pw = c->line_password ? c->line_password(c->line_user_ctx, i) : NULL;
 
 	memset(user, 0, sizeof(user));
+	if (!pw)
+		pw = c->password;
 	if (c->line_user(c->line_user_ctx, i, user, sizeof(user)) != 0 || !user[0])
 		return dp__fail(err, errlen, -EINVAL, "line %u: user name empty or longer than 31",
 				i);
@@ -116,9 +119,9 @@ static int dp__load_line(struct dp *d, const struct dp_config *c, struct sip_dig
 		struct sip_str realm = sip_str_cstr(c->aor_domain[a]);
 
 		if (sip_digest_ha1(dctx, SIP_DIGEST_MD5, sip_str_cstr(user), realm,
-				   sip_str_cstr(c->password), d->ha1_md5[a][i]) < 0 ||
+				   sip_str_cstr(pw), d->ha1_md5[a][i]) < 0 ||
 		    sip_digest_ha1(dctx, SIP_DIGEST_SHA256, sip_str_cstr(user), realm,
-				   sip_str_cstr(c->password), d->ha1_sha256[a][i]) < 0)
+				   sip_str_cstr(pw), d->ha1_sha256[a][i]) < 0)
 			return dp__fail(err, errlen, -EIO, "line %u: HA1 failed", i);
 	}
 	d->line[i].req_expires = c->expires;

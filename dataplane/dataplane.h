@@ -39,6 +39,8 @@ struct dp_config {
 	uint32_t next_hop; /* 0: the first line target's server is on the link */
 	dp_line_user_fn line_user;
 	void *line_user_ctx;
+	/* line id's own password, or NULL for the shared one; may be NULL itself */
+	const char *(*line_password)(void *ctx, uint32_t id);
 	const char *password; /* turned into HA1s at load and not kept */
 	const char *user_agent;
 	uint32_t expires;

@@ -44,7 +44,7 @@ extra:
 YAML
 cat >"$tmp/bad.expected" <<EXPECTED
 $tmp/bad.yaml:2: lines.count wants 1..16777216, not 'lots'
-$tmp/bad.yaml:3: unknown key 'colour' in lines (it knows: count, user, user_base, password, local_ip, local_ports, phone_config)
+$tmp/bad.yaml:3: unknown key 'colour' in lines (it knows: count, user, user_base, password, local_ip, local_ports, phone_config, csv)
 $tmp/bad.yaml:5: servers.R wants IPv4[:port], not '198.18.0.300'
 $tmp/bad.yaml:6: servers.BR wants IPv4[:port]; 'registrar.example.net' is a host name, and resolving names (RFC 3263 through DNS) is not built yet
 $tmp/bad.yaml:8: failover.mode wants 1, 2 or 3, not '7'
@@ -113,5 +113,21 @@ check "phone file: a line that is no key: value is named" \
 	grep -q "^$tmp/bad.cfg:3: not a 'key: value' line: 'a line without a colon'" "$tmp/err"
 check "the YAML line that named the phone file is reported too" \
 	grep -q "^$tmp/badphone.yaml:2: lines.phone_config" "$tmp/err"
+# Lines from a SIPp injection-style CSV: the rows set the count; problems by line.
+printf 'SEQUENTIAL\n# users\n200001;[authentication username=200001 password=pw1]\n200002\n' >"$tmp/lines.csv"
+printf 'lines:\n  csv: %s\n' "$tmp/lines.csv" >"$tmp/csv.yaml"
+out=$("$SIPEDGE" check -c "$tmp/csv.yaml" 2>&1)
+check "a CSV of 2 rows gives 2 lines (got: $out)" grep -q "ok: 2 lines," <<<"$out"
+printf 'lines:\n  csv: %s\n  count: 3\n' "$tmp/lines.csv" >"$tmp/csv3.yaml"
+out=$("$SIPEDGE" check -c "$tmp/csv3.yaml" 2>&1)
+check "more lines than rows is refused (got: $out)" grep -q "3 lines asked for, but the CSV" <<<"$out"
+printf 'RANDOMLY\nbad user;x\n300001;[authentication username=300002 password=p]\n300003;[authentication username=300003 password=]\n' >"$tmp/bad.csv"
+printf 'lines:\n  csv: %s\n' "$tmp/bad.csv" >"$tmp/badcsv.yaml"
+"$SIPEDGE" check -c "$tmp/badcsv.yaml" >/dev/null 2>"$tmp/err"
+check "CSV: a bad first line is named ($(head -1 "$tmp/err"))" \
+	grep -q "^$tmp/bad.csv:1: the first line wants SEQUENTIAL, RANDOM or USER, not 'RANDOMLY'" "$tmp/err"
+check "CSV: a user name a URI cannot carry" grep -q "^$tmp/bad.csv:2: a user name of 1..31 URI characters first, not 'bad user'" "$tmp/err"
+check "CSV: an authentication name unlike the user" grep -q "^$tmp/bad.csv:3: authentication username differs" "$tmp/err"
+check "CSV: an empty password" grep -q "^$tmp/bad.csv:4: password empty" "$tmp/err"
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
