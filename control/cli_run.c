@@ -48,6 +48,7 @@ struct ctl_run {
 	uint64_t registered_peak;
 	uint64_t events;
 	struct dp_stats last;
+	uint64_t peak_rps[CTL_ROLE__COUNT]; /* most requests sent to a server in one second */
 };
 
 /* Options after the EAL's "--" (a -c FILE first, whatever its place): returns -1 to go
@@ -165,6 +166,12 @@ static void ctl__progress(uv_timer_t *t)
 	size_t n = 0;
 
 	dp_stats_sum(r->d, &s);
+	for (int k = 0; k < CTL_ROLE__COUNT; k++) {
+		uint64_t rps = s.tx_by_server[k] - r->last.tx_by_server[k];
+
+		if (rps > r->peak_rps[k])
+			r->peak_rps[k] = rps;
+	}
 	for (int k = 0; k < CTL_ROLE__COUNT && n < sizeof(at) - 24; k++) {
 		if (r->c.fo_cfg.configured[k] && (k == CTL_R || k == CTL_BR))
 			n += (size_t)snprintf(at + n, sizeof(at) - n, " %s %u", ctl_role_name(k),
@@ -298,7 +305,7 @@ static void ctl__summary(struct ctl_run *r, FILE *out, bool json)
 			(unsigned long long)s.rx_requests[DP_M_NOTIFY],
 			(unsigned long long)s.rx_requests[DP_M_INVITE],
 			(unsigned long long)s.rx_requests[DP_M_OTHER]);
-		ctl_fo_report_table(&r->fo, &s, out);
+		ctl_fo_report_table(&r->fo, &s, r->peak_rps, out);
 		return;
 	}
 	ctl_json_init(&j, out);
@@ -345,7 +352,7 @@ static void ctl__summary(struct ctl_run *r, FILE *out, bool json)
 	ctl_json_u64(&j, "flow_failures", s.flow_failures);
 	ctl_json_u64(&j, "events_lost", s.events_lost);
 	ctl_json_u64(&j, "bad_commands", s.bad_commands);
-	ctl_fo_report_json(&r->fo, &s, &j);
+	ctl_fo_report_json(&r->fo, &s, r->peak_rps, &j);
 	ctl_json_end_object(&j);
 	fputc('\n', out);
 }

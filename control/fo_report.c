@@ -49,7 +49,8 @@ static void ctl__row(FILE *out, const char *what, const struct ctl_episode *e)
 	fputc('\n', out);
 }
 
-void ctl_fo_report_table(const struct ctl_fo *fo, const struct dp_stats *s, FILE *out)
+void ctl_fo_report_table(const struct ctl_fo *fo, const struct dp_stats *s,
+			 const uint64_t peak_rps[CTL_ROLE__COUNT], FILE *out)
 {
 	struct ctl_episode all;
 	char what[64];
@@ -76,9 +77,9 @@ void ctl_fo_report_table(const struct ctl_fo *fo, const struct dp_stats *s, FILE
 
 		if (!fo->cfg.configured[r])
 			continue;
-		fprintf(out, "| %s | %s | %llu | %llu | %u | %llu | %llu / %llu |\n",
+		fprintf(out, "| %s | %s | %llu | %llu | %llu | %u | %llu | %llu / %llu |\n",
 			ctl_role_name(r), sv->up ? "yes" : "no",
-			(unsigned long long)s->tx_by_server[r],
+			(unsigned long long)s->tx_by_server[r], (unsigned long long)peak_rps[r],
 			(unsigned long long)s->reg_ok_by_server[r], fo->bound_at[r],
 			(unsigned long long)sv->downs, (unsigned long long)sv->probes_sent,
 			(unsigned long long)sv->probes_ok);
@@ -101,7 +102,8 @@ static void ctl__pct_json(struct ctl_json *j, const char *key, const struct ctl_
 	ctl_json_end_object(j);
 }
 
-void ctl_fo_report_json(const struct ctl_fo *fo, const struct dp_stats *s, struct ctl_json *j)
+void ctl_fo_report_json(const struct ctl_fo *fo, const struct dp_stats *s,
+			const uint64_t peak_rps[CTL_ROLE__COUNT], struct ctl_json *j)
 {
 	struct ctl_episode all;
 
@@ -114,6 +116,12 @@ void ctl_fo_report_json(const struct ctl_fo *fo, const struct dp_stats *s, struc
 	for (int r = 0; r < CTL_ROLE__COUNT; r++) {
 		if (fo->cfg.configured[r])
 			ctl_json_u64(j, ctl_role_name(r), s->tx_by_server[r]);
+	}
+	ctl_json_end_object(j);
+	ctl_json_begin_object(j, "peak_requests_per_s_by_server");
+	for (int r = 0; r < CTL_ROLE__COUNT; r++) {
+		if (fo->cfg.configured[r])
+			ctl_json_u64(j, ctl_role_name(r), peak_rps[r]);
 	}
 	ctl_json_end_object(j);
 	ctl_json_begin_object(j, "errors_by_kind");

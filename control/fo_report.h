@@ -12,9 +12,13 @@
 #include "control/json.h"
 #include "dataplane/stats.h"
 
-void ctl_fo_report_table(const struct ctl_fo *fo, const struct dp_stats *s, FILE *out);
-/* Writes the keys failover_s, failback_s, requests_by_server, errors_by_kind, servers and
- * episodes into the object j has open. */
-void ctl_fo_report_json(const struct ctl_fo *fo, const struct dp_stats *s, struct ctl_json *j);
+/* peak_rps: per role, the most requests sent to that server in one second (whether the
+ * fleet stampeded onto the backup). */
+void ctl_fo_report_table(const struct ctl_fo *fo, const struct dp_stats *s,
+			 const uint64_t peak_rps[CTL_ROLE__COUNT], FILE *out);
+/* Writes the keys failover_s, failback_s, requests_by_server, peak_requests_per_s_by_server,
+ * errors_by_kind, servers and episodes into the object j has open. */
+void ctl_fo_report_json(const struct ctl_fo *fo, const struct dp_stats *s,
+			const uint64_t peak_rps[CTL_ROLE__COUNT], struct ctl_json *j);
 
 #endif
