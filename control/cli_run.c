@@ -30,6 +30,7 @@
 struct ctl_run {
 	struct ctl_run_cfg c;
 	struct ctl_fo fo;
+	struct ctl_fo fo_sub; /* the lines' subscriptions, when c.dp.subscribe */
 	char eal_prefix[64];
 	char *eal_argv[CTL_MAX_EAL_ARGS];
 	/* run state */
@@ -177,6 +178,11 @@ static void ctl__progress(uv_timer_t *t)
 			n += (size_t)snprintf(at + n, sizeof(at) - n, " %s %u", ctl_role_name(k),
 					      r->fo.bound_at[k]);
 	}
+	for (int k = 0; k < CTL_ROLE__COUNT && r->c.dp.subscribe && n < sizeof(at) - 32; k++) {
+		if (r->fo_sub.bound_at[k])
+			n += (size_t)snprintf(at + n, sizeof(at) - n, "; subscribed at %s %u",
+					      ctl_role_name(k), r->fo_sub.bound_at[k]);
+	}
 	if (!r->c.quiet)
 		fprintf(stderr,
 			"%s[%6.1fs] registered %llu/%u (at%s)  REGISTER/s %llu  401 %llu  200 %llu  "
@@ -209,6 +215,8 @@ static void ctl__begin_stop(struct ctl_run *r, const char *why)
 	if (!r->c.quiet)
 		fprintf(stderr, "\n%s: un-registering every line\n", why);
 	ctl_fo_stop(&r->fo);
+	if (r->c.dp.subscribe)
+		ctl_fo_stop(&r->fo_sub);
 	for (unsigned k = 0; k < dp_workers(r->d); k++)
 		dp_command(r->d, k, &c);
 }
@@ -230,7 +238,7 @@ static void ctl__tick(uv_timer_t *t)
 {
 	struct ctl_run *r = t->data;
 	struct dp_msg ev[256];
-	struct dp_stats s;
+	struct dp_stats s, sub;
 	unsigned n;
 
 	uint64_t now_us = uv_hrtime() / 1000;
@@ -238,10 +246,16 @@ static void ctl__tick(uv_timer_t *t)
 	while ((n = dp_events(r->d, ev, 256)) > 0) {
 		r->events += n;
 		for (unsigned k = 0; k < n; k++)
-			ctl_fo_event(&r->fo, &ev[k], now_us);
+			ctl_fo_event(ev[k].flow == DP_FLOW_SUBSCRIBE && r->c.dp.subscribe
+					     ? &r->fo_sub
+					     : &r->fo,
+				     &ev[k], now_us);
 	}
 	ctl_fo_tick(&r->fo, now_us);
+	if (r->c.dp.subscribe)
+		ctl_fo_tick(&r->fo_sub, now_us);
 	dp_stats_sum(r->d, &s);
+	dp_sub_stats_sum(r->d, &sub);
 	if (s.registered > r->registered_peak)
 		r->registered_peak = s.registered;
 	if (!r->stop_ms && r->c.duration_s &&
@@ -250,7 +264,8 @@ static void ctl__tick(uv_timer_t *t)
 	if (r->stop_ms) {
 		/* done when every line was reached, none is registered and no transaction is
 		 * out (a REGISTER in flight may still make a binding), or after timer F */
-		bool quiet = s.registered == 0 && s.in_flight == 0 && s.unreg_pending == 0;
+		bool quiet = s.registered == 0 && s.in_flight == 0 && s.unreg_pending == 0 &&
+			     sub.registered == 0 && sub.in_flight == 0;
 
 		if (quiet ||
 		    uv_now(&r->loop) - r->stop_ms >
@@ -306,6 +321,10 @@ static void ctl__summary(struct ctl_run *r, FILE *out, bool json)
 			(unsigned long long)s.rx_requests[DP_M_INVITE],
 			(unsigned long long)s.rx_requests[DP_M_OTHER]);
 		ctl_fo_report_table(&r->fo, &s, r->peak_rps, out);
+		if (r->c.dp.subscribe) {
+			dp_sub_stats_sum(r->d, &s);
+			ctl_fo_report_subs_table(&r->fo_sub, &s, out);
+		}
 		return;
 	}
 	ctl_json_init(&j, out);
@@ -353,6 +372,10 @@ static void ctl__summary(struct ctl_run *r, FILE *out, bool json)
 	ctl_json_u64(&j, "events_lost", s.events_lost);
 	ctl_json_u64(&j, "bad_commands", s.bad_commands);
 	ctl_fo_report_json(&r->fo, &s, r->peak_rps, &j);
+	if (r->c.dp.subscribe) {
+		dp_sub_stats_sum(r->d, &s);
+		ctl_fo_report_subs_json(&r->fo_sub, &s, &j);
+	}
 	ctl_json_end_object(&j);
 	fputc('\n', out);
 }
@@ -432,12 +455,16 @@ static int ctl__run(struct ctl_run *r)
 	}
 	r->c.fo_cfg.retry_ms = r->c.dp.retry_ms;
 	r->c.fo_cfg.seed = r->c.dp.seed ? r->c.dp.seed : uv_hrtime();
-	if (ctl_fo_init(&r->fo, &r->c.fo_cfg, r->c.dp.lines, ctl__command, r) != 0) {
+	if (ctl_fo_init(&r->fo, &r->c.fo_cfg, r->c.dp.lines, ctl__command, r) != 0 ||
+	    (r->c.dp.subscribe &&
+	     ctl_fo_init(&r->fo_sub, &r->c.fo_cfg, r->c.dp.lines, ctl__command, r) != 0)) {
 		fprintf(stderr, "sipedge run: no memory for %u lines' failover state\n",
 			r->c.dp.lines);
 		dp_destroy(r->d);
 		return 1;
 	}
+	if (r->c.dp.subscribe)
+		ctl_fo_follow(&r->fo_sub, &r->fo);
 	if (!r->c.quiet)
 		ctl__print_roles(r);
 	uv_loop_init(&r->loop);
@@ -478,6 +505,8 @@ static int ctl__run(struct ctl_run *r)
 	uv_loop_close(&r->loop);
 	dp_destroy(r->d);
 	ctl_fo_destroy(&r->fo);
+	if (r->c.dp.subscribe)
+		ctl_fo_destroy(&r->fo_sub);
 	return 0;
 }
 

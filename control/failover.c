@@ -28,6 +28,11 @@ static const struct ctl_transition ctl__table[CTL_L__COUNT][CTL_E__COUNT] = {
 		[CTL_E_RETARGET] = T(QUEUE, MOVE_WAIT),
 		[CTL_E_STOP] = T(UNREGISTER, STOPPING),
 	},
+	[CTL_L_IDLE] = {
+		[CTL_E_RETARGET] = T(NONE, IDLE), /* it starts at what is wanted then */
+		[CTL_E_START] = T(REGISTER, REGISTERING),
+		[CTL_E_STOP] = T(NONE, STOPPED),
+	},
 	[CTL_L_REGISTERED] = {
 		[CTL_E_REGISTERED] = T(NONE, REGISTERED), /* a refresh */
 		[CTL_E_FAILED] = T(RETRY, RETRY),	  /* a refresh failed */
@@ -96,18 +101,18 @@ const struct ctl_transition *ctl_line_step(enum ctl_line_state st, enum ctl_line
 
 const char *ctl_line_state_name(enum ctl_line_state st)
 {
-	static const char *const n[CTL_L__COUNT] = {"registering", "registered", "retry",
-						    "move-wait",   "leaving",	 "stopping",
-						    "stopped"};
+	static const char *const n[CTL_L__COUNT] = {"registering", "idle",	"registered",
+						    "retry",	   "move-wait", "leaving",
+						    "stopping",	   "stopped"};
 
 	return (unsigned)st < CTL_L__COUNT ? n[st] : "?";
 }
 
 const char *ctl_line_event_name(enum ctl_line_event ev)
 {
-	static const char *const n[CTL_E__COUNT] = {"registered",   "failed",	"flow-failed",
-						    "unregistered", "retarget", "go",
-						    "go-leave",	    "go-stay",	"stop"};
+	static const char *const n[CTL_E__COUNT] = {
+		"registered", "failed",	  "flow-failed", "unregistered", "retarget",
+		"go",	      "go-leave", "go-stay",	 "stop",	 "start"};
 
 	return (unsigned)ev < CTL_E__COUNT ? n[ev] : "?";
 }
@@ -156,6 +161,39 @@ struct ctl_targets ctl_mode_targets(int mode, const bool configured[CTL_ROLE__CO
 	}
 }
 
+struct ctl_targets ctl_mode_sub_targets(int mode, const bool configured[CTL_ROLE__COUNT],
+					const bool up[CTL_ROLE__COUNT])
+{
+	bool ok[CTL_ROLE__COUNT];
+	struct ctl_targets t = {CTL_P, CTL_AOR_PRIMARY, CTL_P};
+
+	for (int r = 0; r < CTL_ROLE__COUNT; r++)
+		ok[r] = configured[r] && up[r];
+	if (!configured[CTL_P]) /* no proxy: the registrar is the phone's proxy */
+		t.reg = t.via = CTL_R;
+	switch (mode) {
+	case 1:
+		if (!ok[CTL_P] && ok[CTL_BP])
+			t = (struct ctl_targets){CTL_BP, CTL_AOR_BACKUP, CTL_BP};
+		return t;
+	case 2: {
+		bool primary = ok[CTL_P] && ok[CTL_R] && (!configured[CTL_OP] || ok[CTL_OP]);
+		bool backup = ok[CTL_BP] && (!configured[CTL_BOP] || ok[CTL_BOP]);
+
+		if (primary || !backup) {
+			t.via = configured[CTL_OP] ? CTL_OP : t.reg;
+			return t;
+		}
+		return (struct ctl_targets){CTL_BP, CTL_AOR_BACKUP,
+					    configured[CTL_BOP] ? CTL_BOP : CTL_BP};
+	}
+	default:
+		if (configured[CTL_OP])
+			t.via = ok[CTL_OP] || !ok[CTL_BOP] ? CTL_OP : CTL_BOP;
+		return t;
+	}
+}
+
 /* ---- arithmetic ---- */
 
 uint64_t ctl_probe_gap_ms(uint32_t min_ms, uint32_t max_ms, uint32_t n, uint64_t rnd)
@@ -196,6 +234,7 @@ int ctl_fo_init(struct ctl_fo *fo, const struct ctl_fo_config *cfg, uint32_t lin
 
 	memset(fo, 0, sizeof(*fo));
 	fo->cfg = *cfg;
+	fo->srv = fo->own_srv;
 	fo->n = lines;
 	fo->cmd = cmd;
 	fo->cmd_ctx = cmd_ctx;
@@ -237,6 +276,32 @@ void ctl_fo_destroy(struct ctl_fo *fo)
 	fo->nep = 0;
 }
 
+static struct ctl_targets ctl__targets(const struct ctl_fo *fo, const bool up[CTL_ROLE__COUNT])
+{
+	return fo->flow == DP_FLOW_SUBSCRIBE
+		       ? ctl_mode_sub_targets(fo->cfg.mode, fo->cfg.configured, up)
+		       : ctl_mode_targets(fo->cfg.mode, fo->cfg.configured, up);
+}
+
+void ctl_fo_follow(struct ctl_fo *subs, struct ctl_fo *regs)
+{
+	bool up[CTL_ROLE__COUNT];
+
+	subs->flow = DP_FLOW_SUBSCRIBE;
+	subs->srv = regs->srv;
+	subs->peer = regs;
+	regs->peer = subs;
+	for (int r = 0; r < CTL_ROLE__COUNT; r++)
+		up[r] = regs->srv[r].up;
+	subs->want = ctl__targets(subs, up);
+	for (uint32_t i = 0; i < subs->n; i++) {
+		subs->line[i].state = CTL_L_IDLE;
+		subs->line[i].reg = subs->want.reg;
+		subs->line[i].aor = subs->want.aor;
+		subs->line[i].via = subs->want.via;
+	}
+}
+
 static bool ctl__is_want(const struct ctl_fo *fo, uint8_t reg, uint8_t aor, uint8_t via)
 {
 	return reg == fo->want.reg && aor == fo->want.aor && via == fo->want.via;
@@ -276,7 +341,11 @@ static void ctl__settled(struct ctl_fo *fo, struct ctl_line *l, uint64_t now_us)
 static int ctl__send(struct ctl_fo *fo, uint32_t i, uint16_t type, uint32_t target,
 		     uint32_t delay_ms)
 {
-	struct dp_msg c = {.type = type, .line = i, .value = delay_ms, .target = target};
+	struct dp_msg c = {.type = type,
+			   .line = i,
+			   .value = delay_ms,
+			   .target = target,
+			   .flow = (uint16_t)fo->flow};
 
 	if (fo->cmd(fo->cmd_ctx, &c) == 0)
 		return 0;
@@ -370,7 +439,7 @@ static void ctl__retarget(struct ctl_fo *fo, bool failback, int role, uint64_t s
 
 	for (int r = 0; r < CTL_ROLE__COUNT; r++)
 		up[r] = fo->srv[r].up;
-	t = ctl_mode_targets(fo->cfg.mode, fo->cfg.configured, up);
+	t = ctl__targets(fo, up);
 	if (t.reg == fo->want.reg && t.aor == fo->want.aor && t.via == fo->want.via)
 		return;
 	fo->want = t;
@@ -380,6 +449,12 @@ static void ctl__retarget(struct ctl_fo *fo, bool failback, int role, uint64_t s
 
 		if (l->state == CTL_L_STOPPING || l->state == CTL_L_STOPPED)
 			continue;
+		if (l->state == CTL_L_IDLE) { /* not started: it starts where wanted */
+			l->reg = fo->want.reg;
+			l->aor = fo->want.aor;
+			l->via = fo->want.via;
+			continue;
+		}
 		if (ctl__is_want(fo, l->reg, l->aor, l->via) && l->state != CTL_L_MOVE_WAIT)
 			continue;
 		if (l->moving && fo->ep[l->moving - 1].affected)
@@ -432,6 +507,8 @@ static void ctl__server_failed(struct ctl_fo *fo, int role, uint64_t now_us)
 	s->probes_failed = 0;
 	ctl__plan_probe(fo, role, now_us);
 	ctl__retarget(fo, false, role, s->first_fail_us, now_us);
+	if (fo->peer) /* shared health: the other flow of the lines moves too */
+		ctl__retarget(fo->peer, false, role, s->first_fail_us, now_us);
 }
 
 static void ctl__server_ok(struct ctl_fo *fo, int role, uint64_t now_us)
@@ -446,6 +523,8 @@ static void ctl__server_ok(struct ctl_fo *fo, int role, uint64_t now_us)
 	s->up = true;
 	s->probe_due_us = 0;
 	ctl__retarget(fo, true, role, now_us, now_us);
+	if (fo->peer)
+		ctl__retarget(fo->peer, true, role, now_us, now_us);
 }
 
 static void ctl__probe_result(struct ctl_fo *fo, const struct dp_msg *ev, uint64_t now_us)
@@ -499,7 +578,12 @@ void ctl_fo_event(struct ctl_fo *fo, const struct dp_msg *ev, uint64_t now_us)
 		}
 		l->bound_reg = reg;
 		l->bound_via = via;
-		return ctl__step(fo, ev->line, CTL_E_REGISTERED, 0, now_us);
+		ctl__step(fo, ev->line, CTL_E_REGISTERED, 0, now_us);
+		/* a line subscribes once it is registered, as a phone does */
+		if (fo->flow == DP_FLOW_REGISTER && fo->peer &&
+		    fo->peer->line[ev->line].state == CTL_L_IDLE)
+			ctl__step(fo->peer, ev->line, CTL_E_START, 0, now_us);
+		return;
 	case DP_EV_FAILED:
 		/* DESIGN.md §4: timeout, transport error, 503; and what a proxy on the way
 		 * says when the next hop is gone: 408 (its timer fired), 502/504 */
@@ -544,7 +628,10 @@ static bool ctl__release(struct ctl_fo *fo, uint64_t now_us)
 		return true;
 	if (l->bound_reg != CTL_NO_SERVER && ctl__is_want(fo, l->bound_reg, l->aor, l->bound_via))
 		ev = CTL_E_GO_STAY;
-	else if (l->bound_reg != CTL_NO_SERVER && fo->srv[l->bound_via].up)
+	else if (l->bound_reg != CTL_NO_SERVER && fo->srv[l->bound_reg].up &&
+		 fo->srv[l->bound_via].up)
+		/* leave cleanly only where the request can arrive: a REGISTER (or SUBSCRIBE)
+		 * with expiry 0 held by a live proxy for a dead server would reach it late */
 		ev = CTL_E_GO_LEAVE;
 	else
 		ev = CTL_E_GO;
@@ -610,7 +697,8 @@ void ctl_fo_tick(struct ctl_fo *fo, uint64_t now_us)
 {
 	if (fo->stopping)
 		return;
-	ctl__probes(fo, now_us);
+	if (fo->flow == DP_FLOW_REGISTER) /* health is the registrations' to probe */
+		ctl__probes(fo, now_us);
 	ctl__storm(fo, now_us);
 }
 

@@ -45,11 +45,20 @@ struct ctl_targets {
  */
 struct ctl_targets ctl_mode_targets(int mode, const bool configured[CTL_ROLE__COUNT],
 				    const bool up[CTL_ROLE__COUNT]);
+/*
+ * Where subscriptions go, the same rows read for SUBSCRIBE (reg is then the proxy that
+ * takes them): mode 1: P with the primary AOR, else BP with the backup AOR; mode 2: P via
+ * OP while the primaries work, else BP via BOP; mode 3: P (or R when there is no P) via OP,
+ * else via BOP.
+ */
+struct ctl_targets ctl_mode_sub_targets(int mode, const bool configured[CTL_ROLE__COUNT],
+					const bool up[CTL_ROLE__COUNT]);
 
 /* ---- one line's state machine ---- */
 
 enum ctl_line_state {
 	CTL_L_REGISTERING = 0, /* a registration is under way (first one, refresh, move) */
+	CTL_L_IDLE,	       /* not started: a subscription waits for its line's registration */
 	CTL_L_REGISTERED,      /* bound at its targets */
 	CTL_L_RETRY,	       /* failed; the dataplane tries again after a delay */
 	CTL_L_MOVE_WAIT,       /* must move to other targets; waits for storm control */
@@ -69,6 +78,7 @@ enum ctl_line_event {
 	CTL_E_GO_LEAVE,	      /* storm control: move now, un-registering the old binding first */
 	CTL_E_GO_STAY,	      /* storm control: health went back; the line is already right */
 	CTL_E_STOP,	      /* the run ends */
+	CTL_E_START,	      /* begin: a subscription once its line is registered */
 	CTL_E__COUNT
 };
 
@@ -158,7 +168,10 @@ typedef int (*ctl_fo_cmd_fn)(void *ctx, const struct dp_msg *cmd);
 
 struct ctl_fo {
 	struct ctl_fo_config cfg;
-	struct ctl_server srv[CTL_ROLE__COUNT];
+	int flow;		/* enum dp_flow: registrations, or subscriptions */
+	struct ctl_server *srv; /* health: own_srv, or the registrations' (shared) */
+	struct ctl_server own_srv[CTL_ROLE__COUNT];
+	struct ctl_fo *peer; /* the other flow of the same lines, sharing health */
 	struct ctl_targets want;
 	struct ctl_line *line;
 	uint32_t n;
@@ -187,7 +200,13 @@ struct ctl_fo {
 int ctl_fo_init(struct ctl_fo *fo, const struct ctl_fo_config *cfg, uint32_t lines,
 		ctl_fo_cmd_fn cmd, void *cmd_ctx);
 void ctl_fo_destroy(struct ctl_fo *fo);
-/* An event from the dataplane. */
+/*
+ * The subscriptions of the same lines: health shared with regs (one failure signal moves
+ * both), targets from ctl_mode_sub_targets, lines idle until their registration is done.
+ * Call after ctl_fo_init(subs, ...).
+ */
+void ctl_fo_follow(struct ctl_fo *subs, struct ctl_fo *regs);
+/* An event from the dataplane (for this flow; probes go to the registrations'). */
 void ctl_fo_event(struct ctl_fo *fo, const struct dp_msg *ev, uint64_t now_us);
 /* Periodic work: probes due, storm control's releases. */
 void ctl_fo_tick(struct ctl_fo *fo, uint64_t now_us);

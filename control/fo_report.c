@@ -161,3 +161,81 @@ void ctl_fo_report_json(const struct ctl_fo *fo, const struct dp_stats *s,
 	ctl_json_u64(j, "fsm_ignored_events", fo->ignored);
 	ctl_json_u64(j, "commands_deferred", fo->cmd_dropped);
 }
+
+void ctl_fo_report_subs_table(const struct ctl_fo *fo, const struct dp_stats *s, FILE *out)
+{
+	struct ctl_episode all;
+	char what[64];
+	uint64_t fails = 0;
+
+	for (int k = 1; k < DP_FAIL__COUNT; k++)
+		fails += s->reg_fail[k];
+	fprintf(out,
+		"\n| subscriptions move | lines | settled | 50 %% s | 90 %% s | 99 %% s | 100 %% s |\n"
+		"|---|---:|---:|---:|---:|---:|---:|\n");
+	for (unsigned k = 0; k < fo->nep; k++) {
+		const struct ctl_episode *e = &fo->ep[k];
+
+		snprintf(what, sizeof(what), "%s (%s %s)", e->failback ? "back" : "away",
+			 ctl_role_name(e->role), e->failback ? "back" : "down");
+		ctl__row(out, what, e);
+	}
+	for (int fb = 0; fb < 2; fb++) {
+		ctl__merge(fo, fb, &all);
+		ctl__row(out, fb ? "all moves back" : "all moves away", &all);
+		free(all.latency_ms);
+	}
+	fprintf(out,
+		"\n| proxy | SUBSCRIBE sent | accepted | active now |\n|---|---:|---:|---:|\n");
+	for (int r = 0; r < CTL_ROLE__COUNT; r++) {
+		if (fo->cfg.configured[r] && (s->tx_by_server[r] || fo->bound_at[r]))
+			fprintf(out, "| %s | %llu | %llu | %u |\n", ctl_role_name(r),
+				(unsigned long long)s->tx_by_server[r],
+				(unsigned long long)s->reg_ok_by_server[r], fo->bound_at[r]);
+	}
+	fprintf(out, "\nSUBSCRIBE failures: %llu, un-SUBSCRIBEs: %llu\n", (unsigned long long)fails,
+		(unsigned long long)s->unreg_ok);
+}
+
+void ctl_fo_report_subs_json(const struct ctl_fo *fo, const struct dp_stats *s, struct ctl_json *j)
+{
+	struct ctl_episode all;
+
+	ctl_json_begin_object(j, "subscriptions");
+	ctl_json_u64(j, "subscribe_sent", s->tx_requests[DP_M_SUBSCRIBE]);
+	ctl_json_u64(j, "accepted", s->reg_ok);
+	ctl_json_u64(j, "unsubscribed", s->unreg_ok);
+	ctl_json_u64(j, "active_end", s->registered);
+	ctl_json_begin_object(j, "failures");
+	for (int k = 1; k < DP_FAIL__COUNT; k++)
+		ctl_json_u64(j, dp_fail_name(k), s->reg_fail[k]);
+	ctl_json_end_object(j);
+	ctl_json_begin_object(j, "by_server");
+	for (int r = 0; r < CTL_ROLE__COUNT; r++) {
+		if (!fo->cfg.configured[r])
+			continue;
+		ctl_json_begin_object(j, ctl_role_name(r));
+		ctl_json_u64(j, "subscribe_sent", s->tx_by_server[r]);
+		ctl_json_u64(j, "accepted", s->reg_ok_by_server[r]);
+		ctl_json_u64(j, "active_now", fo->bound_at[r]);
+		ctl_json_end_object(j);
+	}
+	ctl_json_end_object(j);
+	for (int fb = 0; fb < 2; fb++) {
+		ctl__merge(fo, fb, &all);
+		ctl__pct_json(j, fb ? "failback_s" : "failover_s", &all);
+		free(all.latency_ms);
+	}
+	ctl_json_begin_array(j, "episodes");
+	for (unsigned k = 0; k < fo->nep; k++) {
+		const struct ctl_episode *e = &fo->ep[k];
+
+		ctl_json_begin_object(j, NULL);
+		ctl_json_cstr(j, "kind", e->failback ? "failback" : "failover");
+		ctl_json_cstr(j, "server", ctl_role_name(e->role));
+		ctl__pct_json(j, "time_s", e);
+		ctl_json_end_object(j);
+	}
+	ctl_json_end_array(j);
+	ctl_json_end_object(j);
+}

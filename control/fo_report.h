@@ -21,4 +21,10 @@ void ctl_fo_report_table(const struct ctl_fo *fo, const struct dp_stats *s,
 void ctl_fo_report_json(const struct ctl_fo *fo, const struct dp_stats *s,
 			const uint64_t peak_rps[CTL_ROLE__COUNT], struct ctl_json *j);
 
+/* The subscriptions' part: their moves, and per proxy SUBSCRIBEs sent, accepted, active. */
+void ctl_fo_report_subs_table(const struct ctl_fo *fo, const struct dp_stats *s, FILE *out);
+/* Key "subscriptions": subscribe_sent, active_end, failures, by_server, failover_s,
+ * failback_s, episodes. */
+void ctl_fo_report_subs_json(const struct ctl_fo *fo, const struct dp_stats *s, struct ctl_json *j);
+
 #endif

@@ -40,6 +40,11 @@ const char ctl_run_cfg_usage[] =
 	"  --storm-rate N       and never more than N lines/s (2000; 0: no cap)\n"
 	"  --no-storm-control   every line moves at once: a stampede (--storm-control off)\n"
 	"  --outbound on|off    SIP outbound (mode 4): not built yet (off)\n"
+	"  --subscribe on|off   each line subscribes to its own AOR (message-summary) at the\n"
+	"                       proxy the mode's table names, after it registered (on when\n"
+	"                       a proxy P is given)\n"
+	"  --sub-expires S      expiry asked in each SUBSCRIBE (3600)\n"
+	"  --event PKG          event package of the subscriptions (message-summary)\n"
 	"  --local-ip IP        first line address (198.18.1.1)\n"
 	"  --local-ports A-B    each address carries lines on ports A..B (5060-5099)\n"
 	"  --user PATTERN       line user names, {id} or {id:0N} (1{id:05})\n"
@@ -205,6 +210,8 @@ void ctl_run_cfg_defaults(struct ctl_run_cfg *r)
 		.line_user_ctx = r,
 	};
 	ctl_linegen_init(&r->users, "1{id:05}", 0, err, sizeof(err));
+	r->subscribe = -1;
+	r->dp.sub_expires = 3600;
 	r->fo_cfg = (struct ctl_fo_config){
 		.mode = 1,
 		.fail_threshold = 2,
@@ -258,6 +265,9 @@ enum {
 	O_STORM_RATE,
 	O_NO_STORM,
 	O_REPORT_DIR,
+	O_SUBSCRIBE,
+	O_SUB_EXPIRES,
+	O_EVENT,
 	O_LINES_CSV,
 	O_STORM_CONTROL,
 	O_OUTBOUND,
@@ -304,6 +314,9 @@ const struct option ctl_run_cfg_opts[] = {
 	{"storm-rate", 1, NULL, O_STORM_RATE},
 	{"no-storm-control", 0, NULL, O_NO_STORM},
 	{"report-dir", 1, NULL, O_REPORT_DIR},
+	{"subscribe", 1, NULL, O_SUBSCRIBE},
+	{"sub-expires", 1, NULL, O_SUB_EXPIRES},
+	{"event", 1, NULL, O_EVENT},
 	{"lines-csv", 1, NULL, O_LINES_CSV},
 	{"storm-control", 1, NULL, O_STORM_CONTROL},
 	{"outbound", 1, NULL, O_OUTBOUND},
@@ -495,6 +508,19 @@ int ctl_run_cfg_option(struct ctl_run_cfg *r, int code, const char *arg, char *e
 	case O_REPORT_DIR:
 		r->report_dir = arg;
 		break;
+	case O_SUBSCRIBE:
+		if ((r->subscribe = ctl__bool(arg)) < 0)
+			return ctl__err(err, errlen, "wants on or off, not '%s'", arg);
+		break;
+	case O_SUB_EXPIRES:
+		if (!ctl__u32(arg, 86400 * 7, &r->dp.sub_expires) || r->dp.sub_expires == 0)
+			return ctl__err(err, errlen, "wants 1..604800 seconds, not '%s'", arg);
+		break;
+	case O_EVENT:
+		if (!arg[0] || strpbrk(arg, " \t\r\n;,<>\"") || strlen(arg) > 64)
+			return ctl__err(err, errlen, "wants an event package token, not '%s'", arg);
+		r->dp.sub_event = arg;
+		break;
 	case O_LINES_CSV:
 		r->csv_path = arg;
 		break;
@@ -551,6 +577,12 @@ static int ctl__roles(struct ctl_run_cfg *r, char *err, size_t errlen)
 				"mode 3 needs an outbound proxy (OP) and a backup one (BOP)");
 	t = ctl_mode_targets(r->fo_cfg.mode, r->fo_cfg.configured, up);
 	r->dp.target = DP_TARGET(t.reg, t.aor, t.via);
+	/* a phone with a proxy subscribes to its mailbox there (the seed table's rows) */
+	r->dp.subscribe = r->subscribe < 0 ? sv[CTL_P].port != 0 : r->subscribe;
+	t = ctl_mode_sub_targets(r->fo_cfg.mode, r->fo_cfg.configured, up);
+	r->dp.sub_target = DP_TARGET(t.reg, t.aor, t.via);
+	if (r->dp.subscribe && !r->dp.aor_domain[t.aor])
+		return ctl__err(err, errlen, "subscriptions need the AOR domain of their proxy");
 	return 0;
 }
 

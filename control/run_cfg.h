@@ -26,6 +26,7 @@ struct ctl_run_cfg {
 	const char *csv_path;	  /* lines from a SIPp-style CSV file instead */
 	struct ctl_csv csv;	  /* loaded by finish; free it once the dataplane has its HA1s */
 	bool lines_set;
+	int subscribe; /* -1: when a proxy P is configured; 0 off; 1 on */
 	uint32_t user_base;
 	char domain_buf[DP_MAX_AORS][64];
 	const char *summary_json;

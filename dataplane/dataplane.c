@@ -42,6 +42,12 @@ struct dp {
 	uint32_t *slots;
 	struct dp_wheel_link *links;
 	char ruri[DP_MAX_SERVERS][160];
+	/* the subscription client's tables, when cfg.subscribe */
+	struct dp_line *sub_line;
+	struct sip_tpl *sub_tpl[DP_MAX_SERVERS][DP_MAX_AORS];
+	struct rte_mbuf **sub_held;
+	uint32_t *sub_slots;
+	struct dp_wheel_link *sub_links;
 };
 
 static int dp__fail(char *err, size_t errlen, int rc, const char *fmt, ...)
@@ -131,35 +137,81 @@ static int dp__load_line(struct dp *d, const struct dp_config *c, struct sip_dig
 	return 0;
 }
 
-/* The REGISTER every line sends to server s for AOR a, its own values patched in by the
- * builder. */
-static int dp__template(struct dp *d, const struct dp_config *c, int s, int a, char *err,
+/*
+ * The REGISTER (or SUBSCRIBE) every line sends to server s for AOR a, its own values
+ * patched in by the builder. A SUBSCRIBE is to the line's own AOR (its mailbox) and is a
+ * dialog of its own: its Call-ID and tag differ from the registration's.
+ */
+static int dp__template(struct dp *d, const struct dp_config *c, int s, int a, bool sub, char *err,
 			size_t errlen)
 {
 	char aor[160];
 	struct sip_tpl_params p;
-	struct sip_tpl **tpl = &d->tpl[s][a];
+	struct sip_tpl **tpl = sub ? &d->sub_tpl[s][a] : &d->tpl[s][a];
 	int rc;
 
 	snprintf(aor, sizeof(aor), "sip:{user}@%s", c->aor_domain[a]);
 	p = (struct sip_tpl_params){
-		.method = SIP_TPL_REGISTER,
-		.request_uri = sip_str_cstr(d->ruri[s]),
+		.method = sub ? SIP_TPL_SUBSCRIBE : SIP_TPL_REGISTER,
+		.request_uri = sub ? sip_str_cstr(aor) : sip_str_cstr(d->ruri[s]),
 		.from_uri = sip_str_cstr(aor),
-		.from_tag = SIP_STR("{tag}"),
-		.call_id = SIP_STR("{callid}"),
+		.from_tag = sub ? SIP_STR("s{tag}") : SIP_STR("{tag}"),
+		.call_id = sub ? SIP_STR("s{callid}") : SIP_STR("{callid}"),
 		.contact_uri = SIP_STR("sip:{user}@{hostport}"),
 		.via_sent_by = SIP_STR("{hostport}"),
 		.transport = SIP_TPL_UDP,
 		.user_agent = sip_str_cstr(c->user_agent),
+		.event = sub && c->sub_event ? sip_str_cstr(c->sub_event) : SIP_STR_NULL,
 	};
 	*tpl = aligned_alloc(64, (sizeof(**tpl) + 63) & ~(size_t)63);
 	if (!*tpl)
-		return dp__fail(err, errlen, -ENOMEM, "no memory for the REGISTER template");
+		return dp__fail(err, errlen, -ENOMEM, "no memory for a request template");
 	if ((rc = sip_tpl_prepare(*tpl, &p)) != 0)
-		return dp__fail(err, errlen, rc, "REGISTER template for %s and domain '%s': %s",
-				d->ruri[s], c->aor_domain[a], strerror(-rc));
+		return dp__fail(err, errlen, rc, "%s template for %s and domain '%s': %s",
+				sub ? "SUBSCRIBE" : "REGISTER", d->ruri[s], c->aor_domain[a],
+				strerror(-rc));
 	return 0;
+}
+
+/* The subscription client: the registration client's shape and shared tables (users,
+ * HA1s, servers), its own lines, templates, timers and counters. */
+static int dp__sub_tables(struct dp *d, const struct dp_config *c, struct dp_worker *w,
+			  uint64_t seed, char *err, size_t errlen)
+{
+	struct dp_lines *S = &w->subs;
+	int rc;
+
+	d->sub_line = calloc(c->lines, sizeof(*d->sub_line));
+	d->sub_held = calloc(c->lines, sizeof(*d->sub_held));
+	d->sub_slots = calloc(DP_WHEEL_SLOTS, sizeof(*d->sub_slots));
+	d->sub_links = calloc(c->lines, sizeof(*d->sub_links));
+	if (!d->sub_line || !d->sub_held || !d->sub_slots || !d->sub_links)
+		return dp__fail(err, errlen, -ENOMEM, "no memory for %u subscriptions", c->lines);
+	for (uint32_t i = 0; i < c->lines; i++) {
+		d->sub_line[i].req_expires = c->sub_expires;
+		d->sub_line[i].reg = (uint8_t)DP_TARGET_REG(c->sub_target);
+		d->sub_line[i].aor = (uint8_t)DP_TARGET_AOR(c->sub_target);
+		d->sub_line[i].via = (uint8_t)DP_TARGET_VIA(c->sub_target);
+	}
+	*S = w->lines; /* users, HA1s, servers, addressing: the same lines */
+	S->line = d->sub_line;
+	S->flow = DP_FLOW_SUBSCRIBE;
+	S->stats = &w->sub_stats;
+	S->rng = (seed * 0x9e3779b97f4a7c15ull) | 1;
+	S->cfg.expires = c->sub_expires;
+	S->cfg.keepalive = DP_KA_NONE;
+	S->cfg.managed = true;
+	memset(S->ha2, 0, sizeof(S->ha2));
+	for (int s = 0; s < DP_MAX_SERVERS; s++) {
+		for (int a = 0; a < DP_MAX_AORS; a++)
+			S->tpl[s][a] = d->sub_tpl[s][a];
+	}
+	if ((rc = sip_digest_ctx_create(&S->dctx)) != 0)
+		return dp__fail(err, errlen, rc, "digest: no usable hash in libcrypto");
+	w->flow[DP_FLOW_SUBSCRIBE].held = d->sub_held;
+	w->subs_on = true;
+	return dp_wheel_init(&S->wheel, d->sub_slots, DP_WHEEL_SLOTS, d->sub_links, c->lines,
+			     dp_tsc_us(rte_get_tsc_cycles(), rte_get_tsc_hz()) / 1000);
 }
 
 static int dp__tables(struct dp *d, const struct dp_config *c, struct dp_worker *w, char *err,
@@ -193,7 +245,9 @@ static int dp__tables(struct dp *d, const struct dp_config *c, struct dp_worker 
 			snprintf(d->ruri[s], sizeof(d->ruri[s]), "sip:%u.%u.%u.%u", sv->ip >> 24,
 				 (sv->ip >> 16) & 255, (sv->ip >> 8) & 255, sv->ip & 255);
 		for (int a = 0; a < DP_MAX_AORS && c->aor_domain[a]; a++) {
-			if ((rc = dp__template(d, c, s, a, err, errlen)) != 0)
+			if ((rc = dp__template(d, c, s, a, false, err, errlen)) != 0 ||
+			    (c->subscribe &&
+			     (rc = dp__template(d, c, s, a, true, err, errlen)) != 0))
 				return rc;
 		}
 	}
@@ -242,11 +296,16 @@ static int dp__tables(struct dp *d, const struct dp_config *c, struct dp_worker 
 		w->lines.ha1_md5[a] = (const char(*)[32])d->ha1_md5[a];
 		w->lines.ha1_sha256[a] = (const char(*)[64])d->ha1_sha256[a];
 	}
+	for (int a = 0; a < DP_MAX_AORS; a++)
+		w->lines.cfg.aor_domain[a] =
+			c->aor_domain[a] ? sip_str_cstr(c->aor_domain[a]) : SIP_STR_NULL;
 	if ((rc = sip_digest_ctx_create(&w->lines.dctx)) != 0)
 		return dp__fail(err, errlen, rc, "digest: no usable hash in libcrypto");
 	w->held = d->held;
-	return dp_wheel_init(&w->lines.wheel, d->slots, DP_WHEEL_SLOTS, d->links, c->lines,
-			     dp_tsc_us(rte_get_tsc_cycles(), rte_get_tsc_hz()) / 1000);
+	if ((rc = dp_wheel_init(&w->lines.wheel, d->slots, DP_WHEEL_SLOTS, d->links, c->lines,
+				dp_tsc_us(rte_get_tsc_cycles(), rte_get_tsc_hz()) / 1000)) != 0)
+		return rc;
+	return c->subscribe ? dp__sub_tables(d, c, w, seed, err, errlen) : 0;
 }
 
 static int dp__check(const struct dp_config *c, char *err, size_t errlen)
@@ -387,6 +446,19 @@ void dp_stats_sum(const struct dp *d, struct dp_stats *out)
 	}
 }
 
+void dp_sub_stats_sum(const struct dp *d, struct dp_stats *out)
+{
+	const uint64_t *src;
+	uint64_t *dst = (uint64_t *)out;
+
+	memset(out, 0, sizeof(*out));
+	for (unsigned k = 0; k < d->nworkers; k++) {
+		src = (const uint64_t *)&d->w[k].sub_stats;
+		for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
+			dst[i] += src[i];
+	}
+}
+
 const char *dp_port_desc(const struct dp *d)
 {
 	return d->desc;
@@ -408,6 +480,10 @@ void dp_destroy(struct dp *d)
 	if (d->w) {
 		for (uint32_t i = 0; d->held && i < d->w->lines.n; i++)
 			rte_pktmbuf_free(d->held[i]);
+		for (uint32_t i = 0; d->sub_held && i < d->w->lines.n; i++)
+			rte_pktmbuf_free(d->sub_held[i]);
+		if (d->w->subs_on)
+			sip_digest_ctx_destroy(&d->w->subs.dctx);
 		sip_digest_ctx_destroy(&d->w->lines.dctx);
 	}
 	if (d->port_up) {
@@ -435,6 +511,14 @@ void dp_destroy(struct dp *d)
 	free(d->held);
 	free(d->slots);
 	free(d->links);
+	for (int s = 0; s < DP_MAX_SERVERS; s++) {
+		for (int a = 0; a < DP_MAX_AORS; a++)
+			free(d->sub_tpl[s][a]);
+	}
+	free(d->sub_line);
+	free(d->sub_held);
+	free(d->sub_slots);
+	free(d->sub_links);
 	if (d->eal_up)
 		rte_eal_cleanup();
 	free(d);

@@ -34,9 +34,15 @@ struct dp_config {
 	struct dp_server_cfg server[DP_MAX_SERVERS];
 	/* AOR domains, also the realm of each HA1; [0] required, NULL: not configured */
 	const char *aor_domain[DP_MAX_AORS];
-	uint32_t target;   /* every line's first target, DP_TARGET() */
-	bool managed;	   /* control runs failover: failed lines wait for its command */
-	uint32_t next_hop; /* 0: the first line target's server is on the link */
+	uint32_t target; /* every line's first target, DP_TARGET() */
+	bool managed;	 /* control runs failover: failed lines wait for its command */
+	/* subscriptions (RFC 6665): each line may also keep one SUBSCRIBE to its own AOR,
+	 * started and moved by control (flow DP_FLOW_SUBSCRIBE of the ring messages) */
+	bool subscribe;
+	uint32_t sub_target;   /* DP_TARGET(): the proxy, the AOR, the next hop */
+	uint32_t sub_expires;  /* asked for in each SUBSCRIBE */
+	const char *sub_event; /* event package; NULL: message-summary (RFC 3842) */
+	uint32_t next_hop;     /* 0: the first line target's server is on the link */
 	dp_line_user_fn line_user;
 	void *line_user_ctx;
 	/* line id's own password, or NULL for the shared one; may be NULL itself */
@@ -67,8 +73,9 @@ unsigned dp_workers(const struct dp *d);
 int dp_command(struct dp *d, unsigned w, const struct dp_msg *cmd);
 /* Take up to max events from every worker. */
 unsigned dp_events(struct dp *d, struct dp_msg *out, unsigned max);
-/* Sum of every worker's counters. */
+/* Sum of every worker's counters: its registrations, or its subscriptions. */
 void dp_stats_sum(const struct dp *d, struct dp_stats *out);
+void dp_sub_stats_sum(const struct dp *d, struct dp_stats *out);
 /* "af_packet on se-dp, 02:..." for the logs. */
 const char *dp_port_desc(const struct dp *d);
 /* Stops the workers (if running), closes the port, releases the EAL. Accepts NULL. */

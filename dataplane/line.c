@@ -38,6 +38,7 @@ static void dp__event(struct dp_lines *L, uint16_t type, uint32_t i, uint16_t re
 		.value2 = value2,
 		.target = DP_TARGET(l->reg, l->aor, l->via),
 		.worker = L->worker,
+		.flow = L->flow,
 		.t_us = now_us,
 	};
 
@@ -106,6 +107,23 @@ static void dp__line_vars(const struct dp_lines *L, uint32_t i, struct sip_line_
 	v->user = sip_str_make(L->auth_user[i], strnlen(L->auth_user[i], 32));
 }
 
+/* "sip:<user>@<AOR domain>": what a line subscribes to (its own mailbox, RFC 3842). */
+static struct sip_str dp__sub_uri(const struct dp_lines *L, uint32_t i, char *buf)
+{
+	const struct sip_str d = L->cfg.aor_domain[L->line[i].aor];
+	size_t u = strnlen(L->auth_user[i], 32), n;
+
+	if (4 + u + 1 + d.len > 96)
+		return SIP_STR_NULL;
+	memcpy(buf, "sip:", 4);
+	n = 4;
+	memcpy(buf + n, L->auth_user[i], u);
+	n += u;
+	buf[n++] = '@';
+	memcpy(buf + n, d.p, d.len);
+	return sip_str_make(buf, n + d.len);
+}
+
 /*
  * Send a new REGISTER (new branch, next CSeq) for line i, answering ch when given.
  * Hot path: the text comes from the line's template, nothing is formatted from scratch.
@@ -120,6 +138,8 @@ static void dp__send_register(struct dp_lines *L, uint32_t i, uint64_t now_us, u
 	char auth[768];
 	size_t cap;
 	char *buf = L->io.tx_alloc(L->io.ctx, &cap);
+	bool sub = L->flow == DP_FLOW_SUBSCRIBE;
+	char suri[96];
 	ssize_t n;
 
 	l->cseq++;
@@ -130,8 +150,8 @@ static void dp__send_register(struct dp_lines *L, uint32_t i, uint64_t now_us, u
 	if (ch && buf) {
 		bool sha = sip_digest_hex_len(ch->algorithm) == 64;
 		struct sip_digest_req req = {
-			.method = SIP_STR("REGISTER"),
-			.uri = L->cfg.ruri[l->reg],
+			.method = sub ? SIP_STR("SUBSCRIBE") : SIP_STR("REGISTER"),
+			.uri = sub ? dp__sub_uri(L, i, suri) : L->cfg.ruri[l->reg],
 			.username = sip_str_make(L->auth_user[i], strnlen(L->auth_user[i], 32)),
 			.ha1 = sha ? sip_str_make(L->ha1_sha256[l->aor][i], 64)
 				   : sip_str_make(L->ha1_md5[l->aor][i], 32),
@@ -140,7 +160,8 @@ static void dp__send_register(struct dp_lines *L, uint32_t i, uint64_t now_us, u
 		char cn[SIP_DIGEST_CNONCE_LEN];
 
 		req.cnonce = sip_digest_cnonce(dp__rand(L), cn);
-		n = sip_digest_authorization(&L->dctx, ch, &req, &L->ha2[l->reg], auth,
+		/* a SUBSCRIBE's URI is the line's own: no HA2 shared between lines */
+		n = sip_digest_authorization(&L->dctx, ch, &req, sub ? NULL : &L->ha2[l->reg], auth,
 					     sizeof(auth));
 		if (n > 0)
 			f.auth = sip_str_make(auth, (size_t)n);
@@ -148,7 +169,9 @@ static void dp__send_register(struct dp_lines *L, uint32_t i, uint64_t now_us, u
 	f.branch = l->branch;
 	f.cseq = l->cseq;
 	dp__line_vars(L, i, &v, vbuf);
-	n = buf ? sip_build_register_vars(L->tpl[l->reg][l->aor], &v, &f, buf, cap) : -ENOBUFS;
+	n = !buf  ? -ENOBUFS
+	    : sub ? sip_build_subscribe_vars(L->tpl[l->reg][l->aor], &v, &f, buf, cap)
+		  : sip_build_register_vars(L->tpl[l->reg][l->aor], &v, &f, buf, cap);
 	if (n < 0) {
 		/* no buffer, no next-hop MAC yet, or no room: build it anew at the next
 		 * timer, without the credentials (the challenge is gone; the server asks
@@ -163,7 +186,7 @@ static void dp__send_register(struct dp_lines *L, uint32_t i, uint64_t now_us, u
 	}
 	l->unsent = 0;
 	L->io.tx_send(L->io.ctx, i, (size_t)n, true);
-	L->stats->tx_requests[DP_M_REGISTER]++;
+	L->stats->tx_requests[sub ? DP_M_SUBSCRIBE : DP_M_REGISTER]++;
 	L->stats->tx_by_server[l->via]++;
 	if (f.auth.len)
 		L->stats->tx_register_auth++;
@@ -540,18 +563,21 @@ static void dp__on_success(struct dp_lines *L, uint32_t i, const struct sip_msg 
 	h = sip_msg_header(m, SIP_HDR_FLOW_TIMER, 0);
 	l->ka_base_s = h && sip_u32_parse(h->value, UINT16_MAX, &ft) == 0 ? (uint16_t)ft : 0;
 	l->ka_sent_us = 0;
-	l->ka_next_us = L->cfg.keepalive && (l->ka_base_s || L->cfg.ka_interval_ms)
+	l->ka_next_us = L->flow == DP_FLOW_REGISTER && L->cfg.keepalive &&
+					(l->ka_base_s || L->cfg.ka_interval_ms)
 				? now_us + dp__ka_gap_us(L, l)
 				: 0;
 	dp__arm_registered(L, i);
 }
 
-static bool dp__ours(const struct dp_line *l, const struct sip_msg *m)
+static bool dp__ours(const struct dp_lines *L, const struct dp_line *l, const struct sip_msg *m)
 {
 	static const char hex[] = "0123456789abcdef";
 	char b[23] = "z9hG4bK";
 
-	if (m->cseq.seq != l->cseq || !sip_str_eq(m->cseq.method, SIP_STR("REGISTER")) ||
+	if (m->cseq.seq != l->cseq ||
+	    !sip_str_eq(m->cseq.method, L->flow == DP_FLOW_SUBSCRIBE ? SIP_STR("SUBSCRIBE")
+								     : SIP_STR("REGISTER")) ||
 	    m->via.branch.len != sizeof(b))
 		return false;
 	for (int k = 0; k < 16; k++)
@@ -569,7 +595,7 @@ void dp_line_response(struct dp_lines *L, uint32_t i, const struct sip_msg *m, u
 
 	L->stats->rx_responses[cls]++;
 	if ((l->state != DP_LINE_REGISTERING && l->state != DP_LINE_UNREGISTERING) ||
-	    !dp__ours(l, m)) {
+	    !dp__ours(L, l, m)) {
 		L->stats->sip_drops[DP_SIP_DROP_STALE]++;
 		return;
 	}

@@ -92,6 +92,7 @@ struct dp_line_cfg {
 	bool managed;
 	struct dp_server_addr server[DP_MAX_SERVERS]; /* host order; port 0: not configured */
 	struct sip_str ruri[DP_MAX_SERVERS];	      /* Request-URI of a REGISTER to that server */
+	struct sip_str aor_domain[DP_MAX_AORS];	      /* a SUBSCRIBE's Request-URI is user@domain */
 	uint8_t keepalive;			      /* enum dp_keepalive */
 	uint32_t ka_interval_ms; /* sent at 80-100 % of this, or of the server's Flow-Timer */
 	uint32_t ka_timeout_ms;	 /* a STUN keep-alive unanswered this long fails the flow */
@@ -122,6 +123,7 @@ struct dp_lines {
 	struct dp_stats *stats;
 	struct dp_line_io io;
 	uint16_t worker;
+	uint8_t flow; /* enum dp_flow: REGISTER or SUBSCRIBE, same client */
 };
 
 /* Address of line i (index into the table): lines fill the port range, then the next IP. */

@@ -23,6 +23,12 @@
 #define DP_TARGET_VIA(t) (((t) >> 16) & 0xff)
 #define DP_TARGET_SET 0x80000000u /* in a command: take this target before acting */
 
+/* Each line runs two clients of the same shape: its registration and its subscription. */
+enum dp_flow {
+	DP_FLOW_REGISTER = 0,
+	DP_FLOW_SUBSCRIBE = 1, /* RFC 6665 SUBSCRIBE (message-summary by default) */
+};
+
 enum dp_msg_type {
 	/* commands, control -> worker */
 	DP_CMD_REGISTER = 1,   /* line: (re)start registering, after value ms; target */
@@ -58,7 +64,7 @@ struct dp_msg {
 	uint32_t value2;
 	uint32_t target; /* DP_TARGET(), | DP_TARGET_SET in commands that move a line */
 	uint16_t worker;
-	uint16_t pad;
+	uint16_t flow; /* enum dp_flow: the line's registration, or its subscription */
 	uint64_t t_us; /* worker clock when it happened */
 };
 

@@ -29,6 +29,7 @@ enum dp_method_stat {
 	DP_M_INVITE,
 	DP_M_BYE,
 	DP_M_ACK,
+	DP_M_SUBSCRIBE,
 	DP_M_OTHER,
 	DP_M__COUNT
 };

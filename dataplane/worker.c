@@ -68,7 +68,7 @@ static void dp__tx(struct dp_worker *w, struct rte_mbuf *m)
 
 static char *dp__io_alloc(void *ctx, size_t *cap)
 {
-	struct dp_worker *w = ctx;
+	struct dp_worker *w = ((struct dp_flow_io *)ctx)->w;
 	struct rte_mbuf *m;
 
 	if (!w->net.next_hop_known)
@@ -83,9 +83,10 @@ static char *dp__io_alloc(void *ctx, size_t *cap)
 
 static void dp__io_send(void *ctx, uint32_t id, size_t len, bool keep)
 {
-	struct dp_worker *w = ctx;
+	struct dp_flow_io *fl = ctx;
+	struct dp_worker *w = fl->w;
 	struct rte_mbuf *m = w->building;
-	const struct dp_server_addr *to = &w->lines.cfg.server[w->lines.line[id].via];
+	const struct dp_server_addr *to = &fl->L->cfg.server[fl->L->line[id].via];
 	uint32_t ip;
 	uint16_t port;
 	size_t flen;
@@ -97,19 +98,19 @@ static void dp__io_send(void *ctx, uint32_t id, size_t len, bool keep)
 	m->data_len = (uint16_t)flen;
 	m->pkt_len = (uint32_t)flen;
 	if (keep) {
-		if (w->held[id])
-			rte_pktmbuf_free(w->held[id]);
+		if (fl->held[id])
+			rte_pktmbuf_free(fl->held[id]);
 		else
-			w->stats.in_flight++;
+			fl->L->stats->in_flight++;
 		rte_mbuf_refcnt_update(m, 1);
-		w->held[id] = m;
+		fl->held[id] = m;
 	}
 	dp__tx(w, m);
 }
 
 static void dp__io_abort(void *ctx)
 {
-	struct dp_worker *w = ctx;
+	struct dp_worker *w = ((struct dp_flow_io *)ctx)->w;
 
 	rte_pktmbuf_free(w->building);
 	w->building = NULL;
@@ -117,46 +118,57 @@ static void dp__io_abort(void *ctx)
 
 static void dp__io_resend(void *ctx, uint32_t id)
 {
-	struct dp_worker *w = ctx;
-	struct rte_mbuf *m = w->held[id];
+	struct dp_flow_io *fl = ctx;
+	struct rte_mbuf *m = fl->held[id];
 
 	if (!m)
 		return;
 	rte_mbuf_refcnt_update(m, 1);
-	dp__tx(w, m);
+	dp__tx(fl->w, m);
 }
 
 static void dp__io_release(void *ctx, uint32_t id)
 {
-	struct dp_worker *w = ctx;
+	struct dp_flow_io *fl = ctx;
 
-	if (w->held[id]) {
-		rte_pktmbuf_free(w->held[id]);
-		w->held[id] = NULL;
-		w->stats.in_flight--;
+	if (fl->held[id]) {
+		rte_pktmbuf_free(fl->held[id]);
+		fl->held[id] = NULL;
+		fl->L->stats->in_flight--;
 	}
 }
 
-static void dp__io_event(void *ctx, const struct dp_msg *m)
+static void dp__event_put(struct dp_worker *w, const struct dp_msg *m)
 {
-	struct dp_worker *w = ctx;
 	struct dp_msg copy = *m; /* the ring API takes a non-const pointer */
 
 	if (rte_ring_enqueue_elem(w->ev, &copy, sizeof(copy)) != 0)
 		w->stats.events_lost++;
 }
 
+static void dp__io_event(void *ctx, const struct dp_msg *m)
+{
+	dp__event_put(((struct dp_flow_io *)ctx)->w, m);
+}
+
 void dp_worker_bind_io(struct dp_worker *w)
 {
-	w->lines.io = (struct dp_line_io){
-		.ctx = w,
-		.tx_alloc = dp__io_alloc,
-		.tx_send = dp__io_send,
-		.tx_abort = dp__io_abort,
-		.tx_resend = dp__io_resend,
-		.tx_release = dp__io_release,
-		.event = dp__io_event,
-	};
+	struct dp_lines *L[2] = {&w->lines, &w->subs};
+
+	for (int k = 0; k < 2; k++) {
+		w->flow[k].w = w;
+		w->flow[k].L = L[k];
+		L[k]->io = (struct dp_line_io){
+			.ctx = &w->flow[k],
+			.tx_alloc = dp__io_alloc,
+			.tx_send = dp__io_send,
+			.tx_abort = dp__io_abort,
+			.tx_resend = dp__io_resend,
+			.tx_release = dp__io_release,
+			.event = dp__io_event,
+		};
+	}
+	w->flow[0].held = w->held;
 }
 
 /* --- requests to our lines: what a phone answers --- */
@@ -288,7 +300,7 @@ static void dp__probe_event(struct dp_worker *w, unsigned s, enum dp_fail_reason
 	w->probes_out--;
 	if (why == DP_FAIL_NONE)
 		w->stats.probes_answered++;
-	dp__io_event(w, &m);
+	dp__event_put(w, &m);
 }
 
 /* Send (or send again) the probe of server s from line 0's address. */
@@ -432,6 +444,9 @@ static void dp__sip(struct dp_worker *w, const struct dp_pkt *p, const char *pay
 	}
 	if (unlikely(w->probes_out && sip_str_eq(msg.cseq.method, SIP_STR("OPTIONS"))))
 		return dp__probe_response(w, &msg, now_us);
+	if (w->subs_on && sip_str_eq(msg.cseq.method, SIP_STR("SUBSCRIBE")))
+		return dp_line_response(&w->subs, (uint32_t)line, &msg, p->src_ip, p->src_port,
+					now_us);
 	dp_line_response(&w->lines, (uint32_t)line, &msg, p->src_ip, p->src_port, now_us);
 }
 
@@ -524,17 +539,21 @@ static unsigned dp__ramps(struct dp_worker *w, uint64_t now_us)
 		unsigned skipped = 0;
 
 		while (w->unreg_next < w->lines.n && skipped < 4096 &&
-		       w->lines.line[w->unreg_next].state == DP_LINE_IDLE) {
+		       w->lines.line[w->unreg_next].state == DP_LINE_IDLE &&
+		       (!w->subs_on || w->subs.line[w->unreg_next].state == DP_LINE_IDLE)) {
 			w->unreg_next++;
 			skipped++;
 		}
 		if (w->unreg_next == w->lines.n || skipped == 4096)
 			break;
+		if (w->subs_on)
+			dp_line_unregister(&w->subs, w->unreg_next, now_us);
 		dp_line_unregister(&w->lines, w->unreg_next++, now_us);
 		w->unreg_due_us += w->ramp_step_us;
 		done++;
 	}
 	w->stats.unreg_pending = w->unreg_all ? w->lines.n - w->unreg_next : 0;
+	w->sub_stats.unreg_pending = w->subs_on ? w->stats.unreg_pending : 0;
 	if (w->start_due_us < now_us && w->start_next >= w->lines.n)
 		w->start_due_us = now_us;
 	return done;
@@ -547,11 +566,17 @@ static unsigned dp__commands(struct dp_worker *w, uint64_t now_us)
 
 	for (unsigned k = 0; k < n; k++) {
 		uint32_t i = c[k].line - w->lines.first_id;
+		struct dp_lines *L = c[k].flow == DP_FLOW_SUBSCRIBE ? &w->subs : &w->lines;
 
+		if (c[k].flow == DP_FLOW_SUBSCRIBE && !w->subs_on &&
+		    (c[k].type == DP_CMD_REGISTER || c[k].type == DP_CMD_UNREGISTER)) {
+			w->stats.bad_commands++;
+			continue;
+		}
 		switch (c[k].type) {
 		case DP_CMD_REGISTER:
 			if (i < w->lines.n)
-				dp_line_register(&w->lines, i, c[k].target & DP_TARGET_SET,
+				dp_line_register(L, i, c[k].target & DP_TARGET_SET,
 						 c[k].target & ~DP_TARGET_SET,
 						 (uint64_t)c[k].value * 1000, now_us);
 			break;
@@ -560,7 +585,7 @@ static unsigned dp__commands(struct dp_worker *w, uint64_t now_us)
 			break;
 		case DP_CMD_UNREGISTER:
 			if (i < w->lines.n)
-				dp_line_unregister(&w->lines, i, now_us);
+				dp_line_unregister(L, i, now_us);
 			break;
 		case DP_CMD_UNREGISTER_ALL:
 			w->start_next = w->lines.n; /* no more starts */
@@ -598,6 +623,13 @@ int dp_worker_main(void *arg)
 		ndue = dp_wheel_expire(&w->lines.wheel, now_us / 1000, due, DP_BURST);
 		for (size_t k = 0; k < ndue; k++)
 			dp_line_timer(&w->lines, due[k], now_us);
+		if (w->subs_on) {
+			size_t nsub = dp_wheel_expire(&w->subs.wheel, now_us / 1000, due, DP_BURST);
+
+			for (size_t k = 0; k < nsub; k++)
+				dp_line_timer(&w->subs, due[k], now_us);
+			ndue += nsub;
+		}
 		work += (unsigned)ndue + dp__ramps(w, now_us);
 		dp__arp(w, now_us);
 		n = dp__commands(w, now_us);
@@ -617,6 +649,6 @@ int dp_worker_main(void *arg)
 	}
 	stopped.worker = w->id;
 	stopped.t_us = dp__now_us(w);
-	dp__io_event(w, &stopped);
+	dp__event_put(w, &stopped);
 	return 0;
 }

@@ -29,6 +29,16 @@ struct dp_probe {
 	uint32_t cseq;
 };
 
+struct dp_worker;
+
+/* One of a worker's two clients (registration, subscription) as the line logic's I/O
+ * context: where its requests are held for retransmission. */
+struct dp_flow_io {
+	struct dp_worker *w;
+	struct dp_lines *L;
+	struct rte_mbuf **held;
+};
+
 struct dp_worker {
 	uint16_t id;
 	unsigned lcore;
@@ -36,6 +46,9 @@ struct dp_worker {
 	uint16_t queue;
 	struct dp_net net;
 	struct dp_lines lines;
+	struct dp_lines subs; /* the lines' subscriptions, when subs_on */
+	bool subs_on;
+	struct dp_flow_io flow[2]; /* [DP_FLOW_REGISTER], [DP_FLOW_SUBSCRIBE] */
 	struct rte_mempool *pool;
 	struct rte_mbuf **held;	   /* per line: the request kept for retransmission */
 	struct rte_mbuf *building; /* from tx_alloc until tx_send */
@@ -59,6 +72,7 @@ struct dp_worker {
 	struct dp_probe probe[DP_MAX_SERVERS];
 	unsigned probes_out;
 	struct dp_stats stats;
+	struct dp_stats sub_stats; /* the subscription client's counters */
 } __rte_cache_aligned;
 
 /*

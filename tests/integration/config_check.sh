@@ -50,7 +50,7 @@ $tmp/bad.yaml:6: servers.BR wants IPv4[:port]; 'registrar.example.net' is a host
 $tmp/bad.yaml:8: failover.mode wants 1, 2 or 3, not '7'
 $tmp/bad.yaml:9: section storm wants keys under it (key: value)
 $tmp/bad.yaml:12: timers.t1_ms wants a single value, not a list
-$tmp/bad.yaml:13: unknown section 'extra' (sections: lines, servers, failover, storm, registration, timers, keepalive, calls, run)
+$tmp/bad.yaml:13: unknown section 'extra' (sections: lines, servers, failover, storm, registration, timers, keepalive, subscriptions, calls, run)
 EXPECTED
 "$SIPEDGE" check -c "$tmp/bad.yaml" >"$tmp/out" 2>"$tmp/err"
 rc=$?

@@ -7,7 +7,8 @@
 #    AOR at BR, through BOP;
 #  - when the primary works again -> back to R with the primary AOR through OP, and the
 #    lines leave BR.
-# Subscriptions (the other half of the rows) are not emulated yet.
+# Subscriptions follow the rows too: at P through OP, moved to BP through BOP (the backup
+# AOR) on any failure, back to P when the primaries work; the proxies' tables show them.
 . "$(dirname "$0")/lab.sh.inc"
 lines=1000
 P=198.18.0.3
@@ -25,15 +26,22 @@ sipedge_pid=$!
 
 check "primaries first: R holds every line, primary AOR, through OP (holds $(held R))" \
 	wait_until 20 holds R $lines $P $OP
+check "primaries first: every line subscribes at P (P holds $(subs_held P))" \
+	wait_until 10 subs_hold P $lines $P
 
 for server in R P OP; do
 	"$lab" partition $server >/dev/null
 	check "$server fails: BR holds every line, backup AOR, through BOP (holds $(held BR))" \
 		wait_until 45 holds BR $lines $BP $BOP
+	check "$server fails: every subscription moved to BP (BP holds $(subs_held BP))" \
+		wait_until 10 subs_hold BP $lines $BP
 	"$lab" restore $server >/dev/null
 	check "$server back: R holds every line, primary AOR, through OP (holds $(held R))" \
 		wait_until 30 holds R $lines $P $OP
 	check "$server back: lines left BR (holds $(held BR))" wait_until 5 holds_none BR
+	check "$server back: every subscription at P again, none at BP (P holds $(subs_held P))" \
+		wait_until 10 subs_hold P $lines $P
+	check "$server back: BP holds none (holds $(subs_held BP))" wait_until 5 subs_none BP
 done
 
 kill -TERM "$sipedge_pid"

@@ -401,6 +401,55 @@ static void stop_leaves_no_line_behind(void **state)
 			    f->fo.line[i].state == CTL_L_STOPPED);
 }
 
+/* Subscriptions start once their line registers, share health with the registrations,
+ * and move from P to BP (backup AOR) when P fails, with the REGISTERs' AOR switch. */
+static void subscriptions_start_after_registering_and_follow_p(void **state)
+{
+	struct fx *f = *state;
+	struct ctl_fo_config c = base_cfg();
+	struct ctl_fo subs;
+	struct dp_msg p_fail = {.type = DP_EV_PROBE,
+				.reason = DP_FAIL_TIMEOUT,
+				.target = DP_TARGET(CTL_P, 0, CTL_P)};
+	const uint32_t AT_P = DP_TARGET(CTL_P, CTL_AOR_PRIMARY, CTL_P);
+	const uint32_t AT_BP = DP_TARGET(CTL_BP, CTL_AOR_BACKUP, CTL_BP);
+	unsigned subscribes = 0, to_bp = 0;
+
+	assert_int_equal(ctl_fo_init(&subs, &c, N, sink, f), 0);
+	ctl_fo_follow(&subs, &f->fo);
+	assert_int_equal(subs.line[0].state, CTL_L_IDLE);
+	all_registered_at(f, AT_R);
+	for (unsigned k = 0; k < f->ncmd; k++)
+		subscribes += f->cmd[k].flow == DP_FLOW_SUBSCRIBE &&
+			      f->cmd[k].type == DP_CMD_REGISTER &&
+			      f->cmd[k].target == (AT_P | DP_TARGET_SET);
+	assert_int_equal(subscribes, N);
+	for (uint32_t i = 0; i < N; i++) {
+		struct dp_msg m = {.type = DP_EV_REGISTERED, .line = i, .target = AT_P, .flow = 1};
+
+		ctl_fo_event(&subs, &m, f->now_us);
+	}
+	assert_int_equal(subs.bound_at[CTL_P], N);
+	tick_for(f, 6 * S_US);
+	ctl_fo_event(&f->fo, &p_fail, f->now_us);
+	tick_for(f, 6 * S_US);
+	ctl_fo_event(&f->fo, &p_fail, f->now_us);
+	assert_false(subs.srv[CTL_P].up); /* one health for both flows */
+	assert_int_equal(subs.want.reg, CTL_BP);
+	f->ncmd = 0;
+	for (int k = 0; k < 300; k++) {
+		f->now_us += 10000;
+		ctl_fo_tick(&f->fo, f->now_us);
+		ctl_fo_tick(&subs, f->now_us);
+	}
+	/* P is down: no un-SUBSCRIBE there, a SUBSCRIBE to BP for every line */
+	for (unsigned k = 0; k < f->ncmd; k++)
+		to_bp += f->cmd[k].flow == DP_FLOW_SUBSCRIBE &&
+			 f->cmd[k].target == (AT_BP | DP_TARGET_SET);
+	assert_int_equal(to_bp, N);
+	ctl_fo_destroy(&subs);
+}
+
 /* Percentiles count every affected line: unsettled ones leave the top ones open. */
 static void percentiles_stay_open_until_enough_lines_settled(void **state)
 {
@@ -443,6 +492,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(retry_after_of_a_503_sets_the_retry_delay, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(stop_leaves_no_line_behind, setup, teardown),
+		cmocka_unit_test_setup_teardown(subscriptions_start_after_registering_and_follow_p,
+						setup, teardown),
 		cmocka_unit_test(percentiles_stay_open_until_enough_lines_settled),
 	};
 

@@ -25,14 +25,15 @@
  * a change to one cell of control/failover.c has to be made here too, on purpose. */
 /* clang-format off */
 static const struct ctl_transition expected[CTL_L__COUNT][CTL_E__COUNT] = {
-	/*                   registered            failed               flow-failed       unregistered           retarget              go                     go-leave                 go-stay           stop */
-	[CTL_L_REGISTERING] = {C(SETTLED, REGISTERED), C(RETRY, RETRY), C(NONE, REGISTERING), X, C(QUEUE, MOVE_WAIT), X, X, X, C(UNREGISTER, STOPPING)},
-	[CTL_L_REGISTERED] = {C(NONE, REGISTERED), C(RETRY, RETRY), C(NONE, REGISTERING), X, C(QUEUE, MOVE_WAIT), X, X, X, C(UNREGISTER, STOPPING)},
-	[CTL_L_RETRY] = {C(SETTLED, REGISTERED), C(RETRY, RETRY), X, X, C(QUEUE, MOVE_WAIT), X, X, X, C(UNREGISTER, STOPPED)},
-	[CTL_L_MOVE_WAIT] = {C(NONE, MOVE_WAIT), C(NONE, MOVE_WAIT), C(NONE, MOVE_WAIT), X, C(NONE, MOVE_WAIT), C(REGISTER, REGISTERING), C(UNREGISTER, LEAVING), C(NONE, REGISTERED), C(UNREGISTER, STOPPING)},
-	[CTL_L_LEAVING] = {C(NONE, LEAVING), C(REGISTER, REGISTERING), X, C(REGISTER, REGISTERING), C(NONE, LEAVING), X, X, X, C(NONE, STOPPING)},
-	[CTL_L_STOPPING] = {C(NONE, STOPPING), C(NONE, STOPPED), X, C(NONE, STOPPED), C(NONE, STOPPING), C(NONE, STOPPING), C(NONE, STOPPING), C(NONE, STOPPING), C(NONE, STOPPING)},
-	[CTL_L_STOPPED] = {C(NONE, STOPPED), C(NONE, STOPPED), C(NONE, STOPPED), C(NONE, STOPPED), C(NONE, STOPPED), C(NONE, STOPPED), C(NONE, STOPPED), C(NONE, STOPPED), C(NONE, STOPPED)},
+	/* columns: registered, failed, flow-failed, unregistered, retarget, go, go-leave, go-stay, stop, start */
+	[CTL_L_REGISTERING] = {C(SETTLED, REGISTERED), C(RETRY, RETRY), C(NONE, REGISTERING), X, C(QUEUE, MOVE_WAIT), X, X, X, C(UNREGISTER, STOPPING), X},
+	[CTL_L_IDLE] = {X, X, X, X, C(NONE, IDLE), X, X, X, C(NONE, STOPPED), C(REGISTER, REGISTERING)},
+	[CTL_L_REGISTERED] = {C(NONE, REGISTERED), C(RETRY, RETRY), C(NONE, REGISTERING), X, C(QUEUE, MOVE_WAIT), X, X, X, C(UNREGISTER, STOPPING), X},
+	[CTL_L_RETRY] = {C(SETTLED, REGISTERED), C(RETRY, RETRY), X, X, C(QUEUE, MOVE_WAIT), X, X, X, C(UNREGISTER, STOPPED), X},
+	[CTL_L_MOVE_WAIT] = {C(NONE, MOVE_WAIT), C(NONE, MOVE_WAIT), C(NONE, MOVE_WAIT), X, C(NONE, MOVE_WAIT), C(REGISTER, REGISTERING), C(UNREGISTER, LEAVING), C(NONE, REGISTERED), C(UNREGISTER, STOPPING), X},
+	[CTL_L_LEAVING] = {C(NONE, LEAVING), C(REGISTER, REGISTERING), X, C(REGISTER, REGISTERING), C(NONE, LEAVING), X, X, X, C(NONE, STOPPING), X},
+	[CTL_L_STOPPING] = {C(NONE, STOPPING), C(NONE, STOPPED), X, C(NONE, STOPPED), C(NONE, STOPPING), C(NONE, STOPPING), C(NONE, STOPPING), C(NONE, STOPPING), C(NONE, STOPPING), X},
+	[CTL_L_STOPPED] = {C(NONE, STOPPED), C(NONE, STOPPED), C(NONE, STOPPED), C(NONE, STOPPED), C(NONE, STOPPED), C(NONE, STOPPED), C(NONE, STOPPED), C(NONE, STOPPED), C(NONE, STOPPED), X},
 };
 /* clang-format on */
 
@@ -204,6 +205,30 @@ static void mode3_moves_only_the_outbound_proxy(void **state)
 	expect(ctl_mode_targets(3, cfg, up), CTL_R, CTL_AOR_PRIMARY, CTL_OP);
 }
 
+/* Subscriptions, the same rows: mode 1 P fails -> BP with the backup AOR, P back -> P. */
+static void subscriptions_follow_the_proxy_rows(void **state)
+{
+	bool cfg[CTL_ROLE__COUNT], up[CTL_ROLE__COUNT];
+
+	(void)state;
+	set(cfg, 1, 1, 1, 1, 0, 0);
+	expect(ctl_mode_sub_targets(1, cfg, all), CTL_P, CTL_AOR_PRIMARY, CTL_P);
+	set(up, 0, 1, 1, 1, 0, 0);
+	expect(ctl_mode_sub_targets(1, cfg, up), CTL_BP, CTL_AOR_BACKUP, CTL_BP);
+	set(up, 1, 1, 0, 0, 0, 0); /* registrars down: subscriptions stay at P */
+	expect(ctl_mode_sub_targets(1, cfg, up), CTL_P, CTL_AOR_PRIMARY, CTL_P);
+	/* mode 2: any failure -> BP via BOP */
+	set(cfg, 1, 1, 1, 1, 1, 1);
+	expect(ctl_mode_sub_targets(2, cfg, all), CTL_P, CTL_AOR_PRIMARY, CTL_OP);
+	set(up, 1, 1, 0, 1, 1, 1);
+	expect(ctl_mode_sub_targets(2, cfg, up), CTL_BP, CTL_AOR_BACKUP, CTL_BOP);
+	/* mode 3: through OP, else BOP; with no proxy the registrar takes them */
+	set(cfg, 0, 0, 1, 0, 1, 1);
+	expect(ctl_mode_sub_targets(3, cfg, all), CTL_R, CTL_AOR_PRIMARY, CTL_OP);
+	set(up, 0, 0, 1, 0, 0, 1);
+	expect(ctl_mode_sub_targets(3, cfg, up), CTL_R, CTL_AOR_PRIMARY, CTL_BOP);
+}
+
 /* ---- arithmetic ---- */
 
 static void probe_gap_doubles_to_the_cap_and_stays_in_50_to_100_percent(void **state)
@@ -247,6 +272,7 @@ int main(void)
 		cmocka_unit_test(mode1_without_a_live_backup_stays_on_primary),
 		cmocka_unit_test(mode2_any_failure_moves_everything_to_the_backups),
 		cmocka_unit_test(mode3_moves_only_the_outbound_proxy),
+		cmocka_unit_test(subscriptions_follow_the_proxy_rows),
 		cmocka_unit_test(probe_gap_doubles_to_the_cap_and_stays_in_50_to_100_percent),
 		cmocka_unit_test(storm_rate_spreads_a_batch_over_the_window_under_the_cap),
 	};
