@@ -70,8 +70,8 @@ void ctl_fo_report_table(const struct ctl_fo *fo, const struct dp_stats *s,
 		free(all.latency_ms);
 	}
 	fprintf(out,
-		"\n| server | up | REGISTER sent | registered ok | bound now | down | probes sent / ok |\n"
-		"|---|---|---:|---:|---:|---:|---:|\n");
+		"\n| server | up | REGISTER sent | peak REGISTER/s | registered ok | bound now | "
+		"down | probes sent / ok |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
 	for (int r = 0; r < CTL_ROLE__COUNT; r++) {
 		const struct ctl_server *sv = &fo->srv[r];
 
