@@ -48,6 +48,7 @@ struct dp {
 	struct rte_mbuf **sub_held;
 	uint32_t *sub_slots;
 	struct dp_wheel_link *sub_links;
+	char (*sub_to_tag)[DP_TO_TAG_MAX + 1];
 };
 
 static int dp__fail(char *err, size_t errlen, int rc, const char *fmt, ...)
@@ -162,6 +163,7 @@ static int dp__template(struct dp *d, const struct dp_config *c, int s, int a, b
 		.transport = SIP_TPL_UDP,
 		.user_agent = sip_str_cstr(c->user_agent),
 		.event = sub && c->sub_event ? sip_str_cstr(c->sub_event) : SIP_STR_NULL,
+		.to_tag_var = sub,
 	};
 	*tpl = aligned_alloc(64, (sizeof(**tpl) + 63) & ~(size_t)63);
 	if (!*tpl)
@@ -185,7 +187,8 @@ static int dp__sub_tables(struct dp *d, const struct dp_config *c, struct dp_wor
 	d->sub_held = calloc(c->lines, sizeof(*d->sub_held));
 	d->sub_slots = calloc(DP_WHEEL_SLOTS, sizeof(*d->sub_slots));
 	d->sub_links = calloc(c->lines, sizeof(*d->sub_links));
-	if (!d->sub_line || !d->sub_held || !d->sub_slots || !d->sub_links)
+	d->sub_to_tag = calloc(c->lines, sizeof(*d->sub_to_tag));
+	if (!d->sub_line || !d->sub_held || !d->sub_slots || !d->sub_links || !d->sub_to_tag)
 		return dp__fail(err, errlen, -ENOMEM, "no memory for %u subscriptions", c->lines);
 	for (uint32_t i = 0; i < c->lines; i++) {
 		d->sub_line[i].req_expires = c->sub_expires;
@@ -196,6 +199,7 @@ static int dp__sub_tables(struct dp *d, const struct dp_config *c, struct dp_wor
 	*S = w->lines; /* users, HA1s, servers, addressing: the same lines */
 	S->line = d->sub_line;
 	S->flow = DP_FLOW_SUBSCRIBE;
+	S->to_tag = d->sub_to_tag;
 	S->stats = &w->sub_stats;
 	S->rng = (seed * 0x9e3779b97f4a7c15ull) | 1;
 	S->cfg.expires = c->sub_expires;
@@ -519,6 +523,7 @@ void dp_destroy(struct dp *d)
 	free(d->sub_held);
 	free(d->sub_slots);
 	free(d->sub_links);
+	free(d->sub_to_tag);
 	if (d->eal_up)
 		rte_eal_cleanup();
 	free(d);

@@ -105,6 +105,28 @@ static void dp__line_vars(const struct dp_lines *L, uint32_t i, struct sip_line_
 	memcpy(cid + n, hp, ipn);
 	v->callid = sip_str_make(cid, n + ipn);
 	v->user = sip_str_make(L->auth_user[i], strnlen(L->auth_user[i], 32));
+	v->to_tag = L->to_tag && L->to_tag[i][0]
+			    ? sip_str_make(L->to_tag[i] + 1, (uint8_t)L->to_tag[i][0])
+			    : SIP_STR_NULL;
+}
+
+/* The SUBSCRIBE dialog's remote tag: kept when it is a plain token that fits, so the next
+ * request is in the dialog; else (and on every end of the dialog) forgotten. */
+static void dp__to_tag(struct dp_lines *L, uint32_t i, struct sip_str tag)
+{
+	if (!L->to_tag)
+		return;
+	L->to_tag[i][0] = 0;
+	if (!tag.len || tag.len > DP_TO_TAG_MAX)
+		return;
+	for (size_t k = 0; k < tag.len; k++) {
+		unsigned char c = (unsigned char)tag.p[k];
+
+		if (c <= ' ' || c >= 127 || strchr(";,<>\"\\", c))
+			return;
+	}
+	memcpy(L->to_tag[i] + 1, tag.p, tag.len);
+	L->to_tag[i][0] = (char)tag.len;
 }
 
 /* "sip:<user>@<AOR domain>": what a line subscribes to (its own mailbox, RFC 3842). */
@@ -306,6 +328,7 @@ void dp_line_register(struct dp_lines *L, uint32_t i, bool set, uint32_t target,
 	if (set && (reg != l->reg || aor != l->aor || via != l->via)) {
 		/* the binding at the old target is left behind, not counted as ours */
 		dp__set_registered(L, l, false);
+		dp__to_tag(L, i, SIP_STR_NULL); /* a new server: a new dialog */
 		l->reg = reg;
 		l->aor = aor;
 		l->via = via;
@@ -350,6 +373,7 @@ static void dp__fail(struct dp_lines *L, uint32_t i, enum dp_fail_reason why, ui
 
 	L->io.tx_release(L->io.ctx, i);
 	dp__set_registered(L, l, false);
+	dp__to_tag(L, i, SIP_STR_NULL);
 	L->stats->reg_fail[why]++;
 	dp__event(L, DP_EV_FAILED, i, why, status, delay_ms / 1000, now_us);
 	if (unreg || L->cfg.managed) {
@@ -537,6 +561,7 @@ static void dp__on_success(struct dp_lines *L, uint32_t i, const struct sip_msg 
 	uint32_t span, ft;
 
 	L->io.tx_release(L->io.ctx, i);
+	dp__to_tag(L, i, l->state == DP_LINE_UNREGISTERING ? SIP_STR_NULL : m->to.tag);
 	if (l->state == DP_LINE_UNREGISTERING) {
 		l->state = DP_LINE_IDLE;
 		dp_wheel_cancel(&L->wheel, i);
@@ -625,6 +650,18 @@ void dp_line_response(struct dp_lines *L, uint32_t i, const struct sip_msg *m, u
 			l->auth_sent = 0;
 			L->io.tx_release(L->io.ctx, i);
 			dp__send_register(L, i, now_us, v, NULL, false);
+			return;
+		}
+		return dp__fail(L, i, DP_FAIL_4XX, m->status, L->cfg.retry_ms, now_us);
+	case 481:
+		/* RFC 6665 §4.1.2.1: the notifier no longer knows the subscription. An
+		 * un-SUBSCRIBE has nothing left to end; a refresh starts a new one at once. */
+		if (L->to_tag && L->to_tag[i][0]) {
+			dp__to_tag(L, i, SIP_STR_NULL);
+			if (l->state == DP_LINE_UNREGISTERING)
+				return dp__on_success(L, i, m, now_us);
+			L->io.tx_release(L->io.ctx, i);
+			dp__send_register(L, i, now_us, l->req_expires, NULL, false);
 			return;
 		}
 		return dp__fail(L, i, DP_FAIL_4XX, m->status, L->cfg.retry_ms, now_us);

@@ -74,6 +74,8 @@ struct dp_line_io {
 	void (*event)(void *ctx, const struct dp_msg *m);
 };
 
+#define DP_TO_TAG_MAX 47 /* longer remote tags are not kept: the next SUBSCRIBE starts anew */
+
 struct dp_server_addr {
 	uint32_t ip;
 	uint16_t port;
@@ -124,6 +126,9 @@ struct dp_lines {
 	struct dp_line_io io;
 	uint16_t worker;
 	uint8_t flow; /* enum dp_flow: REGISTER or SUBSCRIBE, same client */
+	/* SUBSCRIBE flow: the dialog's remote tag per line ([0] its length, 0: none), so a
+	 * refresh or an un-SUBSCRIBE is in the dialog (RFC 6665 §4.1.2.1); NULL otherwise */
+	char (*to_tag)[DP_TO_TAG_MAX + 1];
 };
 
 /* Address of line i (index into the table): lines fill the port range, then the next IP. */

@@ -18,6 +18,7 @@ enum sip__field {
 	SIP__CONTACT, /* REGISTER: nothing, or "Contact: *" and skip the Contact line's segments */
 	SIP__EXPIRES, /* decimal, no padding */
 	SIP__AUTH,    /* whole [Proxy-]Authorization line, or nothing */
+	SIP__TO_TAG,  /* ";tag=" and the line's to_tag, or nothing */
 	/* the line's values, in the order of struct sip_line_vars */
 	SIP__USER,
 	SIP__HOSTPORT,
@@ -198,6 +199,11 @@ static ssize_t sip__build(const struct sip_tpl *t, const struct sip_line_vars *v
 			need += t->var_uses[k] * vars[k].len;
 		}
 	}
+	if (t->has_to_tag && v->to_tag.len) {
+		if (v->to_tag.len >= SIP_TPL_TEXT_MAX)
+			return -EINVAL;
+		need += 5 + v->to_tag.len;
+	}
 	if (f->contact_star) /* need counts the Contact line this replaces */
 		need = need - sip__contact_octets(t, vars) + sizeof(sip__contact_star) - 1;
 	if (f->auth.len) {
@@ -235,6 +241,12 @@ static ssize_t sip__build(const struct sip_tpl *t, const struct sip_line_vars *v
 		case SIP__AUTH:
 			if (f->auth.len)
 				w = sip__put_auth(w, f);
+			break;
+		case SIP__TO_TAG:
+			if (v->to_tag.len) {
+				w = sip__copy(w, ";tag=", 5);
+				w = sip__copy(w, v->to_tag.p, v->to_tag.len);
+			}
 			break;
 		default: /* a line's value */
 			w = sip__copy(w, vars[sip__var(field)].p, vars[sip__var(field)].len);
@@ -547,6 +559,11 @@ static void sip__lay_head(struct sip__prep *c, const struct sip_tpl_params *p)
 	sip__put_vars(c, p->from_tag);
 	sip__lit(c, "\r\nTo: ");
 	sip__put_name_addr(c, to_display, to_uri);
+	if (p->to_tag_var) {
+		sip__field(c, SIP__TO_TAG);
+		c->t->has_to_tag = true;
+		c->t->has_vars = true; /* a build then needs the line's values */
+	}
 	sip__lit(c, "\r\nCall-ID: ");
 	sip__put_vars(c, p->call_id);
 	sip__lit(c, "\r\nCSeq: ");

@@ -82,6 +82,12 @@ struct sip_tpl_params {
 	uint32_t reg_id;
 	struct sip_str instance; /* also sent on REGISTER without outbound when given */
 	struct sip_str event;	 /* SUBSCRIBE: defaults to "message-summary" (RFC 3842) */
+	/*
+	 * The To header ends in ";tag=" and the line's sip_line_vars.to_tag when that is not
+	 * empty, and in nothing when it is: one template sends both the initial SUBSCRIBE and
+	 * its in-dialog refreshes (RFC 6665 §4.1.2.1). Needs placeholders (a shared template).
+	 */
+	bool to_tag_var;
 	/* SUBSCRIBE: defaults to the event package's type; OPTIONS: to application/sdp */
 	struct sip_str accept;
 };
@@ -100,6 +106,7 @@ struct sip_tpl {
 	uint8_t contact_n_segs;
 	bool has_expires;
 	bool has_vars;
+	bool has_to_tag; /* the To header ends in the line's in-dialog tag, when it has one */
 	uint8_t var_uses[SIP_TPL_VARS]; /* how often each placeholder occurs */
 	struct {
 		uint16_t off; /* literal run text[off, off + len), then the field */
@@ -166,6 +173,7 @@ struct sip_line_vars {
 	struct sip_str hostport; /* "{hostport}" */
 	struct sip_str tag;	 /* "{tag}" */
 	struct sip_str callid;	 /* "{callid}" */
+	struct sip_str to_tag;	 /* the dialog's remote tag, or empty: see to_tag_var */
 };
 
 /*

@@ -8,7 +8,9 @@
 #  - bullet 5: P returns -> the primary AOR at the active registrar, R.
 # Subscriptions (message-summary, each line to its own AOR) follow bullets 1, 3 and 5:
 # at P first, moved to BP (backup AOR) when P fails, back to P when it returns; the
-# proxies' own tables (Kamailio htable) show where each line's subscription is.
+# proxies' own tables (Kamailio htable) show where each line's subscription is. With a
+# 20 s subscription expiry the refreshes (in the dialog, with the notifier's tag) happen
+# during the test.
 . "$(dirname "$0")/lab.sh.inc"
 lines=1000
 P=198.18.0.3
@@ -18,7 +20,7 @@ BP=198.18.0.4
 "$SIPEDGE" run "${eal[@]}" -- --lines $lines --expires 30 --timer-f 3000 \
 	--registrar 198.18.0.1 --backup-registrar 198.18.0.2 --proxy $P --backup-proxy $BP \
 	--probe-interval 1-2 --probe-timeout 1500 --monitor-interval 2 --storm-window 2 \
-	--rate 2000 --summary-json "$tmp/summary.json" >"$tmp/out" 2>&1 &
+	--rate 2000 --sub-expires 20 --summary-json "$tmp/summary.json" >"$tmp/out" 2>&1 &
 sipedge_pid=$!
 
 check "bullet 1: R holds every line with the primary AOR (holds $(held R))" \
@@ -58,6 +60,8 @@ check "no binding left at R after the run (holds $(held R))" wait_until 5 holds_
 check "no binding left at BR after the run (holds $(held BR))" holds_none BR
 check "no subscription left at P after the run (holds $(subs_held P))" subs_none P
 s() { jq -c -r "$1" "$tmp/summary.json"; }
+check "summary: subscriptions refreshed in their dialogs without a failure (got $(s .subscriptions.failures))" \
+	test "$(s '[.subscriptions.failures[]] | add')" -eq 0 -a "$(s .subscriptions.accepted)" -gt $((3 * lines))
 check "summary: every line subscribed, moved to BP and back (got $(s .subscriptions.episodes))" \
 	test "$(s '[.subscriptions.episodes[] | select(.time_s.settled == '$lines')] | length')" -eq 2
 check "summary: P went down once and came back (got $(s .servers.P))" \

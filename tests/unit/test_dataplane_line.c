@@ -59,6 +59,9 @@ struct fx {
 	struct dp_line line[NLINES];
 	char ha1_md5[NLINES][32];
 	char ha1_sha256[NLINES][64];
+	const char *method; /* of the responses written here: REGISTER, or SUBSCRIBE */
+	char to_tag[NLINES][DP_TO_TAG_MAX + 1];
+	struct sip_tpl *sub_tpl;
 	char ha1_md5_2[NLINES][32];
 	char ha1_sha256_2[NLINES][64];
 	struct sip_tpl *tpl2;
@@ -274,6 +277,7 @@ static int teardown(void **state)
 	sip_digest_ctx_destroy(&f->L.dctx);
 	free(f->arena);
 	free(f->tpl2);
+	free(f->sub_tpl);
 	free(f);
 	return 0;
 }
@@ -319,7 +323,8 @@ static void parse_sent(const struct sent *s, struct sip_msg *m, struct sip_heade
 {
 	parse_text(s->text, s->len, m, hdrs);
 	assert_true(m->is_request);
-	assert_true(sip_str_eq(m->method, SIP_STR("REGISTER")));
+	assert_true(sip_str_eq(m->method, SIP_STR("REGISTER")) ||
+		    sip_str_eq(m->method, SIP_STR("SUBSCRIBE")));
 }
 
 static struct sip_str header(const struct sip_msg *m, enum sip_hdr_id id)
@@ -374,8 +379,11 @@ static void respond_twisted(struct fx *f, uint32_t i, unsigned status, const cha
 	struct sip_msg req;
 	const struct sent *s = NULL;
 	char via[256];
+	const char *method = f->method ? f->method : "REGISTER";
+	char totag[24];
 	int n;
 
+	snprintf(totag, sizeof(totag), ";tag=srv%u", i);
 	for (size_t k = f->nsent; k-- > 0;)
 		if (f->sent[k].id == i) {
 			s = &f->sent[k];
@@ -397,16 +405,18 @@ static void respond_twisted(struct fx *f, uint32_t i, unsigned status, const cha
 		     "SIP/2.0 %u Whatever\r\n"
 		     "Via: %s;received=%s\r\n"
 		     "From: %.*s\r\n"
-		     "To: %.*s;tag=srv%u\r\n"
+		     "To: %.*s%s\r\n"
 		     "Call-ID: %.*s\r\n"
-		     "CSeq: %u REGISTER\r\n"
+		     "CSeq: %u %s\r\n"
 		     "%s"
 		     "Content-Length: 0\r\n"
 		     "\r\n",
 		     status, via, "198.18.0.10", (int)header(&req, SIP_HDR_FROM).len,
 		     header(&req, SIP_HDR_FROM).p, (int)header(&req, SIP_HDR_TO).len,
-		     header(&req, SIP_HDR_TO).p, i, (int)req.call_id.len, req.call_id.p,
-		     req.cseq.seq + tw.cseq_delta, extra ? extra : "");
+		     header(&req, SIP_HDR_TO).p,
+		     /* in a dialog the To of the request carries the tag already */
+		     req.to.tag.len ? "" : totag, (int)req.call_id.len, req.call_id.p,
+		     req.cseq.seq + tw.cseq_delta, method, extra ? extra : "");
 	assert_true(n > 0 && (size_t)n < sizeof(f->rx));
 	parse_text(f->rx, (size_t)n, &f->rx_msg, f->rx_hdrs);
 	assert_int_equal(f->rx_msg.status, status);
@@ -1068,6 +1078,106 @@ static void managed_line_waits_for_control_after_a_failure(void **state)
 	assert_int_equal(f->nsent, 0);
 }
 
+/* ---- the SUBSCRIBE flow: the same client, in its dialog ------------------------------- */
+
+/* Turn the fixture's lines into subscriptions, as dataplane.c sets up the second flow. */
+static void sub_mode(struct fx *f)
+{
+	f->sub_tpl = aligned_alloc(64, (sizeof(*f->sub_tpl) + 63) & ~(size_t)63);
+	assert_non_null(f->sub_tpl);
+	assert_int_equal(sip_tpl_prepare(f->sub_tpl,
+					 &(struct sip_tpl_params){
+						 .method = SIP_TPL_SUBSCRIBE,
+						 .request_uri = SIP_STR("sip:{user}@" REALM),
+						 .from_uri = SIP_STR("sip:{user}@" REALM),
+						 .from_tag = SIP_STR("s{tag}"),
+						 .call_id = SIP_STR("s{callid}"),
+						 .contact_uri = SIP_STR("sip:{user}@{hostport}"),
+						 .via_sent_by = SIP_STR("{hostport}"),
+						 .transport = SIP_TPL_UDP,
+						 .to_tag_var = true,
+					 }),
+			 0);
+	f->L.tpl[0][0] = f->sub_tpl;
+	f->L.flow = DP_FLOW_SUBSCRIBE;
+	f->L.to_tag = f->to_tag;
+	f->L.cfg.aor_domain[0] = SIP_STR(REALM);
+	f->L.cfg.managed = true;
+	f->method = "SUBSCRIBE";
+}
+
+static struct sip_str to_tag_of(const struct sent *s, struct sip_msg *m, struct sip_header *hdrs)
+{
+	parse_sent(s, m, hdrs);
+	return m->to.tag;
+}
+
+/* RFC 6665 §4.1.2.1: the refresh and the un-SUBSCRIBE carry the notifier's tag. */
+static void subscribe_refresh_and_unsubscribe_stay_in_the_dialog(void **state)
+{
+	struct fx *f = *state;
+	struct sip_header hdrs[MAX_HDRS];
+	struct sip_msg m;
+
+	sub_mode(f);
+	dp_line_start(&f->L, 1, f->now_us);
+	assert_non_null(strstr(last_sent(f)->text, "SUBSCRIBE sip:1001@" REALM " SIP/2.0"));
+	assert_int_equal(to_tag_of(last_sent(f), &m, hdrs).len, 0);
+	assert_non_null(strstr(last_sent(f)->text, "\r\nEvent: message-summary\r\n"));
+	respond(f, 1, 200, "Expires: 40\r\n");
+	assert_int_equal(f->line[1].state, DP_LINE_REGISTERED);
+	assert_int_equal(last_event(f)->flow, DP_FLOW_SUBSCRIBE);
+	assert_int_equal(last_event(f)->value, 40);
+	advance_by(f, 37 * S_US); /* refreshed within 50-90 % of 40 s */
+	assert_true(sip_str_eq(to_tag_of(last_sent(f), &m, hdrs), SIP_STR("srv1")));
+	assert_int_equal(f->stats.tx_requests[DP_M_SUBSCRIBE], 2);
+	respond(f, 1, 200, "Expires: 40\r\n");
+	dp_line_unregister(&f->L, 1, f->now_us);
+	assert_true(sip_str_eq(to_tag_of(last_sent(f), &m, hdrs), SIP_STR("srv1")));
+	assert_int_equal(expires_of(last_sent(f)), 0);
+	respond(f, 1, 200, "Expires: 0\r\n");
+	assert_int_equal(last_event(f)->type, DP_EV_UNREGISTERED);
+	assert_int_equal(f->to_tag[1][0], 0); /* the dialog is over */
+}
+
+/* A 481 to a refresh: the notifier lost the subscription; a new one goes out at once. */
+static void subscribe_481_starts_a_new_subscription_at_once(void **state)
+{
+	struct fx *f = *state;
+	struct sip_header hdrs[MAX_HDRS];
+	struct sip_msg m;
+	size_t sent;
+
+	sub_mode(f);
+	dp_line_start(&f->L, 2, f->now_us);
+	respond(f, 2, 200, "Expires: 40\r\n");
+	advance_by(f, 37 * S_US);
+	assert_int_equal(to_tag_of(last_sent(f), &m, hdrs).len, 4);
+	sent = f->nsent;
+	respond(f, 2, 481, NULL);
+	assert_int_equal(f->nsent, sent + 1);
+	assert_int_equal(to_tag_of(last_sent(f), &m, hdrs).len, 0);
+	assert_int_equal(f->line[2].state, DP_LINE_REGISTERING);
+	respond(f, 2, 200, "Expires: 40\r\n");
+	assert_int_equal(f->line[2].state, DP_LINE_REGISTERED);
+}
+
+/* Moving to another proxy starts another dialog: no tag of the old one goes along. */
+static void subscribe_moved_elsewhere_starts_without_the_old_tag(void **state)
+{
+	struct fx *f = *state;
+	struct sip_header hdrs[MAX_HDRS];
+	struct sip_msg m;
+
+	sub_mode(f);
+	f->L.tpl[1][0] = f->sub_tpl;
+	dp_line_start(&f->L, 0, f->now_us);
+	respond(f, 0, 200, "Expires: 40\r\n");
+	assert_int_equal(f->to_tag[0][0], 4);
+	dp_line_register(&f->L, 0, true, DP_TARGET(1, 0, 1), 0, f->now_us);
+	assert_int_equal(to_tag_of(last_sent(f), &m, hdrs).len, 0);
+}
+
 /* ---- un-REGISTER -------------------------------------------------------------------- */
 
 static void unregister_of_a_registered_line_sends_expires_0(void **state)
@@ -1189,6 +1299,9 @@ int main(void)
 		T(register_after_a_delay_waits_that_long),
 		T(register_at_a_target_not_configured_is_counted_and_ignored),
 		T(managed_line_waits_for_control_after_a_failure),
+		T(subscribe_refresh_and_unsubscribe_stay_in_the_dialog),
+		T(subscribe_481_starts_a_new_subscription_at_once),
+		T(subscribe_moved_elsewhere_starts_without_the_old_tag),
 		T(unregister_of_a_registered_line_sends_expires_0),
 		T(unregister_200_reports_unregistered_and_uncounts_the_line),
 		cmocka_unit_test(lines_index_inverts_lines_addr_over_the_range),

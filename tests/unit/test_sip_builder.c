@@ -837,7 +837,8 @@ static void test_vars_of_every_length_up_to_70_equal_the_substituted_text(void *
 	memset(c, 'c', sizeof(c));
 	for (size_t n = 1; n <= sizeof(u); n++) {
 		const struct sip_line_vars v = {sip_str_make(u, n), sip_str_make(h, n),
-						sip_str_make(g, n), sip_str_make(c, n)};
+						sip_str_make(g, n), sip_str_make(c, n),
+						SIP_STR_NULL};
 
 		check_same_as_substituted(&p, &v, &first_fields);
 	}
@@ -1057,9 +1058,47 @@ static void test_vars_register_parses_back_with_the_lines_values(void **state)
 	assert_true(sip_str_eq(c.instance, SIP_STR("urn:uuid:00000000-0000-1000-8000-1000")));
 }
 
+/* One SUBSCRIBE template for the initial request and its in-dialog refreshes (RFC 6665
+ * §4.1.2.1): the To header takes the line's remote tag when it has one, nothing else. */
+static void subscribe_to_tag_is_the_lines_own_or_nothing(void **state)
+{
+	static struct sip_tpl tpl;
+	struct sip_tpl *t = &tpl;
+	struct sip_tpl_params p = {
+		.method = SIP_TPL_SUBSCRIBE,
+		.request_uri = SIP_STR("sip:{user}@example.com"),
+		.from_uri = SIP_STR("sip:{user}@example.com"),
+		.from_tag = SIP_STR("s{tag}"),
+		.call_id = SIP_STR("s{callid}"),
+		.contact_uri = SIP_STR("sip:{user}@{hostport}"),
+		.via_sent_by = SIP_STR("{hostport}"),
+		.transport = SIP_TPL_UDP,
+		.to_tag_var = true,
+	};
+	struct sip_line_vars v = usual_line;
+	struct sip_req_fields f = {.branch = 1, .cseq = 2, .expires = 3600};
+	char buf[2048];
+	ssize_t n;
+
+	(void)state;
+	assert_int_equal(sip_tpl_prepare(t, &p), 0);
+	n = sip_build_subscribe_vars(t, &v, &f, buf, sizeof(buf));
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_non_null(strstr(buf, "\r\nTo: <sip:1000@example.com>\r\n"));
+	v.to_tag = SIP_STR("as7f3d91.b2");
+	n = sip_build_subscribe_vars(t, &v, &f, buf, sizeof(buf));
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_non_null(strstr(buf, "\r\nTo: <sip:1000@example.com>;tag=as7f3d91.b2\r\n"));
+	/* the length is counted before writing: one octet short is refused untouched */
+	assert_int_equal(sip_build_subscribe_vars(t, &v, &f, buf, (size_t)n - 1), -ENOSPC);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(subscribe_to_tag_is_the_lines_own_or_nothing),
 		cmocka_unit_test(test_register_text_is_exact),
 		cmocka_unit_test(test_outbound_register_parses_back_with_the_parser),
 		cmocka_unit_test(test_second_build_patches_branch_cseq_expires_and_leaves_template),
