@@ -49,26 +49,38 @@ static void ctl__row(FILE *out, const char *what, const struct ctl_episode *e)
 	fputc('\n', out);
 }
 
-void ctl_fo_report_table(const struct ctl_fo *fo, const struct dp_stats *s,
-			 const uint64_t peak_rps[CTL_ROLE__COUNT], FILE *out)
+/* One row per episode of fo, then each kind merged; words name the flow's moves. */
+static void ctl__episodes_table(const struct ctl_fo *fo, const char *title,
+				const char *const words[2], FILE *out)
 {
 	struct ctl_episode all;
 	char what[64];
 
-	fprintf(out, "\n| move | lines | settled | 50 %% s | 90 %% s | 99 %% s | 100 %% s |\n"
-		     "|---|---:|---:|---:|---:|---:|---:|\n");
+	fprintf(out,
+		"\n| %s | lines | settled | 50 %% s | 90 %% s | 99 %% s | 100 %% s |\n"
+		"|---|---:|---:|---:|---:|---:|---:|\n",
+		title);
 	for (unsigned k = 0; k < fo->nep; k++) {
 		const struct ctl_episode *e = &fo->ep[k];
 
-		snprintf(what, sizeof(what), "%s (%s %s)", e->failback ? "failback" : "failover",
+		snprintf(what, sizeof(what), "%s (%s %s)", words[e->failback],
 			 ctl_role_name(e->role), e->failback ? "back" : "down");
 		ctl__row(out, what, e);
 	}
 	for (int fb = 0; fb < 2; fb++) {
 		ctl__merge(fo, fb, &all);
-		ctl__row(out, fb ? "all failbacks" : "all failovers", &all);
+		snprintf(what, sizeof(what), "all: %s", words[fb]);
+		ctl__row(out, what, &all);
 		free(all.latency_ms);
 	}
+}
+
+void ctl_fo_report_table(const struct ctl_fo *fo, const struct dp_stats *s,
+			 const uint64_t peak_rps[CTL_ROLE__COUNT], FILE *out)
+{
+	static const char *const words[2] = {"failover", "failback"};
+
+	ctl__episodes_table(fo, "move", words, out);
 	fprintf(out,
 		"\n| server | up | REGISTER sent | peak REGISTER/s | registered ok | bound now | "
 		"down | probes sent / ok |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
@@ -102,8 +114,8 @@ static void ctl__pct_json(struct ctl_json *j, const char *key, const struct ctl_
 	ctl_json_end_object(j);
 }
 
-void ctl_fo_report_json(const struct ctl_fo *fo, const struct dp_stats *s,
-			const uint64_t peak_rps[CTL_ROLE__COUNT], struct ctl_json *j)
+/* failover_s and failback_s (each kind's episodes merged), then the episodes one by one. */
+static void ctl__episodes_json(const struct ctl_fo *fo, struct ctl_json *j)
 {
 	struct ctl_episode all;
 
@@ -112,6 +124,23 @@ void ctl_fo_report_json(const struct ctl_fo *fo, const struct dp_stats *s,
 		ctl__pct_json(j, fb ? "failback_s" : "failover_s", &all);
 		free(all.latency_ms);
 	}
+	ctl_json_begin_array(j, "episodes");
+	for (unsigned k = 0; k < fo->nep; k++) {
+		const struct ctl_episode *e = &fo->ep[k];
+
+		ctl_json_begin_object(j, NULL);
+		ctl_json_cstr(j, "kind", e->failback ? "failback" : "failover");
+		ctl_json_cstr(j, "server", ctl_role_name(e->role));
+		ctl__pct_json(j, "time_s", e);
+		ctl_json_end_object(j);
+	}
+	ctl_json_end_array(j);
+}
+
+void ctl_fo_report_json(const struct ctl_fo *fo, const struct dp_stats *s,
+			const uint64_t peak_rps[CTL_ROLE__COUNT], struct ctl_json *j)
+{
+	ctl__episodes_json(fo, j);
 	ctl_json_begin_object(j, "requests_by_server");
 	for (int r = 0; r < CTL_ROLE__COUNT; r++) {
 		if (fo->cfg.configured[r])
@@ -147,44 +176,18 @@ void ctl_fo_report_json(const struct ctl_fo *fo, const struct dp_stats *s,
 		ctl_json_end_object(j);
 	}
 	ctl_json_end_object(j);
-	ctl_json_begin_array(j, "episodes");
-	for (unsigned k = 0; k < fo->nep; k++) {
-		const struct ctl_episode *e = &fo->ep[k];
-
-		ctl_json_begin_object(j, NULL);
-		ctl_json_cstr(j, "kind", e->failback ? "failback" : "failover");
-		ctl_json_cstr(j, "server", ctl_role_name(e->role));
-		ctl__pct_json(j, "time_s", e);
-		ctl_json_end_object(j);
-	}
-	ctl_json_end_array(j);
 	ctl_json_u64(j, "fsm_ignored_events", fo->ignored);
 	ctl_json_u64(j, "commands_deferred", fo->cmd_dropped);
 }
 
 void ctl_fo_report_subs_table(const struct ctl_fo *fo, const struct dp_stats *s, FILE *out)
 {
-	struct ctl_episode all;
-	char what[64];
+	static const char *const words[2] = {"away", "back"};
 	uint64_t fails = 0;
 
 	for (int k = 1; k < DP_FAIL__COUNT; k++)
 		fails += s->reg_fail[k];
-	fprintf(out,
-		"\n| subscriptions move | lines | settled | 50 %% s | 90 %% s | 99 %% s | 100 %% s |\n"
-		"|---|---:|---:|---:|---:|---:|---:|\n");
-	for (unsigned k = 0; k < fo->nep; k++) {
-		const struct ctl_episode *e = &fo->ep[k];
-
-		snprintf(what, sizeof(what), "%s (%s %s)", e->failback ? "back" : "away",
-			 ctl_role_name(e->role), e->failback ? "back" : "down");
-		ctl__row(out, what, e);
-	}
-	for (int fb = 0; fb < 2; fb++) {
-		ctl__merge(fo, fb, &all);
-		ctl__row(out, fb ? "all moves back" : "all moves away", &all);
-		free(all.latency_ms);
-	}
+	ctl__episodes_table(fo, "subscriptions move", words, out);
 	fprintf(out,
 		"\n| proxy | SUBSCRIBE sent | accepted | active now |\n|---|---:|---:|---:|\n");
 	for (int r = 0; r < CTL_ROLE__COUNT; r++) {
@@ -199,8 +202,6 @@ void ctl_fo_report_subs_table(const struct ctl_fo *fo, const struct dp_stats *s,
 
 void ctl_fo_report_subs_json(const struct ctl_fo *fo, const struct dp_stats *s, struct ctl_json *j)
 {
-	struct ctl_episode all;
-
 	ctl_json_begin_object(j, "subscriptions");
 	ctl_json_u64(j, "subscribe_sent", s->tx_requests[DP_M_SUBSCRIBE]);
 	ctl_json_u64(j, "accepted", s->reg_ok);
@@ -221,21 +222,6 @@ void ctl_fo_report_subs_json(const struct ctl_fo *fo, const struct dp_stats *s, 
 		ctl_json_end_object(j);
 	}
 	ctl_json_end_object(j);
-	for (int fb = 0; fb < 2; fb++) {
-		ctl__merge(fo, fb, &all);
-		ctl__pct_json(j, fb ? "failback_s" : "failover_s", &all);
-		free(all.latency_ms);
-	}
-	ctl_json_begin_array(j, "episodes");
-	for (unsigned k = 0; k < fo->nep; k++) {
-		const struct ctl_episode *e = &fo->ep[k];
-
-		ctl_json_begin_object(j, NULL);
-		ctl_json_cstr(j, "kind", e->failback ? "failback" : "failover");
-		ctl_json_cstr(j, "server", ctl_role_name(e->role));
-		ctl__pct_json(j, "time_s", e);
-		ctl_json_end_object(j);
-	}
-	ctl_json_end_array(j);
+	ctl__episodes_json(fo, j);
 	ctl_json_end_object(j);
 }

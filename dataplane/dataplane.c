@@ -6,6 +6,7 @@
 #include "dataplane/dataplane.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -437,30 +438,28 @@ unsigned dp_events(struct dp *d, struct dp_msg *out, unsigned max)
 	return n;
 }
 
-void dp_stats_sum(const struct dp *d, struct dp_stats *out)
+/* Sum the counters at offset off of every worker (its registrations' or subscriptions'). */
+static void dp__stats_sum(const struct dp *d, size_t off, struct dp_stats *out)
 {
-	const uint64_t *src;
 	uint64_t *dst = (uint64_t *)out;
 
 	memset(out, 0, sizeof(*out));
 	for (unsigned k = 0; k < d->nworkers; k++) {
-		src = (const uint64_t *)&d->w[k].stats;
+		const uint64_t *src = (const uint64_t *)((const char *)&d->w[k] + off);
+
 		for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
 			dst[i] += src[i];
 	}
 }
 
+void dp_stats_sum(const struct dp *d, struct dp_stats *out)
+{
+	dp__stats_sum(d, offsetof(struct dp_worker, stats), out);
+}
+
 void dp_sub_stats_sum(const struct dp *d, struct dp_stats *out)
 {
-	const uint64_t *src;
-	uint64_t *dst = (uint64_t *)out;
-
-	memset(out, 0, sizeof(*out));
-	for (unsigned k = 0; k < d->nworkers; k++) {
-		src = (const uint64_t *)&d->w[k].sub_stats;
-		for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
-			dst[i] += src[i];
-	}
+	dp__stats_sum(d, offsetof(struct dp_worker, sub_stats), out);
 }
 
 const char *dp_port_desc(const struct dp *d)

@@ -35,6 +35,7 @@ timers:
   f_ms: 3000
 run:
   summary_json: $tmp/summary.json
+  report_dir: $tmp/report
 YAML
 "$SIPEDGE" check -c "$tmp/mode3.yaml" >/dev/null || echo "FAIL: the test's own configuration"
 "$SIPEDGE" run "${eal[@]}" -- -c "$tmp/mode3.yaml" >"$tmp/out" 2>&1 &
@@ -60,4 +61,7 @@ check "no binding left at R after the run (holds $(held R))" wait_until 5 holds_
 s() { jq -c -r "$1" "$tmp/summary.json"; }
 check "summary: OP failed over twice and back twice, every line settled (got $(s '[.episodes[] | [.kind, .server, .time_s.settled]]'))" \
 	test "$(s '[.episodes[] | select(.server == "OP" and .time_s.settled == '$lines')] | length')" -eq 4
+check "report_dir holds summary.md with the failover table" grep -q "^| failover (OP down) | $lines | $lines |" "$tmp/report/summary.md"
+check "and summary.json, the same figures as summary_json" \
+	test "$(jq -c .episodes "$tmp/report/summary.json")" = "$(jq -c .episodes "$tmp/summary.json")"
 finish

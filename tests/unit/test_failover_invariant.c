@@ -211,9 +211,8 @@ static void check_settled(struct sim *s, int mode, uint64_t seed)
 			held += (l->binding[r][0] != 0) + (l->binding[r][1] != 0);
 		/* bound, or bound with its refresh out at this very moment */
 		if (s->fo.line[i].state != CTL_L_REGISTERED ||
-		    (l->state != SIM_BOUND && l->state != SIM_REG) ||
-		    l->target != want || held != 1 ||
-		    !l->binding[DP_TARGET_REG(want)][DP_TARGET_AOR(want)])
+		    (l->state != SIM_BOUND && l->state != SIM_REG) || l->target != want ||
+		    held != 1 || !l->binding[DP_TARGET_REG(want)][DP_TARGET_AOR(want)])
 			fail_msg("mode %d seed %llu line %u: control %s, dataplane state %d target "
 				 "%x (want %x), %u bindings",
 				 mode, (unsigned long long)seed, i,
