@@ -167,7 +167,8 @@ static void ctl__progress(uv_timer_t *t)
 	size_t n = 0;
 
 	dp_stats_sum(r->d, &s);
-	for (int k = 0; k < CTL_ROLE__COUNT; k++) {
+	/* the peak is the run's, not the final un-register ramp's (that one --rate paces) */
+	for (int k = 0; k < CTL_ROLE__COUNT && !r->stop_ms; k++) {
 		uint64_t rps = s.tx_by_server[k] - r->last.tx_by_server[k];
 
 		if (rps > r->peak_rps[k])

@@ -12,8 +12,8 @@
 #include "control/json.h"
 #include "dataplane/stats.h"
 
-/* peak_rps: per role, the most requests sent to that server in one second (whether the
- * fleet stampeded onto the backup). */
+/* peak_rps: per role, the most requests sent to that server in one second before the run
+ * began to stop (whether the fleet stampeded onto the backup). */
 void ctl_fo_report_table(const struct ctl_fo *fo, const struct dp_stats *s,
 			 const uint64_t peak_rps[CTL_ROLE__COUNT], FILE *out);
 /* Writes the keys failover_s, failback_s, requests_by_server, peak_requests_per_s_by_server,
