@@ -70,6 +70,7 @@ static void bench_events(uint32_t n, struct fig *f)
 		.mode = 1,
 		.configured = {[CTL_P] = true, [CTL_BP] = true, [CTL_R] = true, [CTL_BR] = true},
 		.retry_ms = 30000,
+		.timer_f_ms = 32000,
 		.fail_threshold = 2,
 		.probe_min_ms = 2000,
 		.probe_max_ms = 60000,

@@ -455,6 +455,7 @@ static int ctl__run(struct ctl_run *r)
 		return 1;
 	}
 	r->c.fo_cfg.retry_ms = r->c.dp.retry_ms;
+	r->c.fo_cfg.timer_f_ms = r->c.dp.tf_ms;
 	r->c.fo_cfg.seed = r->c.dp.seed ? r->c.dp.seed : uv_hrtime();
 	if (ctl_fo_init(&r->fo, &r->c.fo_cfg, r->c.dp.lines, ctl__command, r) != 0 ||
 	    (r->c.dp.subscribe &&

@@ -489,7 +489,17 @@ static void ctl__plan_probe(struct ctl_fo *fo, int role, uint64_t now_us)
 						 s->probes_failed, ctl__rand(fo));
 }
 
-static void ctl__server_failed(struct ctl_fo *fo, int role, uint64_t now_us)
+static uint64_t ctl__sent_before(uint64_t now_us, uint32_t ms)
+{
+	return now_us > 1000ull * ms ? now_us - 1000ull * ms : 0;
+}
+
+/*
+ * A failure signal about a request sent at sent_us. A server that answered after that
+ * request left is alive: its timeout is a loss (an overloaded server drops some of a
+ * stampede and answers the rest), counted, but it does not bring the server nearer down.
+ */
+static void ctl__server_failed(struct ctl_fo *fo, int role, uint64_t sent_us, uint64_t now_us)
 {
 	struct ctl_server *s = &fo->srv[role];
 
@@ -498,6 +508,10 @@ static void ctl__server_failed(struct ctl_fo *fo, int role, uint64_t now_us)
 	s->fail_signals++;
 	if (!s->up)
 		return;
+	if (s->last_ok_us > sent_us) {
+		s->fails_outlived++;
+		return;
+	}
 	if (s->fails_in_row++ == 0)
 		s->first_fail_us = now_us;
 	if (s->fails_in_row < fo->cfg.fail_threshold)
@@ -518,6 +532,7 @@ static void ctl__server_ok(struct ctl_fo *fo, int role, uint64_t now_us)
 	if (role >= CTL_ROLE__COUNT || !fo->cfg.configured[role])
 		return;
 	s->fails_in_row = 0;
+	s->last_ok_us = now_us;
 	if (s->up)
 		return;
 	s->up = true;
@@ -548,7 +563,11 @@ static void ctl__probe_result(struct ctl_fo *fo, const struct dp_msg *ev, uint64
 		ctl__plan_probe(fo, role, now_us);
 		return;
 	}
-	ctl__server_failed(fo, role, now_us);
+	ctl__server_failed(fo, role,
+			   ev->reason == DP_FAIL_TIMEOUT
+				   ? ctl__sent_before(now_us, fo->cfg.probe_timeout_ms)
+				   : now_us,
+			   now_us);
 }
 
 /* ---- events, ticks ---- */
@@ -587,9 +606,12 @@ void ctl_fo_event(struct ctl_fo *fo, const struct dp_msg *ev, uint64_t now_us)
 	case DP_EV_FAILED:
 		/* DESIGN.md §4: timeout, transport error, 503; and what a proxy on the way
 		 * says when the next hop is gone: 408 (its timer fired), 502/504 */
-		if (ev->reason == DP_FAIL_TIMEOUT || ev->reason == DP_FAIL_TRANSPORT ||
-		    ev->value == 503 || ev->value == 408 || ev->value == 502 || ev->value == 504)
-			ctl__server_failed(fo, via, now_us);
+		if (ev->reason == DP_FAIL_TIMEOUT)
+			ctl__server_failed(fo, via, ctl__sent_before(now_us, fo->cfg.timer_f_ms),
+					   now_us);
+		else if (ev->reason == DP_FAIL_TRANSPORT || ev->value == 503 || ev->value == 408 ||
+			 ev->value == 502 || ev->value == 504)
+			ctl__server_failed(fo, via, now_us, now_us);
 		if (!current)
 			break;
 		ctl__unbind(fo, l);
@@ -597,7 +619,7 @@ void ctl_fo_event(struct ctl_fo *fo, const struct dp_msg *ev, uint64_t now_us)
 			retry_ms = ev->value2 * 1000; /* Retry-After */
 		return ctl__step(fo, ev->line, CTL_E_FAILED, retry_ms, now_us);
 	case DP_EV_FLOW_FAILED:
-		ctl__server_failed(fo, via, now_us);
+		ctl__server_failed(fo, via, now_us, now_us);
 		if (!current)
 			break;
 		ctl__unbind(fo, l);

@@ -117,6 +117,7 @@ struct ctl_fo_config {
 	bool configured[CTL_ROLE__COUNT];
 	uint32_t retry_ms;	   /* after a failure without Retry-After */
 	uint32_t fail_threshold;   /* failure signals in a row that mark a server down */
+	uint32_t timer_f_ms;	   /* a timeout is about a request sent this long before */
 	uint32_t probe_min_ms;	   /* first probe of a down server after 50-100 % of this */
 	uint32_t probe_max_ms;	   /* back-off cap */
 	uint32_t probe_timeout_ms; /* an OPTIONS probe unanswered this long failed */
@@ -131,11 +132,13 @@ struct ctl_server {
 	bool up;
 	uint32_t fails_in_row;
 	uint64_t first_fail_us; /* first failure of the current run of failures */
+	uint64_t last_ok_us;	/* its last answer that showed it alive */
 	uint64_t probe_due_us;	/* 0: no probe planned */
 	bool probe_out;
 	uint32_t probes_failed; /* since it went down: the back-off exponent */
 	/* counters */
 	uint64_t fail_signals;
+	uint64_t fails_outlived; /* timeouts of requests sent before it last answered */
 	uint64_t downs;
 	uint64_t probes_sent;
 	uint64_t probes_ok;

@@ -83,16 +83,19 @@ void ctl_fo_report_table(const struct ctl_fo *fo, const struct dp_stats *s,
 	ctl__episodes_table(fo, "move", words, out);
 	fprintf(out,
 		"\n| server | up | REGISTER sent | peak REGISTER/s | registered ok | bound now | "
-		"down | probes sent / ok |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
+		"failure signals / outlived | down | probes sent / ok |\n"
+		"|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
 	for (int r = 0; r < CTL_ROLE__COUNT; r++) {
 		const struct ctl_server *sv = &fo->srv[r];
 
 		if (!fo->cfg.configured[r])
 			continue;
-		fprintf(out, "| %s | %s | %llu | %llu | %llu | %u | %llu | %llu / %llu |\n",
+		fprintf(out,
+			"| %s | %s | %llu | %llu | %llu | %u | %llu / %llu | %llu | %llu / %llu |\n",
 			ctl_role_name(r), sv->up ? "yes" : "no",
 			(unsigned long long)s->tx_by_server[r], (unsigned long long)peak_rps[r],
 			(unsigned long long)s->reg_ok_by_server[r], fo->bound_at[r],
+			(unsigned long long)sv->fail_signals, (unsigned long long)sv->fails_outlived,
 			(unsigned long long)sv->downs, (unsigned long long)sv->probes_sent,
 			(unsigned long long)sv->probes_ok);
 	}
@@ -171,6 +174,7 @@ void ctl_fo_report_json(const struct ctl_fo *fo, const struct dp_stats *s,
 		ctl_json_u64(j, "bound_now", fo->bound_at[r]);
 		ctl_json_u64(j, "downs", sv->downs);
 		ctl_json_u64(j, "fail_signals", sv->fail_signals);
+		ctl_json_u64(j, "fails_outlived", sv->fails_outlived);
 		ctl_json_u64(j, "probes_sent", sv->probes_sent);
 		ctl_json_u64(j, "probes_ok", sv->probes_ok);
 		ctl_json_end_object(j);

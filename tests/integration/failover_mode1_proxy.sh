@@ -23,42 +23,42 @@ BP=198.18.0.4
 	--rate 2000 --sub-expires 20 --summary-json "$tmp/summary.json" >"$tmp/out" 2>&1 &
 sipedge_pid=$!
 
-check "bullet 1: R holds every line with the primary AOR (holds $(held R))" \
+check "bullet 1: R holds every line with the primary AOR (holds \$(held R))" \
 	wait_until 20 holds R $lines $P
-check "bullet 1: every line subscribes at P, to its primary AOR (P holds $(subs_held P))" \
+check "bullet 1: every line subscribes at P, to its primary AOR (P holds \$(subs_held P))" \
 	wait_until 10 subs_hold P $lines $P
 check "bullet 1: BP holds no subscription" subs_none BP
 
 "$lab" freeze P >/dev/null
-check "bullet 3: R holds every line with the backup AOR and no primary one (holds $(held R))" \
+check "bullet 3: R holds every line with the backup AOR and no primary one (holds \$(held R))" \
 	wait_until 30 holds R $lines $BP
-check "bullet 3: every subscription moved to BP, to the backup AOR (BP holds $(subs_held BP))" \
+check "bullet 3: every subscription moved to BP, to the backup AOR (BP holds \$(subs_held BP))" \
 	wait_until 10 subs_hold BP $lines $BP
 
 "$lab" partition R >/dev/null
-check "bullet 2, backup AOR active: BR holds every line with the backup AOR (holds $(held BR))" \
+check "bullet 2, backup AOR active: BR holds every line with the backup AOR (holds \$(held BR))" \
 	wait_until 45 holds BR $lines $BP
 
 "$lab" restore R >/dev/null
-check "bullet 4: R holds every line with the AOR still active, the backup one (holds $(held R))" \
+check "bullet 4: R holds every line with the AOR still active, the backup one (holds \$(held R))" \
 	wait_until 25 holds R $lines $BP
-check "bullet 4: lines left BR (holds $(held BR))" wait_until 5 holds_none BR
+check "bullet 4: lines left BR (holds \$(held BR))" wait_until 5 holds_none BR
 
 "$lab" restore P >/dev/null
-check "bullet 5: R holds every line with the primary AOR again (holds $(held R))" \
+check "bullet 5: R holds every line with the primary AOR again (holds \$(held R))" \
 	wait_until 25 holds R $lines $P
-check "bullet 5: every subscription moved back to P (P holds $(subs_held P))" \
+check "bullet 5: every subscription moved back to P (P holds \$(subs_held P))" \
 	wait_until 10 subs_hold P $lines $P
-check "bullet 5: and left BP (un-SUBSCRIBE; BP holds $(subs_held BP))" wait_until 5 subs_none BP
+check "bullet 5: and left BP (un-SUBSCRIBE; BP holds \$(subs_held BP))" wait_until 5 subs_none BP
 
 kill -TERM "$sipedge_pid"
 wait "$sipedge_pid"
 rc=$?
 sipedge_pid=
 check "sipedge exits 0 on SIGTERM (got $rc): $(tail -3 "$tmp/out")" test $rc -eq 0
-check "no binding left at R after the run (holds $(held R))" wait_until 5 holds_none R
-check "no binding left at BR after the run (holds $(held BR))" holds_none BR
-check "no subscription left at P after the run (holds $(subs_held P))" subs_none P
+check "no binding left at R after the run (holds \$(held R))" wait_until 5 holds_none R
+check "no binding left at BR after the run (holds \$(held BR))" holds_none BR
+check "no subscription left at P after the run (holds \$(subs_held P))" subs_none P
 s() { jq -c -r "$1" "$tmp/summary.json"; }
 check "summary: subscriptions refreshed in their dialogs without a failure (got $(s .subscriptions.failures))" \
 	test "$(s '[.subscriptions.failures[]] | add')" -eq 0 -a "$(s .subscriptions.accepted)" -gt $((3 * lines))

@@ -34,20 +34,20 @@ CFG
 	--rate 2000 --summary-json "$tmp/summary.json" >"$tmp/out" 2>&1 &
 sipedge_pid=$!
 
-check "bullet 1: R holds every line with the primary AOR (holds $(held R))" \
+check "bullet 1: R holds every line with the primary AOR (holds \$(held R))" \
 	wait_until 20 holds R $lines $P
-check "bullet 1: BR holds nothing (holds $(held BR))" holds_none BR
+check "bullet 1: BR holds nothing (holds \$(held BR))" holds_none BR
 
 for fault in partition crash; do
 	"$lab" $fault R >/dev/null
 	# timer F is 3 s: the first refreshes time out after the fault, then storm control
 	# moves every line within its 2 s window (refreshes come every 15-27 s)
-	check "bullet 2 ($fault): BR holds every line with the active (primary) AOR (holds $(held BR))" \
+	check "bullet 2 ($fault): BR holds every line with the active (primary) AOR (holds \$(held BR))" \
 		wait_until 45 holds BR $lines $P
 	"$lab" restore R >/dev/null
-	check "bullet 4 ($fault): R holds every line with the active AOR again (holds $(held R))" \
+	check "bullet 4 ($fault): R holds every line with the active AOR again (holds \$(held R))" \
 		wait_until 25 holds R $lines $P
-	check "bullet 4 ($fault): lines left BR (holds $(held BR))" wait_until 5 holds_none BR
+	check "bullet 4 ($fault): lines left BR (holds \$(held BR))" wait_until 5 holds_none BR
 done
 
 kill -TERM "$sipedge_pid"
@@ -55,8 +55,8 @@ wait "$sipedge_pid"
 rc=$?
 sipedge_pid=
 check "sipedge exits 0 on SIGTERM (got $rc): $(tail -3 "$tmp/out")" test $rc -eq 0
-check "no binding left at R after the run (holds $(held R))" wait_until 5 holds_none R
-check "no binding left at BR after the run (holds $(held BR))" holds_none BR
+check "no binding left at R after the run (holds \$(held R))" wait_until 5 holds_none R
+check "no binding left at BR after the run (holds \$(held BR))" holds_none BR
 s() { jq -c -r "$1" "$tmp/summary.json"; }
 check "summary: two failovers of R, every line settled (got $(s .episodes))" \
 	test "$(s '[.episodes[] | select(.kind == "failover" and .server == "R" and .time_s.settled == '$lines')] | length')" -eq 2

@@ -24,24 +24,24 @@ BOP=198.18.0.6
 	--rate 2000 --summary-json "$tmp/summary.json" >"$tmp/out" 2>&1 &
 sipedge_pid=$!
 
-check "primaries first: R holds every line, primary AOR, through OP (holds $(held R))" \
+check "primaries first: R holds every line, primary AOR, through OP (holds \$(held R))" \
 	wait_until 20 holds R $lines $P $OP
-check "primaries first: every line subscribes at P (P holds $(subs_held P))" \
+check "primaries first: every line subscribes at P (P holds \$(subs_held P))" \
 	wait_until 10 subs_hold P $lines $P
 
 for server in R P OP; do
 	"$lab" partition $server >/dev/null
-	check "$server fails: BR holds every line, backup AOR, through BOP (holds $(held BR))" \
+	check "$server fails: BR holds every line, backup AOR, through BOP (holds \$(held BR))" \
 		wait_until 45 holds BR $lines $BP $BOP
-	check "$server fails: every subscription moved to BP (BP holds $(subs_held BP))" \
+	check "$server fails: every subscription moved to BP (BP holds \$(subs_held BP))" \
 		wait_until 10 subs_hold BP $lines $BP
 	"$lab" restore $server >/dev/null
-	check "$server back: R holds every line, primary AOR, through OP (holds $(held R))" \
+	check "$server back: R holds every line, primary AOR, through OP (holds \$(held R))" \
 		wait_until 30 holds R $lines $P $OP
-	check "$server back: lines left BR (holds $(held BR))" wait_until 5 holds_none BR
-	check "$server back: every subscription at P again, none at BP (P holds $(subs_held P))" \
+	check "$server back: lines left BR (holds \$(held BR))" wait_until 5 holds_none BR
+	check "$server back: every subscription at P again, none at BP (P holds \$(subs_held P))" \
 		wait_until 10 subs_hold P $lines $P
-	check "$server back: BP holds none (holds $(subs_held BP))" wait_until 5 subs_none BP
+	check "$server back: BP holds none (holds \$(subs_held BP))" wait_until 5 subs_none BP
 done
 
 kill -TERM "$sipedge_pid"
@@ -49,8 +49,8 @@ wait "$sipedge_pid"
 rc=$?
 sipedge_pid=
 check "sipedge exits 0 on SIGTERM (got $rc): $(tail -3 "$tmp/out")" test $rc -eq 0
-check "no binding left at R after the run (holds $(held R))" wait_until 5 holds_none R
-check "no binding left at BR after the run (holds $(held BR))" holds_none BR
+check "no binding left at R after the run (holds \$(held R))" wait_until 5 holds_none R
+check "no binding left at BR after the run (holds \$(held BR))" holds_none BR
 s() { jq -c -r "$1" "$tmp/summary.json"; }
 check "summary: three failovers and three failbacks, every line settled (got $(s '[.episodes[] | [.kind, .server, .time_s.settled]]'))" \
 	test "$(s '[.episodes[] | select(.time_s.settled == '$lines')] | length')" -eq 6

@@ -41,14 +41,14 @@ YAML
 "$SIPEDGE" run "${eal[@]}" -- -c "$tmp/mode3.yaml" >"$tmp/out" 2>&1 &
 sipedge_pid=$!
 
-check "through OP first: R holds every line through OP (holds $(held R))" \
+check "through OP first: R holds every line through OP (holds \$(held R))" \
 	wait_until 20 holds R $lines $R $OP
 for fault in partition crash; do
 	"$lab" $fault OP >/dev/null
-	check "OP fails ($fault): R holds every line through BOP (holds $(held R))" \
+	check "OP fails ($fault): R holds every line through BOP (holds \$(held R))" \
 		wait_until 45 holds R $lines $R $BOP
 	"$lab" restore OP >/dev/null
-	check "OP back ($fault): R holds every line through OP again (holds $(held R))" \
+	check "OP back ($fault): R holds every line through OP again (holds \$(held R))" \
 		wait_until 30 holds R $lines $R $OP
 done
 
@@ -57,7 +57,7 @@ wait "$sipedge_pid"
 rc=$?
 sipedge_pid=
 check "sipedge exits 0 on SIGTERM (got $rc): $(tail -3 "$tmp/out")" test $rc -eq 0
-check "no binding left at R after the run (holds $(held R))" wait_until 5 holds_none R
+check "no binding left at R after the run (holds \$(held R))" wait_until 5 holds_none R
 s() { jq -c -r "$1" "$tmp/summary.json"; }
 check "summary: OP failed over twice and back twice, every line settled (got $(s '[.episodes[] | [.kind, .server, .time_s.settled]]'))" \
 	test "$(s '[.episodes[] | select(.server == "OP" and .time_s.settled == '$lines')] | length')" -eq 4

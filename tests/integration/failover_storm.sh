@@ -17,9 +17,9 @@ run() { # run NAME OPTIONS...: start sipedge, wait for R, partition R, wait for 
 		--backup-proxy 198.18.0.4 --probe-interval 30-60 --monitor-interval 2 \
 		--summary-json "$tmp/$name.json" "$@" >"$tmp/$name.out" 2>&1 &
 	sipedge_pid=$!
-	check "$name: R holds every line first (holds $(held R))" wait_until 30 holds R $lines $P
+	check "$name: R holds every line first (holds \$(held R))" wait_until 30 holds R $lines $P
 	"$lab" partition R >/dev/null
-	check "$name: BR holds every line after R failed (holds $(held BR))" \
+	check "$name: BR holds every line after R failed (holds \$(held BR))" \
 		wait_until 60 holds BR $lines $P
 	kill -TERM "$sipedge_pid"
 	wait "$sipedge_pid"

@@ -232,6 +232,7 @@ static void run_schedule(int mode, uint64_t seed)
 			       [CTL_OP] = mode == 2,
 			       [CTL_BOP] = mode == 2},
 		.retry_ms = 5000,
+		.timer_f_ms = TIMER_F / MS,
 		.fail_threshold = 2,
 		.probe_min_ms = 1000,
 		.probe_max_ms = 16000,

@@ -46,6 +46,7 @@ static struct ctl_fo_config base_cfg(void)
 		.mode = 1,
 		.configured = {[CTL_P] = true, [CTL_BP] = true, [CTL_R] = true, [CTL_BR] = true},
 		.retry_ms = 30000,
+		.timer_f_ms = 3000,
 		.fail_threshold = 2,
 		.probe_min_ms = 2000,
 		.probe_max_ms = 60000,
@@ -132,8 +133,10 @@ static unsigned count_cmds(const struct fx *f, uint16_t type, uint32_t target)
 	return n;
 }
 
+/* Two lines' requests sent after R last answered time out. */
 static void fail_r_twice(struct fx *f)
 {
+	f->now_us += 4 * S_US;
 	ev(f, DP_EV_FAILED, 0, AT_R, DP_FAIL_TIMEOUT, 0);
 	ev(f, DP_EV_FAILED, 1, AT_R, DP_FAIL_TIMEOUT, 0);
 }
@@ -177,6 +180,32 @@ static void auth_failures_do_not_count_against_the_server(void **state)
 		ev(f, DP_EV_FAILED, i, AT_R, DP_FAIL_AUTH, 401);
 	assert_true(f->fo.srv[CTL_R].up);
 	assert_int_equal(f->fo.srv[CTL_R].fail_signals, 0);
+}
+
+/*
+ * A stampede at a live server: it answers some and drops others. Timeouts of requests
+ * sent before its last answer are losses, counted, not signs of death; once requests
+ * sent after its last answer time out too, it is down.
+ */
+static void timeouts_outlived_by_an_answer_do_not_mark_the_server_down(void **state)
+{
+	struct fx *f = *state;
+
+	for (uint32_t i = 0; i < N / 2; i++)
+		ev(f, DP_EV_REGISTERED, i, AT_R, 0, 60);
+	f->now_us += 2 * S_US; /* sent before the answers above, out of time now */
+	for (uint32_t i = N / 2; i < N; i++)
+		ev(f, DP_EV_FAILED, i, AT_R, DP_FAIL_TIMEOUT, 0);
+	assert_true(f->fo.srv[CTL_R].up);
+	assert_int_equal(f->fo.srv[CTL_R].fail_signals, N / 2);
+	assert_int_equal(f->fo.srv[CTL_R].fails_outlived, N / 2);
+	assert_int_equal(f->fo.q_len, 0);
+	f->now_us += 2 * S_US; /* now sent after R's last answer */
+	ev(f, DP_EV_FAILED, 0, AT_R, DP_FAIL_TIMEOUT, 0);
+	assert_true(f->fo.srv[CTL_R].up);
+	ev(f, DP_EV_FAILED, 1, AT_R, DP_FAIL_TIMEOUT, 0);
+	assert_false(f->fo.srv[CTL_R].up);
+	assert_int_equal(f->fo.want.reg, CTL_BR);
 }
 
 /* Shared health: two lines' timeouts mark R down and every line moves to BR. */
@@ -475,6 +504,8 @@ int main(void)
 			a_failure_below_the_threshold_retries_the_same_server, setup, teardown),
 		cmocka_unit_test_setup_teardown(auth_failures_do_not_count_against_the_server,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			timeouts_outlived_by_an_answer_do_not_mark_the_server_down, setup, teardown),
 		cmocka_unit_test_setup_teardown(r_down_moves_every_line_to_br, setup, teardown),
 		cmocka_unit_test_setup_teardown(storm_control_spreads_the_moves_over_the_window,
 						setup, teardown),
