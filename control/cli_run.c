@@ -30,7 +30,8 @@
 struct ctl_run {
 	struct ctl_run_cfg c;
 	struct ctl_fo fo;
-	struct ctl_fo fo_sub; /* the lines' subscriptions, when c.dp.subscribe */
+	struct ctl_fo fo_sub;  /* the lines' subscriptions, when c.dp.subscribe */
+	struct ctl_fo fo_reg2; /* mode 4: the lines' second outbound flow, when c.dp.reg2 */
 	char eal_prefix[64];
 	char *eal_argv[CTL_MAX_EAL_ARGS];
 	/* run state */
@@ -179,6 +180,13 @@ static void ctl__progress(uv_timer_t *t)
 			n += (size_t)snprintf(at + n, sizeof(at) - n, " %s %u", ctl_role_name(k),
 					      r->fo.bound_at[k]);
 	}
+	if (r->c.dp.reg2 && n < sizeof(at) - 48) {
+		struct dp_stats s2;
+
+		dp_flow_stats_sum(r->d, DP_FLOW_REGISTER2, &s2);
+		n += (size_t)snprintf(at + n, sizeof(at) - n, "; flow 2 (BOP) %llu",
+				      (unsigned long long)s2.registered);
+	}
 	for (int k = 0; k < CTL_ROLE__COUNT && r->c.dp.subscribe && n < sizeof(at) - 32; k++) {
 		if (r->fo_sub.bound_at[k])
 			n += (size_t)snprintf(at + n, sizeof(at) - n, "; subscribed at %s %u",
@@ -218,6 +226,8 @@ static void ctl__begin_stop(struct ctl_run *r, const char *why)
 	ctl_fo_stop(&r->fo);
 	if (r->c.dp.subscribe)
 		ctl_fo_stop(&r->fo_sub);
+	if (r->c.dp.reg2)
+		ctl_fo_stop(&r->fo_reg2);
 	for (unsigned k = 0; k < dp_workers(r->d); k++)
 		dp_command(r->d, k, &c);
 }
@@ -235,28 +245,47 @@ static void ctl__signal(uv_signal_t *sig, int signum)
 	ctl__begin_stop(r, signum == SIGINT ? "interrupted" : "terminated");
 }
 
+/* The failover state of one flow of the lines (an event's), or NULL when it is off. */
+static struct ctl_fo *ctl__fo_of(struct ctl_run *r, unsigned flow)
+{
+	switch (flow) {
+	case DP_FLOW_REGISTER:
+		return &r->fo;
+	case DP_FLOW_SUBSCRIBE:
+		return r->c.dp.subscribe ? &r->fo_sub : NULL;
+	case DP_FLOW_REGISTER2:
+		return r->c.dp.reg2 ? &r->fo_reg2 : NULL;
+	default:
+		return NULL;
+	}
+}
+
 static void ctl__tick(uv_timer_t *t)
 {
 	struct ctl_run *r = t->data;
 	struct dp_msg ev[256];
-	struct dp_stats s, sub;
+	struct dp_stats s, sub, reg2;
 	unsigned n;
 
 	uint64_t now_us = uv_hrtime() / 1000;
 
 	while ((n = dp_events(r->d, ev, 256)) > 0) {
 		r->events += n;
-		for (unsigned k = 0; k < n; k++)
-			ctl_fo_event(ev[k].flow == DP_FLOW_SUBSCRIBE && r->c.dp.subscribe
-					     ? &r->fo_sub
-					     : &r->fo,
-				     &ev[k], now_us);
+		for (unsigned k = 0; k < n; k++) {
+			struct ctl_fo *fo = ctl__fo_of(r, ev[k].flow);
+
+			ctl_fo_event(fo ? fo : &r->fo, &ev[k], now_us);
+		}
 	}
-	ctl_fo_tick(&r->fo, now_us);
-	if (r->c.dp.subscribe)
-		ctl_fo_tick(&r->fo_sub, now_us);
+	for (unsigned f = 0; f < DP_FLOW__COUNT; f++) {
+		struct ctl_fo *fo = ctl__fo_of(r, f);
+
+		if (fo)
+			ctl_fo_tick(fo, now_us);
+	}
 	dp_stats_sum(r->d, &s);
 	dp_sub_stats_sum(r->d, &sub);
+	dp_flow_stats_sum(r->d, DP_FLOW_REGISTER2, &reg2);
 	if (s.registered > r->registered_peak)
 		r->registered_peak = s.registered;
 	if (!r->stop_ms && r->c.duration_s &&
@@ -266,7 +295,8 @@ static void ctl__tick(uv_timer_t *t)
 		/* done when every line was reached, none is registered and no transaction is
 		 * out (a REGISTER in flight may still make a binding), or after timer F */
 		bool quiet = s.registered == 0 && s.in_flight == 0 && s.unreg_pending == 0 &&
-			     sub.registered == 0 && sub.in_flight == 0;
+			     sub.registered == 0 && sub.in_flight == 0 && reg2.registered == 0 &&
+			     reg2.in_flight == 0;
 
 		if (quiet ||
 		    uv_now(&r->loop) - r->stop_ms >
@@ -322,6 +352,13 @@ static void ctl__summary(struct ctl_run *r, FILE *out, bool json)
 			(unsigned long long)s.rx_requests[DP_M_INVITE],
 			(unsigned long long)s.rx_requests[DP_M_OTHER]);
 		ctl_fo_report_table(&r->fo, &s, r->peak_rps, out);
+		if (r->c.dp.reg2) {
+			const struct ctl_fo *fo[2] = {&r->fo, &r->fo_reg2};
+			struct dp_stats fs[2] = {s};
+
+			dp_flow_stats_sum(r->d, DP_FLOW_REGISTER2, &fs[1]);
+			ctl_fo_report_flows_table(fo, fs, out);
+		}
 		if (r->c.dp.subscribe) {
 			dp_sub_stats_sum(r->d, &s);
 			ctl_fo_report_subs_table(&r->fo_sub, &s, out);
@@ -373,6 +410,13 @@ static void ctl__summary(struct ctl_run *r, FILE *out, bool json)
 	ctl_json_u64(&j, "events_lost", s.events_lost);
 	ctl_json_u64(&j, "bad_commands", s.bad_commands);
 	ctl_fo_report_json(&r->fo, &s, r->peak_rps, &j);
+	if (r->c.dp.reg2) {
+		const struct ctl_fo *fo[2] = {&r->fo, &r->fo_reg2};
+		struct dp_stats fs[2] = {s};
+
+		dp_flow_stats_sum(r->d, DP_FLOW_REGISTER2, &fs[1]);
+		ctl_fo_report_flows_json(fo, fs, &j);
+	}
 	if (r->c.dp.subscribe) {
 		dp_sub_stats_sum(r->d, &s);
 		ctl_fo_report_subs_json(&r->fo_sub, &s, &j);
@@ -459,7 +503,9 @@ static int ctl__run(struct ctl_run *r)
 	r->c.fo_cfg.seed = r->c.dp.seed ? r->c.dp.seed : uv_hrtime();
 	if (ctl_fo_init(&r->fo, &r->c.fo_cfg, r->c.dp.lines, ctl__command, r) != 0 ||
 	    (r->c.dp.subscribe &&
-	     ctl_fo_init(&r->fo_sub, &r->c.fo_cfg, r->c.dp.lines, ctl__command, r) != 0)) {
+	     ctl_fo_init(&r->fo_sub, &r->c.fo_cfg, r->c.dp.lines, ctl__command, r) != 0) ||
+	    (r->c.dp.reg2 &&
+	     ctl_fo_init(&r->fo_reg2, &r->c.fo_cfg, r->c.dp.lines, ctl__command, r) != 0)) {
 		fprintf(stderr, "sipedge run: no memory for %u lines' failover state\n",
 			r->c.dp.lines);
 		dp_destroy(r->d);
@@ -467,6 +513,8 @@ static int ctl__run(struct ctl_run *r)
 	}
 	if (r->c.dp.subscribe)
 		ctl_fo_follow(&r->fo_sub, &r->fo);
+	if (r->c.dp.reg2)
+		ctl_fo_second_flow(&r->fo_reg2, &r->fo);
 	if (!r->c.quiet)
 		ctl__print_roles(r);
 	uv_loop_init(&r->loop);
@@ -509,6 +557,8 @@ static int ctl__run(struct ctl_run *r)
 	ctl_fo_destroy(&r->fo);
 	if (r->c.dp.subscribe)
 		ctl_fo_destroy(&r->fo_sub);
+	if (r->c.dp.reg2)
+		ctl_fo_destroy(&r->fo_reg2);
 	return 0;
 }
 

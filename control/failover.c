@@ -153,7 +153,12 @@ struct ctl_targets ctl_mode_targets(int mode, const bool configured[CTL_ROLE__CO
 		t.via = configured[CTL_BOP] ? CTL_BOP : CTL_BR;
 		return t;
 	}
-	default: /* 3 (and 4 until it has flows of its own): only the outbound proxy changes */
+	case 4: /* outbound: flow 1 through OP (flow 2 through BOP, ctl__targets); the
+		 * registrar fails over as in mode 1 */
+		t.reg = ok[CTL_R] || !ok[CTL_BR] ? CTL_R : CTL_BR;
+		t.via = configured[CTL_OP] ? CTL_OP : t.reg;
+		return t;
+	default: /* 3: only the outbound proxy changes */
 		t.via = ok[CTL_OP] || !ok[CTL_BOP] ? CTL_OP : CTL_BOP;
 		if (!configured[CTL_OP])
 			t.via = CTL_R;
@@ -206,6 +211,12 @@ uint64_t ctl_probe_gap_ms(uint32_t min_ms, uint32_t max_ms, uint32_t n, uint64_t
 		gap = max_ms;
 	/* 50-100 %: probes of many instances do not line up (RFC 5626 §4.5 does the same) */
 	return gap / 2 + rnd % (gap / 2 + 1);
+}
+
+uint64_t ctl_flow_recovery_ms(uint32_t base_ms, uint32_t max_ms, uint32_t fails, uint64_t rnd)
+{
+	/* W = min(max-time, base-time * 2^consecutive-failures), then 50-100 % of W */
+	return ctl_probe_gap_ms(base_ms, max_ms, fails, rnd);
 }
 
 double ctl_storm_rate(uint64_t n, uint32_t window_ms, uint32_t cap)
@@ -278,9 +289,14 @@ void ctl_fo_destroy(struct ctl_fo *fo)
 
 static struct ctl_targets ctl__targets(const struct ctl_fo *fo, const bool up[CTL_ROLE__COUNT])
 {
-	return fo->flow == DP_FLOW_SUBSCRIBE
-		       ? ctl_mode_sub_targets(fo->cfg.mode, fo->cfg.configured, up)
-		       : ctl_mode_targets(fo->cfg.mode, fo->cfg.configured, up);
+	struct ctl_targets t;
+
+	if (fo->flow == DP_FLOW_SUBSCRIBE)
+		return ctl_mode_sub_targets(fo->cfg.mode, fo->cfg.configured, up);
+	t = ctl_mode_targets(fo->cfg.mode, fo->cfg.configured, up);
+	if (fo->flow == DP_FLOW_REGISTER2) /* reg-id 2 keeps to the backup outbound proxy */
+		t.via = CTL_BOP;
+	return t;
 }
 
 void ctl_fo_follow(struct ctl_fo *subs, struct ctl_fo *regs)
@@ -299,6 +315,24 @@ void ctl_fo_follow(struct ctl_fo *subs, struct ctl_fo *regs)
 		subs->line[i].reg = subs->want.reg;
 		subs->line[i].aor = subs->want.aor;
 		subs->line[i].via = subs->want.via;
+	}
+}
+
+void ctl_fo_second_flow(struct ctl_fo *reg2, struct ctl_fo *regs)
+{
+	bool up[CTL_ROLE__COUNT];
+
+	reg2->flow = DP_FLOW_REGISTER2;
+	reg2->srv = regs->srv;
+	reg2->sibling = regs;
+	regs->sibling = reg2;
+	for (int r = 0; r < CTL_ROLE__COUNT; r++)
+		up[r] = regs->srv[r].up;
+	reg2->want = ctl__targets(reg2, up);
+	for (uint32_t i = 0; i < reg2->n; i++) {
+		reg2->line[i].reg = reg2->want.reg;
+		reg2->line[i].aor = reg2->want.aor;
+		reg2->line[i].via = reg2->want.via;
 	}
 }
 
@@ -489,6 +523,27 @@ static void ctl__plan_probe(struct ctl_fo *fo, int role, uint64_t now_us)
 						 s->probes_failed, ctl__rand(fo));
 }
 
+/* The lines' first registration flow, whichever flow of theirs fo is. */
+static struct ctl_fo *ctl__root(struct ctl_fo *fo)
+{
+	return fo->flow == DP_FLOW_SUBSCRIBE	 ? fo->peer
+	       : fo->flow == DP_FLOW_REGISTER2 ? fo->sibling
+					       : fo;
+}
+
+/* Shared health: every flow of the lines follows the change. */
+static void ctl__retarget_all(struct ctl_fo *fo, bool failback, int role, uint64_t start_us,
+			      uint64_t now_us)
+{
+	struct ctl_fo *root = ctl__root(fo);
+
+	ctl__retarget(root, failback, role, start_us, now_us);
+	if (root->sibling)
+		ctl__retarget(root->sibling, failback, role, start_us, now_us);
+	if (root->peer)
+		ctl__retarget(root->peer, failback, role, start_us, now_us);
+}
+
 static uint64_t ctl__sent_before(uint64_t now_us, uint32_t ms)
 {
 	return now_us > 1000ull * ms ? now_us - 1000ull * ms : 0;
@@ -520,9 +575,7 @@ static void ctl__server_failed(struct ctl_fo *fo, int role, uint64_t sent_us, ui
 	s->downs++;
 	s->probes_failed = 0;
 	ctl__plan_probe(fo, role, now_us);
-	ctl__retarget(fo, false, role, s->first_fail_us, now_us);
-	if (fo->peer) /* shared health: the other flow of the lines moves too */
-		ctl__retarget(fo->peer, false, role, s->first_fail_us, now_us);
+	ctl__retarget_all(fo, false, role, s->first_fail_us, now_us);
 }
 
 static void ctl__server_ok(struct ctl_fo *fo, int role, uint64_t now_us)
@@ -537,9 +590,7 @@ static void ctl__server_ok(struct ctl_fo *fo, int role, uint64_t now_us)
 		return;
 	s->up = true;
 	s->probe_due_us = 0;
-	ctl__retarget(fo, true, role, now_us, now_us);
-	if (fo->peer)
-		ctl__retarget(fo->peer, true, role, now_us, now_us);
+	ctl__retarget_all(fo, true, role, now_us, now_us);
 }
 
 static void ctl__probe_result(struct ctl_fo *fo, const struct dp_msg *ev, uint64_t now_us)
@@ -572,6 +623,20 @@ static void ctl__probe_result(struct ctl_fo *fo, const struct dp_msg *ev, uint64
 
 /* ---- events, ticks ---- */
 
+/* Mode 4: how long line i's failed flow waits before it registers again (§4.5). */
+static uint32_t ctl__flow_wait_ms(struct ctl_fo *fo, uint32_t i)
+{
+	struct ctl_line *l = &fo->line[i];
+	const struct ctl_fo *other = fo->sibling;
+	bool other_up = other && other->line[i].bound_reg != CTL_NO_SERVER;
+
+	if (l->fails < UINT8_MAX)
+		l->fails++;
+	return (uint32_t)ctl_flow_recovery_ms(other_up ? fo->cfg.flow_base_ok_ms
+						       : fo->cfg.flow_base_all_ms,
+					      fo->cfg.flow_max_ms, l->fails, ctl__rand(fo));
+}
+
 void ctl_fo_event(struct ctl_fo *fo, const struct dp_msg *ev, uint64_t now_us)
 {
 	struct ctl_line *l;
@@ -599,9 +664,10 @@ void ctl_fo_event(struct ctl_fo *fo, const struct dp_msg *ev, uint64_t now_us)
 		l->bound_via = via;
 		ctl__step(fo, ev->line, CTL_E_REGISTERED, 0, now_us);
 		/* a line subscribes once it is registered, as a phone does */
-		if (fo->flow == DP_FLOW_REGISTER && fo->peer &&
-		    fo->peer->line[ev->line].state == CTL_L_IDLE)
-			ctl__step(fo->peer, ev->line, CTL_E_START, 0, now_us);
+		l->fails = 0;
+		if (fo->flow != DP_FLOW_SUBSCRIBE && ctl__root(fo)->peer &&
+		    ctl__root(fo)->peer->line[ev->line].state == CTL_L_IDLE)
+			ctl__step(ctl__root(fo)->peer, ev->line, CTL_E_START, 0, now_us);
 		return;
 	case DP_EV_FAILED:
 		/* DESIGN.md §4: timeout, transport error, 503; and what a proxy on the way
@@ -615,8 +681,12 @@ void ctl_fo_event(struct ctl_fo *fo, const struct dp_msg *ev, uint64_t now_us)
 		if (!current)
 			break;
 		ctl__unbind(fo, l);
-		if (ev->reason == DP_FAIL_5XX && ev->value2)
-			retry_ms = ev->value2 * 1000; /* Retry-After */
+		if (fo->cfg.mode == 4 && fo->flow != DP_FLOW_SUBSCRIBE)
+			retry_ms = ctl__flow_wait_ms(fo, ev->line);
+		/* Retry-After; a flow's back-off may only make the wait longer */
+		if (ev->reason == DP_FAIL_5XX && ev->value2 &&
+		    (fo->cfg.mode != 4 || ev->value2 * 1000 > retry_ms))
+			retry_ms = ev->value2 * 1000;
 		return ctl__step(fo, ev->line, CTL_E_FAILED, retry_ms, now_us);
 	case DP_EV_FLOW_FAILED:
 		ctl__server_failed(fo, via, now_us, now_us);
@@ -692,7 +762,7 @@ static void ctl__probes(struct ctl_fo *fo, uint64_t now_us)
 {
 	for (int r = 0; r < CTL_ROLE__COUNT; r++) {
 		struct ctl_server *s = &fo->srv[r];
-		bool in_use = r == fo->want.via;
+		bool in_use = r == fo->want.via || (fo->sibling && r == fo->sibling->want.via);
 		struct dp_msg c = {.type = DP_CMD_PROBE,
 				   .value = fo->cfg.probe_timeout_ms,
 				   .target = DP_TARGET(r, 0, r)};

@@ -121,6 +121,12 @@ struct ctl_fo_config {
 	uint32_t probe_min_ms;	   /* first probe of a down server after 50-100 % of this */
 	uint32_t probe_max_ms;	   /* back-off cap */
 	uint32_t probe_timeout_ms; /* an OPTIONS probe unanswered this long failed */
+	/* mode 4, RFC 5626 §4.5: a failed flow registers again after 50-100 % of
+	 * min(max, base * 2^consecutive failures), base "all" when no flow of the line is
+	 * registered, "ok" when another is */
+	uint32_t flow_base_all_ms; /* 30 s */
+	uint32_t flow_base_ok_ms;  /* 90 s */
+	uint32_t flow_max_ms;	   /* 1800 s */
 	uint32_t monitor_ms;	   /* probe gap of up servers that carry no line's traffic */
 	bool storm_on;		   /* off: every line moves at once (a stampede) */
 	uint32_t storm_window_ms;  /* moves of one batch spread over this */
@@ -151,6 +157,7 @@ struct ctl_line {
 	uint8_t bound_via;
 	uint8_t queued;
 	uint8_t moving; /* 0, or the episode + 1 whose move this line is making */
+	uint8_t fails;	/* failures in a row of this flow (mode 4's back-off), saturating */
 };
 
 #define CTL_NO_SERVER 0xff
@@ -174,7 +181,8 @@ struct ctl_fo {
 	int flow;		/* enum dp_flow: registrations, or subscriptions */
 	struct ctl_server *srv; /* health: own_srv, or the registrations' (shared) */
 	struct ctl_server own_srv[CTL_ROLE__COUNT];
-	struct ctl_fo *peer; /* the other flow of the same lines, sharing health */
+	struct ctl_fo *peer;	/* the other flow of the same lines, sharing health */
+	struct ctl_fo *sibling; /* mode 4: the lines' other registration flow, or NULL */
 	struct ctl_targets want;
 	struct ctl_line *line;
 	uint32_t n;
@@ -209,6 +217,15 @@ void ctl_fo_destroy(struct ctl_fo *fo);
  * Call after ctl_fo_init(subs, ...).
  */
 void ctl_fo_follow(struct ctl_fo *subs, struct ctl_fo *regs);
+/*
+ * Mode 4: the lines' second registration flow (reg-id 2, through BOP): health shared
+ * with regs, which keeps its probes; a failed flow of either waits RFC 5626 §4.5's
+ * back-off, shorter while the other flow is registered. Call after ctl_fo_init(reg2, ...).
+ */
+void ctl_fo_second_flow(struct ctl_fo *reg2, struct ctl_fo *regs);
+/* RFC 5626 §4.5: the wait before the next registration of a flow that failed fails
+ * times in a row (>= 1): 50-100 % (rnd) of min(max, base * 2^fails). */
+uint64_t ctl_flow_recovery_ms(uint32_t base_ms, uint32_t max_ms, uint32_t fails, uint64_t rnd);
 /* An event from the dataplane (for this flow; probes go to the registrations'). */
 void ctl_fo_event(struct ctl_fo *fo, const struct dp_msg *ev, uint64_t now_us);
 /* Periodic work: probes due, storm control's releases. */

@@ -229,3 +229,46 @@ void ctl_fo_report_subs_json(const struct ctl_fo *fo, const struct dp_stats *s, 
 	ctl__episodes_json(fo, j);
 	ctl_json_end_object(j);
 }
+
+static uint64_t ctl__fails_of(const struct dp_stats *s)
+{
+	uint64_t n = 0;
+
+	for (int k = 1; k < DP_FAIL__COUNT; k++)
+		n += s->reg_fail[k];
+	return n;
+}
+
+void ctl_fo_report_flows_table(const struct ctl_fo *const fo[2], const struct dp_stats s[2],
+			       FILE *out)
+{
+	fprintf(out, "\n| outbound flow | via | registered now | registrations ok | failures | "
+		     "keep-alives sent / answered | flow failures |\n"
+		     "|---|---|---:|---:|---:|---:|---:|\n");
+	for (int k = 0; k < 2; k++)
+		fprintf(out, "| reg-id %d | %s | %llu | %llu | %llu | %llu / %llu | %llu |\n", k + 1,
+			ctl_role_name(fo[k]->want.via), (unsigned long long)s[k].registered,
+			(unsigned long long)s[k].reg_ok, (unsigned long long)ctl__fails_of(&s[k]),
+			(unsigned long long)(s[k].tx_keepalive_stun + s[k].tx_keepalive_crlf),
+			(unsigned long long)s[k].rx_keepalive_ok,
+			(unsigned long long)s[k].flow_failures);
+}
+
+void ctl_fo_report_flows_json(const struct ctl_fo *const fo[2], const struct dp_stats s[2],
+			      struct ctl_json *j)
+{
+	ctl_json_begin_array(j, "outbound_flows");
+	for (int k = 0; k < 2; k++) {
+		ctl_json_begin_object(j, NULL);
+		ctl_json_u64(j, "reg_id", (uint64_t)k + 1);
+		ctl_json_cstr(j, "via", ctl_role_name(fo[k]->want.via));
+		ctl_json_u64(j, "registered_end", s[k].registered);
+		ctl_json_u64(j, "registrations_ok", s[k].reg_ok);
+		ctl_json_u64(j, "failures", ctl__fails_of(&s[k]));
+		ctl_json_u64(j, "keepalive_sent", s[k].tx_keepalive_stun + s[k].tx_keepalive_crlf);
+		ctl_json_u64(j, "keepalive_answered", s[k].rx_keepalive_ok);
+		ctl_json_u64(j, "flow_failures", s[k].flow_failures);
+		ctl_json_end_object(j);
+	}
+	ctl_json_end_array(j);
+}

@@ -27,4 +27,13 @@ void ctl_fo_report_subs_table(const struct ctl_fo *fo, const struct dp_stats *s,
  * failback_s, episodes. */
 void ctl_fo_report_subs_json(const struct ctl_fo *fo, const struct dp_stats *s, struct ctl_json *j);
 
+/* Mode 4: the two outbound flows (reg-id 1 through OP, 2 through BOP) side by side; fo[k]
+ * and s[k] are flow k + 1's failover state and counters. */
+void ctl_fo_report_flows_table(const struct ctl_fo *const fo[2], const struct dp_stats s[2],
+			       FILE *out);
+/* Key "outbound_flows": an array of the two, each reg_id, via, registered_end,
+ * registrations_ok, failures, keepalive_sent, keepalive_answered, flow_failures. */
+void ctl_fo_report_flows_json(const struct ctl_fo *const fo[2], const struct dp_stats s[2],
+			      struct ctl_json *j);
+
 #endif

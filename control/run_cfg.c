@@ -29,7 +29,8 @@ const char ctl_run_cfg_usage[] =
 	"  --backup-registrar IP[:P]   backup registrar BR\n"
 	"  --proxy IP[:P]       primary proxy P; --backup-proxy IP[:P]: BP\n"
 	"  --outbound-proxy IP[:P]  OP; --backup-outbound-proxy IP[:P]: BOP\n"
-	"  --mode 1|2|3         failover rules of the phone's table, DESIGN.md §4 (1)\n"
+	"  --mode 1|2|3|4       failover rules of the phone's table, DESIGN.md §4 (1); 4 is\n"
+	"                       SIP outbound: two flows per line, through OP and BOP\n"
 	"  --domain NAME        primary AOR domain and realm (P's, else R's address)\n"
 	"  --backup-domain NAME backup AOR domain and realm (BP's address)\n"
 	"  --fail-threshold N   failures in a row that mark a server down (2)\n"
@@ -39,7 +40,10 @@ const char ctl_run_cfg_usage[] =
 	"  --storm-window S     moves of one failover spread over S seconds (10)\n"
 	"  --storm-rate N       and never more than N lines/s (2000; 0: no cap)\n"
 	"  --no-storm-control   every line moves at once: a stampede (--storm-control off)\n"
-	"  --outbound on|off    SIP outbound (mode 4): not built yet (off)\n"
+	"  --outbound on|off    SIP outbound, RFC 5626 (off); on means mode 4\n"
+	"  --flow-recovery A,B,M  mode 4: a failed flow registers again after 50-100 %% of\n"
+	"                       min(M, base * 2^failures), base A s when no flow of the line\n"
+	"                       is registered, B s when another is (30,90,1800, RFC 5626 §4.5)\n"
 	"  --subscribe on|off   each line subscribes to its own AOR (message-summary) at the\n"
 	"                       proxy the mode's table names, after it registered (on when\n"
 	"                       a proxy P is given)\n"
@@ -222,7 +226,11 @@ void ctl_run_cfg_defaults(struct ctl_run_cfg *r)
 		.storm_on = true,
 		.storm_window_ms = 10000,
 		.storm_rate_cap = 2000,
+		.flow_base_all_ms = 30000,
+		.flow_base_ok_ms = 90000,
+		.flow_max_ms = 1800000,
 	};
+	r->outbound = -1;
 }
 
 enum {
@@ -271,6 +279,7 @@ enum {
 	O_LINES_CSV,
 	O_STORM_CONTROL,
 	O_OUTBOUND,
+	O_FLOW_RECOVERY,
 	O_HELP
 };
 
@@ -320,6 +329,7 @@ const struct option ctl_run_cfg_opts[] = {
 	{"lines-csv", 1, NULL, O_LINES_CSV},
 	{"storm-control", 1, NULL, O_STORM_CONTROL},
 	{"outbound", 1, NULL, O_OUTBOUND},
+	{"flow-recovery", 1, NULL, O_FLOW_RECOVERY},
 	{"config", 1, NULL, 'c'},
 	{"phone-config", 1, NULL, 'p'},
 	{"help", 0, NULL, O_HELP},
@@ -374,8 +384,8 @@ int ctl_run_cfg_option(struct ctl_run_cfg *r, int code, const char *arg, char *e
 		break;
 	}
 	case O_MODE:
-		if (!ctl__u32(arg, 3, &v) || v == 0)
-			return ctl__err(err, errlen, "wants 1, 2 or 3, not '%s'", arg);
+		if (!ctl__u32(arg, 4, &v) || v == 0)
+			return ctl__err(err, errlen, "wants 1, 2, 3 or 4, not '%s'", arg);
 		r->fo_cfg.mode = (int)v;
 		break;
 	case O_DOMAIN:
@@ -490,6 +500,7 @@ int ctl_run_cfg_option(struct ctl_run_cfg *r, int code, const char *arg, char *e
 			r->dp.keepalive = 2;
 		else
 			return ctl__err(err, errlen, "wants none, stun or crlf, not '%s'", arg);
+		r->keepalive_set = true;
 		break;
 	case O_INVITE:
 		if (!strcmp(arg, "busy") || !strcmp(arg, "answer"))
@@ -532,10 +543,23 @@ int ctl_run_cfg_option(struct ctl_run_cfg *r, int code, const char *arg, char *e
 			return ctl__err(err, errlen, "wants on or off, not '%s'", arg);
 		if (code == O_STORM_CONTROL)
 			r->fo_cfg.storm_on = on;
-		else if (on)
+		else
+			r->outbound = on;
+		break;
+	}
+	case O_FLOW_RECOVERY: {
+		unsigned a, b, m;
+		char end;
+
+		if (sscanf(arg, "%u,%u,%u%c", &a, &b, &m, &end) != 3 || !a || !b || !m ||
+		    m > 86400 || a > m || b > m)
 			return ctl__err(err, errlen,
-					"on means mode 4 (RFC 5626 outbound, two flows per line), "
-					"which is not built yet; modes 1-3 run with it off");
+					"wants ALL,OK,MAX seconds with 0 < ALL, OK <= MAX <= 86400 "
+					"(RFC 5626: 30,90,1800), not '%s'",
+					arg);
+		r->fo_cfg.flow_base_all_ms = a * 1000;
+		r->fo_cfg.flow_base_ok_ms = b * 1000;
+		r->fo_cfg.flow_max_ms = m * 1000;
 		break;
 	}
 	default:
@@ -572,11 +596,23 @@ static int ctl__roles(struct ctl_run_cfg *r, char *err, size_t errlen)
 		return ctl__err(err, errlen,
 				"mode 2 needs a backup registrar (BR) and a backup AOR domain (a "
 				"backup proxy BP, or the backup domain)");
-	if (r->fo_cfg.mode == 3 && (!sv[CTL_OP].port || !sv[CTL_BOP].port))
+	if (r->outbound == 1)
+		r->fo_cfg.mode = 4;
+	if (r->fo_cfg.mode == 4 && r->outbound == 0)
+		return ctl__err(err, errlen, "mode 4 is SIP outbound; outbound is off");
+	if (r->fo_cfg.mode >= 3 && (!sv[CTL_OP].port || !sv[CTL_BOP].port))
 		return ctl__err(err, errlen,
-				"mode 3 needs an outbound proxy (OP) and a backup one (BOP)");
+				"mode %d needs an outbound proxy (OP) and a backup one (BOP)",
+				r->fo_cfg.mode);
 	t = ctl_mode_targets(r->fo_cfg.mode, r->fo_cfg.configured, up);
 	r->dp.target = DP_TARGET(t.reg, t.aor, t.via);
+	if (r->fo_cfg.mode == 4) { /* RFC 5626: a flow per outbound proxy, kept alive */
+		r->dp.outbound = true;
+		r->dp.reg2 = true;
+		r->dp.reg2_target = DP_TARGET(t.reg, t.aor, CTL_BOP);
+		if (!r->keepalive_set)
+			r->dp.keepalive = 1; /* STUN (dataplane/line.h) */
+	}
 	/* a phone with a proxy subscribes to its mailbox there (the seed table's rows) */
 	r->dp.subscribe = r->subscribe < 0 ? sv[CTL_P].port != 0 : r->subscribe;
 	t = ctl_mode_sub_targets(r->fo_cfg.mode, r->fo_cfg.configured, up);

@@ -27,6 +27,8 @@ struct ctl_run_cfg {
 	struct ctl_csv csv;	  /* loaded by finish; free it once the dataplane has its HA1s */
 	bool lines_set;
 	int subscribe; /* -1: when a proxy P is configured; 0 off; 1 on */
+	int outbound;  /* -1: not said (mode decides); 0 off; 1 on: mode 4 */
+	bool keepalive_set; /* else mode 4 keeps its flows alive with STUN */
 	uint32_t user_base;
 	char domain_buf[DP_MAX_AORS][64];
 	const char *summary_json;

@@ -43,13 +43,16 @@ struct dp {
 	uint32_t *slots;
 	struct dp_wheel_link *links;
 	char ruri[DP_MAX_SERVERS][160];
-	/* the subscription client's tables, when cfg.subscribe */
-	struct dp_line *sub_line;
-	struct sip_tpl *sub_tpl[DP_MAX_SERVERS][DP_MAX_AORS];
-	struct rte_mbuf **sub_held;
-	uint32_t *sub_slots;
-	struct dp_wheel_link *sub_links;
-	char (*sub_to_tag)[DP_TO_TAG_MAX + 1];
+	/* the tables of the other clients (enum dp_flow): the subscription, when
+	 * cfg.subscribe, and the second outbound registration, when cfg.reg2 */
+	struct dp__flow_tables {
+		struct dp_line *line;
+		struct sip_tpl *tpl[DP_MAX_SERVERS][DP_MAX_AORS];
+		struct rte_mbuf **held;
+		uint32_t *slots;
+		struct dp_wheel_link *links;
+		char (*to_tag)[DP_TO_TAG_MAX + 1];
+	} fx[DP_FLOW__COUNT]; /* [DP_FLOW_REGISTER] unused: the tables above */
 };
 
 static int dp__fail(char *err, size_t errlen, int rc, const char *fmt, ...)
@@ -140,16 +143,20 @@ static int dp__load_line(struct dp *d, const struct dp_config *c, struct sip_dig
 }
 
 /*
- * The REGISTER (or SUBSCRIBE) every line sends to server s for AOR a, its own values
- * patched in by the builder. A SUBSCRIBE is to the line's own AOR (its mailbox) and is a
- * dialog of its own: its Call-ID and tag differ from the registration's.
+ * The REGISTER (or SUBSCRIBE) every line sends to server s for AOR a in flow, its own
+ * values patched in by the builder. A SUBSCRIBE is to the line's own AOR (its mailbox)
+ * and is a dialog of its own: its Call-ID and tag differ from the registration's. The
+ * second outbound flow has its own Call-ID too (RFC 5626 §4.2.1), the same instance.
  */
-static int dp__template(struct dp *d, const struct dp_config *c, int s, int a, bool sub, char *err,
-			size_t errlen)
+static int dp__template(struct dp *d, const struct dp_config *c, int s, int a, int flow,
+			char *err, size_t errlen)
 {
+	static const char *const call_id[DP_FLOW__COUNT] = {"{callid}", "s{callid}", "r{callid}"};
+	static const char *const tag[DP_FLOW__COUNT] = {"{tag}", "s{tag}", "r{tag}"};
+	bool sub = flow == DP_FLOW_SUBSCRIBE;
 	char aor[160];
 	struct sip_tpl_params p;
-	struct sip_tpl **tpl = sub ? &d->sub_tpl[s][a] : &d->tpl[s][a];
+	struct sip_tpl **tpl = flow ? &d->fx[flow].tpl[s][a] : &d->tpl[s][a];
 	int rc;
 
 	snprintf(aor, sizeof(aor), "sip:{user}@%s", c->aor_domain[a]);
@@ -157,14 +164,18 @@ static int dp__template(struct dp *d, const struct dp_config *c, int s, int a, b
 		.method = sub ? SIP_TPL_SUBSCRIBE : SIP_TPL_REGISTER,
 		.request_uri = sub ? sip_str_cstr(aor) : sip_str_cstr(d->ruri[s]),
 		.from_uri = sip_str_cstr(aor),
-		.from_tag = sub ? SIP_STR("s{tag}") : SIP_STR("{tag}"),
-		.call_id = sub ? SIP_STR("s{callid}") : SIP_STR("{callid}"),
+		.from_tag = sip_str_cstr(tag[flow]),
+		.call_id = sip_str_cstr(call_id[flow]),
 		.contact_uri = SIP_STR("sip:{user}@{hostport}"),
 		.via_sent_by = SIP_STR("{hostport}"),
 		.transport = SIP_TPL_UDP,
 		.user_agent = sip_str_cstr(c->user_agent),
 		.event = sub && c->sub_event ? sip_str_cstr(c->sub_event) : SIP_STR_NULL,
 		.to_tag_var = sub,
+		.outbound = c->outbound,
+		.reg_id = flow == DP_FLOW_REGISTER2 ? 2 : 1,
+		.instance = c->outbound ? SIP_STR("urn:uuid:" DP_INSTANCE_PREFIX "{uuid}")
+					: SIP_STR_NULL,
 	};
 	*tpl = aligned_alloc(64, (sizeof(**tpl) + 63) & ~(size_t)63);
 	if (!*tpl)
@@ -176,46 +187,56 @@ static int dp__template(struct dp *d, const struct dp_config *c, int s, int a, b
 	return 0;
 }
 
-/* The subscription client: the registration client's shape and shared tables (users,
- * HA1s, servers), its own lines, templates, timers and counters. */
-static int dp__sub_tables(struct dp *d, const struct dp_config *c, struct dp_worker *w,
-			  uint64_t seed, char *err, size_t errlen)
+/* Another client of the same lines (the subscription, or the second outbound flow): the
+ * registration client's shape and shared tables (users, HA1s, servers), its own lines,
+ * templates, timers and counters. */
+static int dp__flow_tables(struct dp *d, const struct dp_config *c, struct dp_worker *w,
+			   int flow, uint64_t seed, char *err, size_t errlen)
 {
-	struct dp_lines *S = &w->subs;
+	bool sub = flow == DP_FLOW_SUBSCRIBE;
+	struct dp_lines *S = sub ? &w->subs : &w->reg2;
+	struct dp__flow_tables *x = &d->fx[flow];
+	uint32_t target = sub ? c->sub_target : c->reg2_target;
 	int rc;
 
-	d->sub_line = calloc(c->lines, sizeof(*d->sub_line));
-	d->sub_held = calloc(c->lines, sizeof(*d->sub_held));
-	d->sub_slots = calloc(DP_WHEEL_SLOTS, sizeof(*d->sub_slots));
-	d->sub_links = calloc(c->lines, sizeof(*d->sub_links));
-	d->sub_to_tag = calloc(c->lines, sizeof(*d->sub_to_tag));
-	if (!d->sub_line || !d->sub_held || !d->sub_slots || !d->sub_links || !d->sub_to_tag)
-		return dp__fail(err, errlen, -ENOMEM, "no memory for %u subscriptions", c->lines);
+	x->line = calloc(c->lines, sizeof(*x->line));
+	x->held = calloc(c->lines, sizeof(*x->held));
+	x->slots = calloc(DP_WHEEL_SLOTS, sizeof(*x->slots));
+	x->links = calloc(c->lines, sizeof(*x->links));
+	x->to_tag = sub ? calloc(c->lines, sizeof(*x->to_tag)) : NULL;
+	if (!x->line || !x->held || !x->slots || !x->links || (sub && !x->to_tag))
+		return dp__fail(err, errlen, -ENOMEM, "no memory for %u %s", c->lines,
+				sub ? "subscriptions" : "second flows");
 	for (uint32_t i = 0; i < c->lines; i++) {
-		d->sub_line[i].req_expires = c->sub_expires;
-		d->sub_line[i].reg = (uint8_t)DP_TARGET_REG(c->sub_target);
-		d->sub_line[i].aor = (uint8_t)DP_TARGET_AOR(c->sub_target);
-		d->sub_line[i].via = (uint8_t)DP_TARGET_VIA(c->sub_target);
+		x->line[i].req_expires = sub ? c->sub_expires : c->expires;
+		x->line[i].reg = (uint8_t)DP_TARGET_REG(target);
+		x->line[i].aor = (uint8_t)DP_TARGET_AOR(target);
+		x->line[i].via = (uint8_t)DP_TARGET_VIA(target);
 	}
 	*S = w->lines; /* users, HA1s, servers, addressing: the same lines */
-	S->line = d->sub_line;
-	S->flow = DP_FLOW_SUBSCRIBE;
-	S->to_tag = d->sub_to_tag;
-	S->stats = &w->sub_stats;
-	S->rng = (seed * 0x9e3779b97f4a7c15ull) | 1;
-	S->cfg.expires = c->sub_expires;
-	S->cfg.keepalive = DP_KA_NONE;
+	S->line = x->line;
+	S->flow = (uint8_t)flow;
+	S->to_tag = x->to_tag;
+	S->stats = sub ? &w->sub_stats : &w->reg2_stats;
+	S->rng = (seed * (sub ? 0x9e3779b97f4a7c15ull : 0xc2b2ae3d27d4eb4full)) | 1;
 	S->cfg.managed = true;
+	if (sub) {
+		S->cfg.expires = c->sub_expires;
+		S->cfg.keepalive = DP_KA_NONE;
+	}
 	memset(S->ha2, 0, sizeof(S->ha2));
 	for (int s = 0; s < DP_MAX_SERVERS; s++) {
 		for (int a = 0; a < DP_MAX_AORS; a++)
-			S->tpl[s][a] = d->sub_tpl[s][a];
+			S->tpl[s][a] = x->tpl[s][a];
 	}
 	if ((rc = sip_digest_ctx_create(&S->dctx)) != 0)
 		return dp__fail(err, errlen, rc, "digest: no usable hash in libcrypto");
-	w->flow[DP_FLOW_SUBSCRIBE].held = d->sub_held;
-	w->subs_on = true;
-	return dp_wheel_init(&S->wheel, d->sub_slots, DP_WHEEL_SLOTS, d->sub_links, c->lines,
+	w->flow[flow].held = x->held;
+	if (sub)
+		w->subs_on = true;
+	else
+		w->reg2_on = true;
+	return dp_wheel_init(&S->wheel, x->slots, DP_WHEEL_SLOTS, x->links, c->lines,
 			     dp_tsc_us(rte_get_tsc_cycles(), rte_get_tsc_hz()) / 1000);
 }
 
@@ -250,9 +271,11 @@ static int dp__tables(struct dp *d, const struct dp_config *c, struct dp_worker 
 			snprintf(d->ruri[s], sizeof(d->ruri[s]), "sip:%u.%u.%u.%u", sv->ip >> 24,
 				 (sv->ip >> 16) & 255, (sv->ip >> 8) & 255, sv->ip & 255);
 		for (int a = 0; a < DP_MAX_AORS && c->aor_domain[a]; a++) {
-			if ((rc = dp__template(d, c, s, a, false, err, errlen)) != 0 ||
-			    (c->subscribe &&
-			     (rc = dp__template(d, c, s, a, true, err, errlen)) != 0))
+			if ((rc = dp__template(d, c, s, a, DP_FLOW_REGISTER, err, errlen)) != 0 ||
+			    (c->subscribe && (rc = dp__template(d, c, s, a, DP_FLOW_SUBSCRIBE,
+								err, errlen)) != 0) ||
+			    (c->reg2 && (rc = dp__template(d, c, s, a, DP_FLOW_REGISTER2, err,
+							   errlen)) != 0))
 				return rc;
 		}
 	}
@@ -310,7 +333,9 @@ static int dp__tables(struct dp *d, const struct dp_config *c, struct dp_worker 
 	if ((rc = dp_wheel_init(&w->lines.wheel, d->slots, DP_WHEEL_SLOTS, d->links, c->lines,
 				dp_tsc_us(rte_get_tsc_cycles(), rte_get_tsc_hz()) / 1000)) != 0)
 		return rc;
-	return c->subscribe ? dp__sub_tables(d, c, w, seed, err, errlen) : 0;
+	if (c->subscribe && (rc = dp__flow_tables(d, c, w, DP_FLOW_SUBSCRIBE, seed, err, errlen)))
+		return rc;
+	return c->reg2 ? dp__flow_tables(d, c, w, DP_FLOW_REGISTER2, seed, err, errlen) : 0;
 }
 
 static int dp__check(const struct dp_config *c, char *err, size_t errlen)
@@ -462,6 +487,19 @@ void dp_sub_stats_sum(const struct dp *d, struct dp_stats *out)
 	dp__stats_sum(d, offsetof(struct dp_worker, sub_stats), out);
 }
 
+void dp_flow_stats_sum(const struct dp *d, int flow, struct dp_stats *out)
+{
+	static const size_t off[DP_FLOW__COUNT] = {offsetof(struct dp_worker, stats),
+						   offsetof(struct dp_worker, sub_stats),
+						   offsetof(struct dp_worker, reg2_stats)};
+
+	if (flow < 0 || flow >= DP_FLOW__COUNT) {
+		memset(out, 0, sizeof(*out));
+		return;
+	}
+	dp__stats_sum(d, off[flow], out);
+}
+
 const char *dp_port_desc(const struct dp *d)
 {
 	return d->desc;
@@ -483,10 +521,14 @@ void dp_destroy(struct dp *d)
 	if (d->w) {
 		for (uint32_t i = 0; d->held && i < d->w->lines.n; i++)
 			rte_pktmbuf_free(d->held[i]);
-		for (uint32_t i = 0; d->sub_held && i < d->w->lines.n; i++)
-			rte_pktmbuf_free(d->sub_held[i]);
+		for (int f = 1; f < DP_FLOW__COUNT; f++) {
+			for (uint32_t i = 0; d->fx[f].held && i < d->w->lines.n; i++)
+				rte_pktmbuf_free(d->fx[f].held[i]);
+		}
 		if (d->w->subs_on)
 			sip_digest_ctx_destroy(&d->w->subs.dctx);
+		if (d->w->reg2_on)
+			sip_digest_ctx_destroy(&d->w->reg2.dctx);
 		sip_digest_ctx_destroy(&d->w->lines.dctx);
 	}
 	if (d->port_up) {
@@ -514,15 +556,19 @@ void dp_destroy(struct dp *d)
 	free(d->held);
 	free(d->slots);
 	free(d->links);
-	for (int s = 0; s < DP_MAX_SERVERS; s++) {
-		for (int a = 0; a < DP_MAX_AORS; a++)
-			free(d->sub_tpl[s][a]);
+	for (int f = 1; f < DP_FLOW__COUNT; f++) {
+		struct dp__flow_tables *x = &d->fx[f];
+
+		for (int s = 0; s < DP_MAX_SERVERS; s++) {
+			for (int a = 0; a < DP_MAX_AORS; a++)
+				free(x->tpl[s][a]);
+		}
+		free(x->line);
+		free(x->held);
+		free(x->slots);
+		free(x->links);
+		free(x->to_tag);
 	}
-	free(d->sub_line);
-	free(d->sub_held);
-	free(d->sub_slots);
-	free(d->sub_links);
-	free(d->sub_to_tag);
 	if (d->eal_up)
 		rte_eal_cleanup();
 	free(d);

@@ -14,6 +14,9 @@
 
 struct dp;
 
+/* Every line's +sip.instance is "<urn:uuid:" DP_INSTANCE_PREFIX "<line id, 12 hex>>". */
+#define DP_INSTANCE_PREFIX "5e1bed9e-0000-4000-8000-"
+
 /* Writes line id's user name (NUL-terminated) into buf; returns 0 or -ENOSPC. */
 typedef int (*dp_line_user_fn)(void *ctx, uint32_t id, char *buf, size_t cap);
 
@@ -42,6 +45,14 @@ struct dp_config {
 	uint32_t sub_target;   /* DP_TARGET(): the proxy, the AOR, the next hop */
 	uint32_t sub_expires;  /* asked for in each SUBSCRIBE */
 	const char *sub_event; /* event package; NULL: message-summary (RFC 3842) */
+	/* SIP outbound (RFC 5626 §4.2): REGISTERs carry ;reg-id=1 and the line's
+	 * +sip.instance ("urn:uuid:" DP_INSTANCE_PREFIX and the line id in 12 hex digits)
+	 * with Supported: outbound, path; SUBSCRIBE Contacts carry ;ob. With reg2 on, each
+	 * line also keeps a second registration (flow DP_FLOW_REGISTER2, reg-id 2), started
+	 * with the first at reg2_target and moved by control only. */
+	bool outbound;
+	bool reg2;
+	uint32_t reg2_target;
 	uint32_t next_hop;     /* 0: the first line target's server is on the link */
 	dp_line_user_fn line_user;
 	void *line_user_ctx;
@@ -76,6 +87,8 @@ unsigned dp_events(struct dp *d, struct dp_msg *out, unsigned max);
 /* Sum of every worker's counters: its registrations, or its subscriptions. */
 void dp_stats_sum(const struct dp *d, struct dp_stats *out);
 void dp_sub_stats_sum(const struct dp *d, struct dp_stats *out);
+/* Every worker's counters of one flow (enum dp_flow). */
+void dp_flow_stats_sum(const struct dp *d, int flow, struct dp_stats *out);
 /* "af_packet on se-dp, 02:..." for the logs. */
 const char *dp_port_desc(const struct dp *d);
 /* Stops the workers (if running), closes the port, releases the EAL. Accepts NULL. */

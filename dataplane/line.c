@@ -83,7 +83,7 @@ static void dp__line_vars(const struct dp_lines *L, uint32_t i, struct sip_line_
 {
 	uint32_t ip, g = L->first_id + i;
 	uint16_t port;
-	char *hp = buf, *tag, *cid;
+	char *hp = buf, *tag, *cid; /* at most 21 + 16 + 41 + 12 octets */
 	size_t n = 0, ipn;
 
 	dp_lines_addr(L, i, &ip, &port);
@@ -104,6 +104,8 @@ static void dp__line_vars(const struct dp_lines *L, uint32_t i, struct sip_line_
 	cid[n++] = '@';
 	memcpy(cid + n, hp, ipn);
 	v->callid = sip_str_make(cid, n + ipn);
+	/* the last group of its +sip.instance UUID: the line's id, the same in every run */
+	v->uuid = sip_str_make(cid + v->callid.len, dp__hex(cid + v->callid.len, g, 12));
 	v->user = sip_str_make(L->auth_user[i], strnlen(L->auth_user[i], 32));
 	v->to_tag = L->to_tag && L->to_tag[i][0]
 			    ? sip_str_make(L->to_tag[i] + 1, (uint8_t)L->to_tag[i][0])
@@ -244,7 +246,7 @@ static void dp__send_keepalive(struct dp_lines *L, uint32_t i, uint64_t now_us)
 	struct dp_line *l = &L->line[i];
 	size_t cap;
 	char *buf = L->io.tx_alloc(L->io.ctx, &cap);
-	uint8_t txid[SIP_STUN_TXID_LEN] = {'s', 'e'};
+	uint8_t txid[SIP_STUN_TXID_LEN] = {'s', 'e', L->flow};
 	uint32_t g = L->first_id + i;
 	int n;
 
@@ -280,6 +282,7 @@ void dp_line_stun_answer(struct dp_lines *L, uint32_t i, const uint8_t *txid, ui
 
 	(void)now_us;
 	if (l->state != DP_LINE_REGISTERED || !l->ka_sent_us || memcmp(txid, "se", 2) != 0 ||
+	    txid[2] != L->flow ||
 	    memcmp(txid + 4, &g, 4) != 0 || memcmp(txid + 8, &l->ka_txid, 4) != 0) {
 		L->stats->rx_stun_other++;
 		return;
@@ -603,11 +606,17 @@ static bool dp__ours(const struct dp_lines *L, const struct dp_line *l, const st
 	if (m->cseq.seq != l->cseq ||
 	    !sip_str_eq(m->cseq.method, L->flow == DP_FLOW_SUBSCRIBE ? SIP_STR("SUBSCRIBE")
 								     : SIP_STR("REGISTER")) ||
+	    !m->via.branch.p ||
 	    m->via.branch.len != sizeof(b))
 		return false;
 	for (int k = 0; k < 16; k++)
 		b[7 + k] = hex[(l->branch >> (60 - 4 * k)) & 0xf];
 	return memcmp(b, m->via.branch.p, sizeof(b)) == 0;
+}
+
+bool dp_line_owns(const struct dp_lines *L, uint32_t i, const struct sip_msg *m)
+{
+	return i < L->n && dp__ours(L, &L->line[i], m);
 }
 
 void dp_line_response(struct dp_lines *L, uint32_t i, const struct sip_msg *m, uint32_t src_ip,

@@ -172,6 +172,8 @@ void dp_line_stun_answer(struct dp_lines *L, uint32_t i, const uint8_t *txid, ui
 void dp_line_unreachable(struct dp_lines *L, uint32_t i, uint32_t server_ip, uint16_t server_port,
 			 uint64_t now_us);
 /* A response for line i arrived from src_ip:src_port. */
+/* Whether m answers the request line i has out (its CSeq, method and Via branch). */
+bool dp_line_owns(const struct dp_lines *L, uint32_t i, const struct sip_msg *m);
 void dp_line_response(struct dp_lines *L, uint32_t i, const struct sip_msg *m, uint32_t src_ip,
 		      uint16_t src_port, uint64_t now_us);
 

@@ -23,10 +23,16 @@
 #define DP_TARGET_VIA(t) (((t) >> 16) & 0xff)
 #define DP_TARGET_SET 0x80000000u /* in a command: take this target before acting */
 
-/* Each line runs two clients of the same shape: its registration and its subscription. */
+/*
+ * Each line runs up to three clients of the same shape: its registration, its
+ * subscription, and with SIP outbound (RFC 5626) a second registration: the same
+ * +sip.instance through the other outbound proxy (reg-id 2; the first flow is reg-id 1).
+ */
 enum dp_flow {
 	DP_FLOW_REGISTER = 0,
 	DP_FLOW_SUBSCRIBE = 1, /* RFC 6665 SUBSCRIBE (message-summary by default) */
+	DP_FLOW_REGISTER2 = 2, /* RFC 5626 flow reg-id 2 */
+	DP_FLOW__COUNT
 };
 
 enum dp_msg_type {

@@ -64,6 +64,21 @@ static void dp__tx(struct dp_worker *w, struct rte_mbuf *m)
 	w->tx[w->ntx++] = m;
 }
 
+/* The client of flow (enum dp_flow), or NULL when that flow is off. */
+static struct dp_lines *dp__flow_lines(struct dp_worker *w, unsigned flow)
+{
+	switch (flow) {
+	case DP_FLOW_REGISTER:
+		return &w->lines;
+	case DP_FLOW_SUBSCRIBE:
+		return w->subs_on ? &w->subs : NULL;
+	case DP_FLOW_REGISTER2:
+		return w->reg2_on ? &w->reg2 : NULL;
+	default:
+		return NULL;
+	}
+}
+
 /* --- the line logic's I/O (struct dp_line_io) --- */
 
 static char *dp__io_alloc(void *ctx, size_t *cap)
@@ -153,9 +168,9 @@ static void dp__io_event(void *ctx, const struct dp_msg *m)
 
 void dp_worker_bind_io(struct dp_worker *w)
 {
-	struct dp_lines *L[2] = {&w->lines, &w->subs};
+	struct dp_lines *L[DP_FLOW__COUNT] = {&w->lines, &w->subs, &w->reg2};
 
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < DP_FLOW__COUNT; k++) {
 		w->flow[k].w = w;
 		w->flow[k].L = L[k];
 		L[k]->io = (struct dp_line_io){
@@ -420,10 +435,13 @@ static void dp__sip(struct dp_worker *w, const struct dp_pkt *p, const char *pay
 	if (sip_stun_is_stun((const uint8_t *)payload, p->payload_len)) {
 		struct sip_stun_msg st;
 
+		struct dp_lines *L;
+
+		/* our keep-alives name their flow in the transaction id (line.c) */
 		if (line >= 0 &&
 		    sip_stun_parse((const uint8_t *)payload, p->payload_len, &st) == 0 &&
-		    st.type == SIP_STUN_BINDING_SUCCESS)
-			dp_line_stun_answer(&w->lines, (uint32_t)line, st.txid, now_us);
+		    st.type == SIP_STUN_BINDING_SUCCESS && (L = dp__flow_lines(w, st.txid[2])))
+			dp_line_stun_answer(L, (uint32_t)line, st.txid, now_us);
 		else
 			w->stats.rx_stun_other++;
 		return;
@@ -446,6 +464,10 @@ static void dp__sip(struct dp_worker *w, const struct dp_pkt *p, const char *pay
 		return dp__probe_response(w, &msg, now_us);
 	if (w->subs_on && sip_str_eq(msg.cseq.method, SIP_STR("SUBSCRIBE")))
 		return dp_line_response(&w->subs, (uint32_t)line, &msg, p->src_ip, p->src_port,
+					now_us);
+	/* two registrations of one line: the Via branch tells whose answer it is */
+	if (w->reg2_on && dp_line_owns(&w->reg2, (uint32_t)line, &msg))
+		return dp_line_response(&w->reg2, (uint32_t)line, &msg, p->src_ip, p->src_port,
 					now_us);
 	dp_line_response(&w->lines, (uint32_t)line, &msg, p->src_ip, p->src_port, now_us);
 }
@@ -488,9 +510,13 @@ static void dp__rx_one(struct dp_worker *w, struct rte_mbuf *m, uint64_t now_us)
 		w->stats.icmp_unreachable++;
 		if (w->probes_out)
 			dp__probe_unreachable(w, p.src_ip, p.src_port, now_us);
-		if (line >= 0)
-			dp_line_unreachable(&w->lines, (uint32_t)line, p.src_ip, p.src_port,
-					    now_us);
+		for (unsigned fl = 0; line >= 0 && fl < DP_FLOW__COUNT; fl++) {
+			struct dp_lines *L = dp__flow_lines(w, fl);
+
+			if (L)
+				dp_line_unreachable(L, (uint32_t)line, p.src_ip, p.src_port,
+						    now_us);
+		}
 		break;
 	}
 	case DP_PKT_DROP:
@@ -529,6 +555,8 @@ static unsigned dp__ramps(struct dp_worker *w, uint64_t now_us)
 
 	while (w->net.next_hop_known && w->start_next < w->lines.n && now_us >= w->start_due_us &&
 	       done < DP_BURST) {
+		if (w->reg2_on) /* the second outbound flow starts with the first */
+			dp_line_start(&w->reg2, w->start_next, now_us);
 		dp_line_start(&w->lines, w->start_next++, now_us);
 		w->start_due_us += w->ramp_step_us;
 		done++;
@@ -540,7 +568,8 @@ static unsigned dp__ramps(struct dp_worker *w, uint64_t now_us)
 
 		while (w->unreg_next < w->lines.n && skipped < 4096 &&
 		       w->lines.line[w->unreg_next].state == DP_LINE_IDLE &&
-		       (!w->subs_on || w->subs.line[w->unreg_next].state == DP_LINE_IDLE)) {
+		       (!w->subs_on || w->subs.line[w->unreg_next].state == DP_LINE_IDLE) &&
+		       (!w->reg2_on || w->reg2.line[w->unreg_next].state == DP_LINE_IDLE)) {
 			w->unreg_next++;
 			skipped++;
 		}
@@ -548,12 +577,15 @@ static unsigned dp__ramps(struct dp_worker *w, uint64_t now_us)
 			break;
 		if (w->subs_on)
 			dp_line_unregister(&w->subs, w->unreg_next, now_us);
+		if (w->reg2_on)
+			dp_line_unregister(&w->reg2, w->unreg_next, now_us);
 		dp_line_unregister(&w->lines, w->unreg_next++, now_us);
 		w->unreg_due_us += w->ramp_step_us;
 		done++;
 	}
 	w->stats.unreg_pending = w->unreg_all ? w->lines.n - w->unreg_next : 0;
 	w->sub_stats.unreg_pending = w->subs_on ? w->stats.unreg_pending : 0;
+	w->reg2_stats.unreg_pending = w->reg2_on ? w->stats.unreg_pending : 0;
 	if (w->start_due_us < now_us && w->start_next >= w->lines.n)
 		w->start_due_us = now_us;
 	return done;
@@ -566,10 +598,9 @@ static unsigned dp__commands(struct dp_worker *w, uint64_t now_us)
 
 	for (unsigned k = 0; k < n; k++) {
 		uint32_t i = c[k].line - w->lines.first_id;
-		struct dp_lines *L = c[k].flow == DP_FLOW_SUBSCRIBE ? &w->subs : &w->lines;
+		struct dp_lines *L = dp__flow_lines(w, c[k].flow);
 
-		if (c[k].flow == DP_FLOW_SUBSCRIBE && !w->subs_on &&
-		    (c[k].type == DP_CMD_REGISTER || c[k].type == DP_CMD_UNREGISTER)) {
+		if (!L && (c[k].type == DP_CMD_REGISTER || c[k].type == DP_CMD_UNREGISTER)) {
 			w->stats.bad_commands++;
 			continue;
 		}
@@ -623,12 +654,13 @@ int dp_worker_main(void *arg)
 		ndue = dp_wheel_expire(&w->lines.wheel, now_us / 1000, due, DP_BURST);
 		for (size_t k = 0; k < ndue; k++)
 			dp_line_timer(&w->lines, due[k], now_us);
-		if (w->subs_on) {
-			size_t nsub = dp_wheel_expire(&w->subs.wheel, now_us / 1000, due, DP_BURST);
+		for (unsigned f = 1; f < DP_FLOW__COUNT; f++) {
+			struct dp_lines *L = dp__flow_lines(w, f);
+			size_t nf = L ? dp_wheel_expire(&L->wheel, now_us / 1000, due, DP_BURST) : 0;
 
-			for (size_t k = 0; k < nsub; k++)
-				dp_line_timer(&w->subs, due[k], now_us);
-			ndue += nsub;
+			for (size_t k = 0; k < nf; k++)
+				dp_line_timer(L, due[k], now_us);
+			ndue += nf;
 		}
 		work += (unsigned)ndue + dp__ramps(w, now_us);
 		dp__arp(w, now_us);

@@ -48,7 +48,9 @@ struct dp_worker {
 	struct dp_lines lines;
 	struct dp_lines subs; /* the lines' subscriptions, when subs_on */
 	bool subs_on;
-	struct dp_flow_io flow[2]; /* [DP_FLOW_REGISTER], [DP_FLOW_SUBSCRIBE] */
+	struct dp_lines reg2; /* the lines' second outbound flow (reg-id 2), when reg2_on */
+	bool reg2_on;
+	struct dp_flow_io flow[DP_FLOW__COUNT]; /* indexed by enum dp_flow */
 	struct rte_mempool *pool;
 	struct rte_mbuf **held;	   /* per line: the request kept for retransmission */
 	struct rte_mbuf *building; /* from tx_alloc until tx_send */
@@ -72,7 +74,8 @@ struct dp_worker {
 	struct dp_probe probe[DP_MAX_SERVERS];
 	unsigned probes_out;
 	struct dp_stats stats;
-	struct dp_stats sub_stats; /* the subscription client's counters */
+	struct dp_stats sub_stats;  /* the subscription client's counters */
+	struct dp_stats reg2_stats; /* the second registration flow's */
 } __rte_cache_aligned;
 
 /*

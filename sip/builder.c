@@ -24,6 +24,7 @@ enum sip__field {
 	SIP__HOSTPORT,
 	SIP__TAG,
 	SIP__CALLID,
+	SIP__UUID,
 };
 
 /* Index of a line-value field in struct sip_line_vars order. */
@@ -190,6 +191,7 @@ static ssize_t sip__build(const struct sip_tpl *t, const struct sip_line_vars *v
 		vars[1] = v->hostport;
 		vars[2] = v->tag;
 		vars[3] = v->callid;
+		vars[4] = v->uuid;
 		/* bounded values keep need far from wrapping: SEGS_MAX of TEXT_MAX at most */
 		for (unsigned int k = 0; k < SIP_TPL_VARS; k++) {
 			if (!t->var_uses[k])
@@ -374,6 +376,7 @@ static const struct {
 	{"{hostport}", 10, SIP__HOSTPORT},
 	{"{tag}", 5, SIP__TAG},
 	{"{callid}", 8, SIP__CALLID},
+	{"{uuid}", 6, SIP__UUID},
 };
 
 /* The placeholder s starts with, or SIP__NONE. */

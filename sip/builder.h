@@ -24,7 +24,7 @@
  */
 #define SIP_TPL_SEGS_MAX 24
 /* Per-line variables a template may hold: see struct sip_line_vars. */
-#define SIP_TPL_VARS 4
+#define SIP_TPL_VARS 5
 
 enum sip_tpl_method {
 	SIP_TPL_REGISTER,
@@ -44,9 +44,9 @@ enum sip_tpl_transport {
  * are given bare ("sip:1000@example.com"), the builder adds the angle brackets. "Required"
  * fields that are empty make sip_tpl_prepare() return -EINVAL.
  *
- * Placeholders: "{user}", "{hostport}", "{tag}" and "{callid}" inside request_uri, from_uri,
- * to_uri, contact_uri, via_sent_by, from_tag, call_id or instance are not sent as written
- * but replaced, at each build, by the line's value from struct sip_line_vars:
+ * Placeholders: "{user}", "{hostport}", "{tag}", "{callid}" and "{uuid}" inside
+ * request_uri, from_uri, to_uri, contact_uri, via_sent_by, from_tag, call_id or instance
+ * are not sent as written but replaced, at each build, by the line's value from struct sip_line_vars:
  *
  *	from_uri = "sip:{user}@example.com", contact_uri = "sip:{user}@{hostport}",
  *	via_sent_by = "{hostport}", from_tag = "{tag}", call_id = "{callid}"
@@ -173,6 +173,7 @@ struct sip_line_vars {
 	struct sip_str hostport; /* "{hostport}" */
 	struct sip_str tag;	 /* "{tag}" */
 	struct sip_str callid;	 /* "{callid}" */
+	struct sip_str uuid;	 /* "{uuid}": a line's own part of its +sip.instance */
 	struct sip_str to_tag;	 /* the dialog's remote tag, or empty: see to_tag_var */
 };
 

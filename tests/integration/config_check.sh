@@ -47,7 +47,7 @@ $tmp/bad.yaml:2: lines.count wants 1..16777216, not 'lots'
 $tmp/bad.yaml:3: unknown key 'colour' in lines (it knows: count, user, user_base, password, local_ip, local_ports, phone_config, csv)
 $tmp/bad.yaml:5: servers.R wants IPv4[:port], not '198.18.0.300'
 $tmp/bad.yaml:6: servers.BR wants IPv4[:port]; 'registrar.example.net' is a host name, and resolving names (RFC 3263 through DNS) is not built yet
-$tmp/bad.yaml:8: failover.mode wants 1, 2 or 3, not '7'
+$tmp/bad.yaml:8: failover.mode wants 1, 2, 3 or 4, not '7'
 $tmp/bad.yaml:9: section storm wants keys under it (key: value)
 $tmp/bad.yaml:12: timers.t1_ms wants a single value, not a list
 $tmp/bad.yaml:13: unknown section 'extra' (sections: lines, servers, failover, storm, registration, timers, keepalive, subscriptions, calls, run)
@@ -104,11 +104,14 @@ grep -v "backup proxy\|backup registrar" "$tmp/aastra.cfg" >"$tmp/aastra3.cfg"
 printf 'lines:\n  phone_config: %s\n' "$tmp/aastra3.cfg" >"$tmp/phone3.yaml"
 out=$("$SIPEDGE" check -c "$tmp/phone3.yaml" 2>&1)
 check "backup outbound proxy only: mode 3 (got: $out)" grep -q "mode 3," <<<"$out"
-printf 'sip proxy ip: 198.18.0.3\nsip outbound support: 1\na line without a colon\n' >"$tmp/bad.cfg"
+printf 'sip outbound support: 1\n' >>"$tmp/aastra3.cfg"
+out=$("$SIPEDGE" check -c "$tmp/phone3.yaml" 2>&1)
+check "and outbound support on: mode 4 (got: $out)" grep -q "mode 4," <<<"$out"
+printf 'sip proxy ip: 198.18.0.3\nsip outbound support: maybe\na line without a colon\n' >"$tmp/bad.cfg"
 printf 'lines:\n  phone_config: %s\n' "$tmp/bad.cfg" >"$tmp/badphone.yaml"
 "$SIPEDGE" check -c "$tmp/badphone.yaml" >/dev/null 2>"$tmp/err"
-check "phone file: outbound support on is refused at its line ($(cat "$tmp/err"))" \
-	grep -q "^$tmp/bad.cfg:2: sip outbound support: '1' on means mode 4" "$tmp/err"
+check "phone file: a bad outbound support is named at its line ($(cat "$tmp/err"))" \
+	grep -q "^$tmp/bad.cfg:2: sip outbound support: 'maybe' wants on or off" "$tmp/err"
 check "phone file: a line that is no key: value is named" \
 	grep -q "^$tmp/bad.cfg:3: not a 'key: value' line: 'a line without a colon'" "$tmp/err"
 check "the YAML line that named the phone file is reported too" \

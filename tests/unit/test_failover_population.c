@@ -479,6 +479,169 @@ static void subscriptions_start_after_registering_and_follow_p(void **state)
 	ctl_fo_destroy(&subs);
 }
 
+/* Mode 4's world: P, R, OP and BOP; flow 1 through OP, flow 2 through BOP, subscriptions. */
+struct m4 {
+	struct ctl_fo reg2, subs;
+};
+
+static int setup_mode4(void **state)
+{
+	struct ctl_fo_config c = base_cfg();
+
+	c.mode = 4;
+	c.configured[CTL_BP] = c.configured[CTL_BR] = false;
+	c.configured[CTL_OP] = c.configured[CTL_BOP] = true;
+	c.flow_base_all_ms = 30000;
+	c.flow_base_ok_ms = 90000;
+	c.flow_max_ms = 1800000;
+	return setup_with(state, c);
+}
+
+static void mode4_init(struct fx *f, struct m4 *m)
+{
+	assert_int_equal(ctl_fo_init(&m->reg2, &f->fo.cfg, N, sink, f), 0);
+	assert_int_equal(ctl_fo_init(&m->subs, &f->fo.cfg, N, sink, f), 0);
+	ctl_fo_follow(&m->subs, &f->fo);
+	ctl_fo_second_flow(&m->reg2, &f->fo);
+}
+
+static void flow_ev(struct fx *f, struct ctl_fo *fo, uint16_t type, uint32_t line, uint32_t target,
+		    uint16_t reason, uint32_t value)
+{
+	struct dp_msg m = {.type = type,
+			   .line = line,
+			   .target = target,
+			   .reason = reason,
+			   .value = value,
+			   .flow = (uint16_t)fo->flow};
+
+	ctl_fo_event(fo, &m, f->now_us);
+}
+
+static const uint32_t AT_R_OP = DP_TARGET(CTL_R, CTL_AOR_PRIMARY, CTL_OP);
+static const uint32_t AT_R_BOP = DP_TARGET(CTL_R, CTL_AOR_PRIMARY, CTL_BOP);
+
+/* The wait of the last REGISTER command for line i of flow. */
+static uint32_t last_register_delay(const struct fx *f, int flow, uint32_t i)
+{
+	for (unsigned k = f->ncmd; k-- > 0;) {
+		if (f->cmd[k].type == DP_CMD_REGISTER && f->cmd[k].flow == flow &&
+		    f->cmd[k].line == i)
+			return f->cmd[k].value;
+	}
+	fail_msg("no REGISTER for line %u of flow %d", i, flow);
+	return 0;
+}
+
+/* RFC 5626 §4.5: W = min(max, base * 2^failures), then 50-100 % of it. */
+static void flow_recovery_wait_doubles_up_to_the_cap(void **state)
+{
+	(void)state;
+	for (uint64_t rnd = 0; rnd < 1000; rnd += 37) {
+		uint64_t w1 = ctl_flow_recovery_ms(30000, 1800000, 1, rnd);
+		uint64_t w3 = ctl_flow_recovery_ms(30000, 1800000, 3, rnd);
+		uint64_t w9 = ctl_flow_recovery_ms(30000, 1800000, 9, rnd);
+
+		assert_in_range(w1, 30000, 60000);   /* the first failure: 30-60 s */
+		assert_in_range(w3, 120000, 240000); /* RFC's example: W = 240 s */
+		assert_in_range(w9, 900000, 1800000);
+	}
+}
+
+/* Mode 4: both flows register at R, flow 1 through OP, flow 2 through BOP, with one
+ * instance; subscriptions go through OP. */
+static void mode4_two_flows_through_op_and_bop(void **state)
+{
+	struct fx *f = *state;
+	struct m4 m;
+
+	mode4_init(f, &m);
+	assert_int_equal(f->fo.want.via, CTL_OP);
+	assert_int_equal(m.reg2.want.via, CTL_BOP);
+	assert_int_equal(m.reg2.want.reg, CTL_R);
+	assert_int_equal(m.reg2.line[5].state, CTL_L_REGISTERING);
+	assert_int_equal(m.subs.want.via, CTL_OP);
+	flow_ev(f, &f->fo, DP_EV_REGISTERED, 5, AT_R_OP, 0, 60);
+	flow_ev(f, &m.reg2, DP_EV_REGISTERED, 5, AT_R_BOP, 0, 60);
+	assert_int_equal(f->fo.bound_at[CTL_R], 1);
+	assert_int_equal(m.reg2.bound_at[CTL_R], 1);
+	assert_int_equal(m.subs.line[5].state, CTL_L_REGISTERING); /* it subscribed */
+	ctl_fo_destroy(&m.reg2);
+	ctl_fo_destroy(&m.subs);
+}
+
+/* A failed flow waits §4.5's back-off: base 90 s while the other flow is registered,
+ * doubling with each failure in a row; 30 s when no flow is; a success resets it. */
+static void mode4_failed_flow_backs_off_by_rfc5626(void **state)
+{
+	struct fx *f = *state;
+	struct m4 m;
+	uint32_t d;
+
+	mode4_init(f, &m);
+	flow_ev(f, &m.reg2, DP_EV_REGISTERED, 7, AT_R_BOP, 0, 60);
+	flow_ev(f, &f->fo, DP_EV_FAILED, 7, AT_R_OP, DP_FAIL_4XX, 403);
+	d = last_register_delay(f, DP_FLOW_REGISTER, 7);
+	assert_in_range(d, 90000, 180000);
+	flow_ev(f, &f->fo, DP_EV_FAILED, 7, AT_R_OP, DP_FAIL_4XX, 403);
+	d = last_register_delay(f, DP_FLOW_REGISTER, 7);
+	assert_in_range(d, 180000, 360000);
+	/* the other flow fails too: base 30 s, three failures in a row */
+	flow_ev(f, &m.reg2, DP_EV_FAILED, 7, AT_R_BOP, DP_FAIL_4XX, 403);
+	flow_ev(f, &f->fo, DP_EV_FAILED, 7, AT_R_OP, DP_FAIL_4XX, 403);
+	d = last_register_delay(f, DP_FLOW_REGISTER, 7);
+	assert_in_range(d, 120000, 240000);
+	/* registered again: the next failure starts from the first step */
+	flow_ev(f, &f->fo, DP_EV_REGISTERED, 7, AT_R_OP, 0, 60);
+	flow_ev(f, &f->fo, DP_EV_FAILED, 7, AT_R_OP, DP_FAIL_4XX, 403);
+	d = last_register_delay(f, DP_FLOW_REGISTER, 7);
+	assert_in_range(d, 30000, 60000);
+	ctl_fo_destroy(&m.reg2);
+	ctl_fo_destroy(&m.subs);
+}
+
+/* OP fails: flow 1 keeps to OP (it recovers in the background), flow 2 stays where it
+ * is, subscriptions move through BOP; OP back: they return through OP. */
+static void mode4_op_down_moves_only_subscriptions(void **state)
+{
+	struct fx *f = *state;
+	struct m4 m;
+	unsigned to_bop = 0, reg_moves = 0;
+
+	mode4_init(f, &m);
+	for (uint32_t i = 0; i < N; i++) {
+		flow_ev(f, &f->fo, DP_EV_REGISTERED, i, AT_R_OP, 0, 60);
+		flow_ev(f, &m.reg2, DP_EV_REGISTERED, i, AT_R_BOP, 0, 60);
+		flow_ev(f, &m.subs, DP_EV_REGISTERED, i, DP_TARGET(CTL_P, CTL_AOR_PRIMARY, CTL_OP),
+			0, 60);
+	}
+	f->ncmd = 0;
+	f->now_us += 4 * S_US;
+	flow_ev(f, &f->fo, DP_EV_FLOW_FAILED, 1, AT_R_OP, DP_FAIL_TIMEOUT, 0);
+	flow_ev(f, &f->fo, DP_EV_FLOW_FAILED, 2, AT_R_OP, DP_FAIL_TIMEOUT, 0);
+	assert_false(f->fo.srv[CTL_OP].up);
+	assert_int_equal(f->fo.want.via, CTL_OP);
+	assert_int_equal(m.reg2.want.via, CTL_BOP);
+	assert_int_equal(m.subs.want.via, CTL_BOP);
+	for (int k = 0; k < 300; k++) {
+		f->now_us += 10000;
+		ctl_fo_tick(&f->fo, f->now_us);
+		ctl_fo_tick(&m.reg2, f->now_us);
+		ctl_fo_tick(&m.subs, f->now_us);
+	}
+	for (unsigned k = 0; k < f->ncmd; k++) {
+		to_bop += f->cmd[k].flow == DP_FLOW_SUBSCRIBE &&
+			  f->cmd[k].target == (DP_TARGET(CTL_P, CTL_AOR_PRIMARY, CTL_BOP) |
+					       DP_TARGET_SET);
+		reg_moves += f->cmd[k].flow != DP_FLOW_SUBSCRIBE && f->cmd[k].type == DP_CMD_REGISTER;
+	}
+	assert_int_equal(to_bop, N);
+	assert_int_equal(reg_moves, 0);
+	assert_int_equal(m.reg2.bound_at[CTL_R], N);
+	ctl_fo_destroy(&m.reg2);
+	ctl_fo_destroy(&m.subs);
+}
+
 /* Percentiles count every affected line: unsettled ones leave the top ones open. */
 static void percentiles_stay_open_until_enough_lines_settled(void **state)
 {
@@ -507,6 +670,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			timeouts_outlived_by_an_answer_do_not_mark_the_server_down, setup, teardown),
 		cmocka_unit_test_setup_teardown(r_down_moves_every_line_to_br, setup, teardown),
+		cmocka_unit_test(flow_recovery_wait_doubles_up_to_the_cap),
+		cmocka_unit_test_setup_teardown(mode4_two_flows_through_op_and_bop, setup_mode4,
+						teardown),
+		cmocka_unit_test_setup_teardown(mode4_failed_flow_backs_off_by_rfc5626, setup_mode4,
+						teardown),
+		cmocka_unit_test_setup_teardown(mode4_op_down_moves_only_subscriptions, setup_mode4,
+						teardown),
 		cmocka_unit_test_setup_teardown(storm_control_spreads_the_moves_over_the_window,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(without_storm_control_every_line_moves_at_once,

@@ -205,6 +205,24 @@ static void mode3_moves_only_the_outbound_proxy(void **state)
 	expect(ctl_mode_targets(3, cfg, up), CTL_R, CTL_AOR_PRIMARY, CTL_OP);
 }
 
+/* Mode 4: flow 1 always through OP (flow 2 through BOP, failover.c): an outbound proxy's
+ * failure leaves it where it is to recover in the background; the registrar fails over
+ * as in mode 1. Subscriptions use a working flow: OP, else BOP. */
+static void mode4_keeps_flow_1_on_op(void **state)
+{
+	bool cfg[CTL_ROLE__COUNT], up[CTL_ROLE__COUNT];
+
+	(void)state;
+	set(cfg, 1, 0, 1, 1, 1, 1);
+	expect(ctl_mode_targets(4, cfg, all), CTL_R, CTL_AOR_PRIMARY, CTL_OP);
+	set(up, 1, 0, 1, 1, 0, 1);
+	expect(ctl_mode_targets(4, cfg, up), CTL_R, CTL_AOR_PRIMARY, CTL_OP);
+	expect(ctl_mode_sub_targets(4, cfg, up), CTL_P, CTL_AOR_PRIMARY, CTL_BOP);
+	set(up, 1, 0, 0, 1, 1, 1);
+	expect(ctl_mode_targets(4, cfg, up), CTL_BR, CTL_AOR_PRIMARY, CTL_OP);
+	expect(ctl_mode_sub_targets(4, cfg, all), CTL_P, CTL_AOR_PRIMARY, CTL_OP);
+}
+
 /* Subscriptions, the same rows: mode 1 P fails -> BP with the backup AOR, P back -> P. */
 static void subscriptions_follow_the_proxy_rows(void **state)
 {
@@ -272,6 +290,7 @@ int main(void)
 		cmocka_unit_test(mode1_without_a_live_backup_stays_on_primary),
 		cmocka_unit_test(mode2_any_failure_moves_everything_to_the_backups),
 		cmocka_unit_test(mode3_moves_only_the_outbound_proxy),
+		cmocka_unit_test(mode4_keeps_flow_1_on_op),
 		cmocka_unit_test(subscriptions_follow_the_proxy_rows),
 		cmocka_unit_test(probe_gap_doubles_to_the_cap_and_stays_in_50_to_100_percent),
 		cmocka_unit_test(storm_rate_spreads_a_batch_over_the_window_under_the_cap),

@@ -671,6 +671,7 @@ static const struct sip_line_vars short_line = {
 	.hostport = SIP_STR("192.0.2.1:5"),
 	.tag = SIP_STR("t"),
 	.callid = SIP_STR("c"),
+	.uuid = SIP_STR("0"),
 };
 
 static const struct sip_line_vars usual_line = {
@@ -678,6 +679,7 @@ static const struct sip_line_vars usual_line = {
 	.hostport = SIP_STR("198.18.0.10:5060"),
 	.tag = SIP_STR("a1b2c3"),
 	.callid = SIP_STR("c0ffee@198.18.0.10"),
+	.uuid = SIP_STR("00000000002a"),
 };
 
 static const struct sip_line_vars long_line = {
@@ -688,6 +690,7 @@ static const struct sip_line_vars long_line = {
 			  "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 			  "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 			  "@[2001:db8:1234:5678:9abc:def0:1234:5678]"),
+	.uuid = SIP_STR("ffffffffffff"),
 };
 
 static const struct sip_line_vars *const lines[] = {&short_line, &usual_line, &long_line};
@@ -710,7 +713,7 @@ static struct sip_tpl_params shared_register_params(bool outbound)
 	if (outbound) {
 		p.outbound = true;
 		p.reg_id = 1;
-		p.instance = SIP_STR("urn:uuid:00000000-0000-1000-8000-{user}");
+		p.instance = SIP_STR("urn:uuid:00000000-0000-1000-8000-{uuid}");
 		p.contact_uri = SIP_STR("sip:{user}@{hostport};transport=tcp");
 		p.transport = SIP_TPL_TCP;
 		p.routes = op_route;
@@ -730,16 +733,17 @@ static struct sip_str subst(struct sip_str in, const struct sip_line_vars *v, ch
 	} names[] = {{"{user}", v->user},
 		     {"{hostport}", v->hostport},
 		     {"{tag}", v->tag},
-		     {"{callid}", v->callid}};
+		     {"{callid}", v->callid},
+		     {"{uuid}", v->uuid}};
 	size_t n = 0;
 
 	for (size_t i = 0; i < in.len;) {
 		size_t k = 0;
 
-		while (k < 4 && (in.len - i < strlen(names[k].name) ||
+		while (k < 5 && (in.len - i < strlen(names[k].name) ||
 				 memcmp(in.p + i, names[k].name, strlen(names[k].name))))
 			k++;
-		if (k < 4) {
+		if (k < 5) {
 			assert_true(n + names[k].value.len < SUBST_LEN);
 			memcpy(out + n, names[k].value.p, names[k].value.len);
 			n += names[k].value.len;
@@ -838,7 +842,7 @@ static void test_vars_of_every_length_up_to_70_equal_the_substituted_text(void *
 	for (size_t n = 1; n <= sizeof(u); n++) {
 		const struct sip_line_vars v = {sip_str_make(u, n), sip_str_make(h, n),
 						sip_str_make(g, n), sip_str_make(c, n),
-						SIP_STR_NULL};
+						sip_str_make(c, n), SIP_STR_NULL};
 
 		check_same_as_substituted(&p, &v, &first_fields);
 	}
@@ -1055,7 +1059,7 @@ static void test_vars_register_parses_back_with_the_lines_values(void **state)
 		sip_contact_parse(sip_msg_header(&m, SIP_HDR_CONTACT, 0)->value, &c, &off, &why),
 		0);
 	assert_true(sip_str_eq(c.addr.uri_str, SIP_STR("sip:1000@198.18.0.10:5060;transport=tcp")));
-	assert_true(sip_str_eq(c.instance, SIP_STR("urn:uuid:00000000-0000-1000-8000-1000")));
+	assert_true(sip_str_eq(c.instance, SIP_STR("urn:uuid:00000000-0000-1000-8000-00000000002a")));
 }
 
 /* One SUBSCRIBE template for the initial request and its in-dialog refreshes (RFC 6665
