@@ -158,6 +158,22 @@ static uint64_t ctl__fails(const struct dp_stats *s)
 	return n;
 }
 
+/* The registrations' counters; in mode 4 the per-server ones count both flows, since
+ * both load the servers (the flows table has each flow's own). */
+static void ctl__reg_stats(struct ctl_run *r, struct dp_stats *s)
+{
+	struct dp_stats s2;
+
+	dp_stats_sum(r->d, s);
+	if (!r->c.dp.reg2)
+		return;
+	dp_flow_stats_sum(r->d, DP_FLOW_REGISTER2, &s2);
+	for (int k = 0; k < DP_MAX_SERVERS; k++) {
+		s->tx_by_server[k] += s2.tx_by_server[k];
+		s->reg_ok_by_server[k] += s2.reg_ok_by_server[k];
+	}
+}
+
 static void ctl__progress(uv_timer_t *t)
 {
 	struct ctl_run *r = t->data;
@@ -167,7 +183,7 @@ static void ctl__progress(uv_timer_t *t)
 	char at[96] = "";
 	size_t n = 0;
 
-	dp_stats_sum(r->d, &s);
+	ctl__reg_stats(r, &s);
 	/* the peak is the run's, not the final un-register ramp's (that one --rate paces) */
 	for (int k = 0; k < CTL_ROLE__COUNT && !r->stop_ms; k++) {
 		uint64_t rps = s.tx_by_server[k] - r->last.tx_by_server[k];
@@ -313,7 +329,7 @@ static void ctl__summary(struct ctl_run *r, FILE *out, bool json)
 	struct ctl_json j;
 	double secs = (double)(uv_now(&r->loop) - r->t0_ms) / 1000.0;
 
-	dp_stats_sum(r->d, &s);
+	ctl__reg_stats(r, &s);
 	if (!json) {
 		fprintf(out, "\n| figure | value |\n|---|---:|\n");
 		fprintf(out, "| lines | %u |\n| run time s | %.1f |\n", r->c.dp.lines, secs);
@@ -354,8 +370,9 @@ static void ctl__summary(struct ctl_run *r, FILE *out, bool json)
 		ctl_fo_report_table(&r->fo, &s, r->peak_rps, out);
 		if (r->c.dp.reg2) {
 			const struct ctl_fo *fo[2] = {&r->fo, &r->fo_reg2};
-			struct dp_stats fs[2] = {s};
+			struct dp_stats fs[2];
 
+			dp_stats_sum(r->d, &fs[0]);
 			dp_flow_stats_sum(r->d, DP_FLOW_REGISTER2, &fs[1]);
 			ctl_fo_report_flows_table(fo, fs, out);
 		}
@@ -412,8 +429,9 @@ static void ctl__summary(struct ctl_run *r, FILE *out, bool json)
 	ctl_fo_report_json(&r->fo, &s, r->peak_rps, &j);
 	if (r->c.dp.reg2) {
 		const struct ctl_fo *fo[2] = {&r->fo, &r->fo_reg2};
-		struct dp_stats fs[2] = {s};
+		struct dp_stats fs[2];
 
+		dp_stats_sum(r->d, &fs[0]);
 		dp_flow_stats_sum(r->d, DP_FLOW_REGISTER2, &fs[1]);
 		ctl_fo_report_flows_json(fo, fs, &j);
 	}

@@ -591,7 +591,7 @@ static void dp__on_success(struct dp_lines *L, uint32_t i, const struct sip_msg 
 	h = sip_msg_header(m, SIP_HDR_FLOW_TIMER, 0);
 	l->ka_base_s = h && sip_u32_parse(h->value, UINT16_MAX, &ft) == 0 ? (uint16_t)ft : 0;
 	l->ka_sent_us = 0;
-	l->ka_next_us = L->flow == DP_FLOW_REGISTER && L->cfg.keepalive &&
+	l->ka_next_us = L->flow != DP_FLOW_SUBSCRIBE && L->cfg.keepalive &&
 					(l->ka_base_s || L->cfg.ka_interval_ms)
 				? now_us + dp__ka_gap_us(L, l)
 				: 0;

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Mode 4 (SIP outbound, RFC 5626) with 1,000 lines against a real Kamailio registrar R
+# (outbound_mode 1) behind two real Kamailio edge proxies OP and BOP (outbound + path +
+# stun modules), and a proxy P for the subscriptions:
+#  - every line keeps two flows registered at once, reg-id 1 through OP and reg-id 2
+#    through BOP, with one +sip.instance (R's own table shows both, with their Paths);
+#    STUN keep-alives run on both flows; subscriptions go through OP;
+#  - OP fails: its flows fail (missed keep-alives), the reg-id 2 flows carry on alone,
+#    subscriptions move through BOP; the dead flows' bindings expire at R;
+#  - OP returns: each line re-establishes its reg-id 1 flow in the background after the
+#    RFC 5626 §4.5 back-off (here 2 s / 4 s bases, 20 s cap), subscriptions return to OP.
+. "$(dirname "$0")/lab.sh.inc"
+lines=1000
+P=198.18.0.3
+OP=198.18.0.5
+BOP=198.18.0.6
+
+"$lab" up --roles R,P,OP,BOP >/dev/null || { echo "FAIL: lab did not come up"; exit 1; }
+"$SIPEDGE" run "${eal[@]}" -- --lines $lines --mode 4 --expires 30 --timer-f 3000 \
+	--registrar 198.18.0.1 --proxy $P --outbound-proxy $OP --backup-outbound-proxy $BOP \
+	--keepalive stun --keepalive-interval 5 --keepalive-timeout 2000 \
+	--flow-recovery 2,4,20 --probe-interval 1-2 --probe-timeout 1500 --monitor-interval 2 \
+	--storm-window 2 --rate 2000 --sub-expires 20 \
+	--summary-json "$tmp/summary.json" >"$tmp/out" 2>&1 &
+sipedge_pid=$!
+
+check "R holds both flows of every line: reg-id 1 via OP, 2 via BOP, one instance (holds \$(flows_held R))" \
+	wait_until 20 holds_flows R $lines $P "1 2"
+check "every line subscribes at P through OP (P holds \$(subs_held P))" \
+	wait_until 10 subs_via P $lines $OP
+
+"$lab" partition OP >/dev/null
+check "OP fails: subscriptions move through BOP (P holds \$(subs_held P))" \
+	wait_until 30 subs_via P $lines $BOP
+check "OP fails: the reg-id 2 flows alone stay at R once the dead ones expire (holds \$(flows_held R))" \
+	wait_until 45 holds_flows R $lines $P "2"
+
+"$lab" restore OP >/dev/null
+check "OP back: every line's reg-id 1 flow is re-established beside reg-id 2 (holds \$(flows_held R))" \
+	wait_until 45 holds_flows R $lines $P "1 2"
+check "OP back: subscriptions return through OP (P holds \$(subs_held P))" \
+	wait_until 30 subs_via P $lines $OP
+
+kill -TERM "$sipedge_pid"
+wait "$sipedge_pid"
+rc=$?
+sipedge_pid=
+check "sipedge exits 0 on SIGTERM (got $rc)" test $rc -eq 0
+check "both flows of every line un-registered (holds \$(flows_held R))" wait_until 5 holds_none R
+s() { jq -r "$1" "$tmp/summary.json"; }
+check "summary: STUN keep-alives answered on both flows (got $(s '[.outbound_flows[].keepalive_answered]'))" \
+	test "$(s '[.outbound_flows[] | select(.keepalive_answered > 0)] | length')" -eq 2
+check "summary: flow 1 saw the flow failures, flow 2 none (got $(s '[.outbound_flows[].flow_failures]'))" \
+	test "$(s '.outbound_flows[0].flow_failures')" -ge $lines -a "$(s '.outbound_flows[1].flow_failures')" -eq 0
+finish
