@@ -35,6 +35,7 @@ static const struct ctl__key {
 	{"servers", "backup_domain", "backup-domain"},
 	{"failover", "mode", "mode"},
 	{"failover", "outbound", "outbound"},
+	{"failover", "flow_recovery", "flow-recovery"},
 	{"failover", "fail_threshold", "fail-threshold"},
 	{"failover", "probe_interval", "probe-interval"},
 	{"failover", "probe_timeout_ms", "probe-timeout"},

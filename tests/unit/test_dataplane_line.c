@@ -798,6 +798,33 @@ static void stun_keepalives_go_at_80_to_100_percent_and_a_missed_one_fails_the_f
 	assert_int_equal(f->line[0].state, DP_LINE_REGISTERING);
 }
 
+/* Mode 4's second flow keeps itself alive too; its STUN transactions carry its flow, so
+ * an answer to the other flow's keep-alive does not count for it. */
+static void the_second_outbound_flow_keeps_alive_under_its_own_name(void **state)
+{
+	struct fx *f = *state;
+	struct sip_stun_msg st;
+	uint8_t other[SIP_STUN_TXID_LEN];
+
+	f->L.flow = DP_FLOW_REGISTER2;
+	f->L.cfg.keepalive = DP_KA_STUN;
+	f->L.cfg.ka_interval_ms = 1000;
+	f->L.cfg.ka_timeout_ms = 300;
+	register_line(f, 0, 3600);
+	advance_by(f, 1000 * MS_US);
+	assert_int_equal(f->stats.tx_keepalive_stun, 1);
+	assert_int_equal(sip_stun_parse((const uint8_t *)last_sent(f)->text, last_sent(f)->len,
+					&st),
+			 0);
+	assert_int_equal(st.txid[2], DP_FLOW_REGISTER2);
+	memcpy(other, st.txid, sizeof(other));
+	other[2] = DP_FLOW_REGISTER;
+	dp_line_stun_answer(&f->L, 0, other, f->now_us);
+	assert_int_equal(f->stats.rx_keepalive_ok, 0);
+	dp_line_stun_answer(&f->L, 0, st.txid, f->now_us);
+	assert_int_equal(f->stats.rx_keepalive_ok, 1);
+}
+
 /* ---- retransmission and timeout ----------------------------------------------------- */
 
 static void retransmissions_follow_timer_e(void **state)
@@ -1281,6 +1308,7 @@ int main(void)
 		T(refresh_is_sent_between_50_and_90_percent_of_the_granted_expiry),
 		T(refresh_in_flight_keeps_the_line_counted_registered),
 		T(stun_keepalives_go_at_80_to_100_percent_and_a_missed_one_fails_the_flow),
+		T(the_second_outbound_flow_keeps_alive_under_its_own_name),
 		T(retransmissions_follow_timer_e),
 		T(timer_f_fails_the_register_with_timeout),
 		T(timeout_is_retried_after_retry_ms),
