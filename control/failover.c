@@ -531,6 +531,31 @@ static struct ctl_fo *ctl__root(struct ctl_fo *fo)
 					       : fo;
 }
 
+/*
+ * Mode 4: an outbound proxy came back, and the flows through it recover in the background
+ * (RFC 5626 §4.5): a failback episode of the lines whose flow there is down, each settled
+ * when it registers again, so the summary tells how long recovery took.
+ */
+static void ctl__recovery(struct ctl_fo *fo, int role, uint64_t now_us)
+{
+	struct ctl_episode *e;
+
+	if (fo->cfg.mode != 4 || fo->want.via != role ||
+	    !(e = ctl__episode(fo, true, role, now_us)))
+		return;
+	for (uint32_t i = 0; i < fo->n; i++) {
+		struct ctl_line *l = &fo->line[i];
+
+		if (l->bound_reg != CTL_NO_SERVER ||
+		    (l->state != CTL_L_RETRY && l->state != CTL_L_REGISTERING))
+			continue;
+		if (l->moving && fo->ep[l->moving - 1].affected)
+			fo->ep[l->moving - 1].affected--;
+		l->moving = (uint8_t)(e - fo->ep + 1);
+		e->affected++;
+	}
+}
+
 /* Shared health: every flow of the lines follows the change. */
 static void ctl__retarget_all(struct ctl_fo *fo, bool failback, int role, uint64_t start_us,
 			      uint64_t now_us)
@@ -542,6 +567,11 @@ static void ctl__retarget_all(struct ctl_fo *fo, bool failback, int role, uint64
 		ctl__retarget(root->sibling, failback, role, start_us, now_us);
 	if (root->peer)
 		ctl__retarget(root->peer, failback, role, start_us, now_us);
+	if (failback) {
+		ctl__recovery(root, role, now_us);
+		if (root->sibling)
+			ctl__recovery(root->sibling, role, now_us);
+	}
 }
 
 static uint64_t ctl__sent_before(uint64_t now_us, uint32_t ms)

@@ -638,6 +638,29 @@ static void mode4_op_down_moves_only_subscriptions(void **state)
 	assert_int_equal(to_bop, N);
 	assert_int_equal(reg_moves, 0);
 	assert_int_equal(m.reg2.bound_at[CTL_R], N);
+	/* the flows through OP fail in turn; OP answers a probe again: their recovery is a
+	 * failback episode that ends as each registers again */
+	for (uint32_t i = 0; i < N; i++)
+		flow_ev(f, &f->fo, DP_EV_FAILED, i, AT_R_OP, DP_FAIL_TIMEOUT, 0);
+	assert_int_equal(f->fo.bound_at[CTL_R], 0);
+	{
+		struct dp_msg back = {.type = DP_EV_PROBE,
+				      .value = 200,
+				      .target = DP_TARGET(CTL_OP, 0, CTL_OP)};
+		const struct ctl_episode *e;
+
+		ctl_fo_event(&f->fo, &back, f->now_us);
+		assert_true(f->fo.srv[CTL_OP].up);
+		assert_int_equal(f->fo.nep, 1);
+		e = &f->fo.ep[0];
+		assert_true(e->failback);
+		assert_int_equal(e->affected, N);
+		f->now_us += 5 * S_US;
+		for (uint32_t i = 0; i < N; i++)
+			flow_ev(f, &f->fo, DP_EV_REGISTERED, i, AT_R_OP, 0, 60);
+		assert_int_equal(e->settled, N);
+		assert_int_equal(ctl_episode_pct_ms(e, 100), 5000);
+	}
 	ctl_fo_destroy(&m.reg2);
 	ctl_fo_destroy(&m.subs);
 }
