@@ -12,6 +12,7 @@ int ctl_cmd_version(int argc, char **argv);
 int ctl_cmd_parse(int argc, char **argv);
 int ctl_cmd_run(int argc, char **argv);
 int ctl_cmd_check(int argc, char **argv);
+int ctl_cmd_resolve(int argc, char **argv);
 
 /* The authentication headers of m as typed JSON fields (used by `parse`). */
 void ctl_cli_json_auth(struct ctl_json *j, const struct sip_msg *m);

@@ -21,6 +21,7 @@ static const struct ctl_subcommand ctl__subcommands[] = {
 	{"parse", ctl_cmd_parse, "parse SIP messages from files, print them as JSON"},
 	{"run", ctl_cmd_run, "emulate N lines through a DPDK port: register, fail over, fail back"},
 	{"check", ctl_cmd_check, "check a configuration file, every problem with file:line"},
+	{"resolve", ctl_cmd_resolve, "locate SIP servers through DNS (RFC 3263) and the TTL cache"},
 };
 
 #define CTL_NSUB (sizeof(ctl__subcommands) / sizeof(ctl__subcommands[0]))
