@@ -9,3 +9,7 @@ target_link_libraries(bench_responder PRIVATE dataplane sip)
 # The control plane alone: failover events, control state per line, loading lines.
 add_executable(bench_control ${CMAKE_SOURCE_DIR}/bench/control.c)
 target_link_libraries(bench_control PRIVATE control)
+
+# The shared DNS cache alone: ns per hit, RFC 3263 resolutions per s, queries per TTL.
+add_executable(bench_dns ${CMAKE_SOURCE_DIR}/bench/dns.c)
+target_link_libraries(bench_dns PRIVATE control)

@@ -147,16 +147,10 @@ static bool ctl__stale_usable(const struct ctl_dns_cache *c, const struct ctl__e
 	       now_ms < e->expires_ms + 1000ull * c->cfg.max_stale_s;
 }
 
-int ctl_dns_cache_get(struct ctl_dns_cache *c, const char *name, uint16_t type, uint64_t now_ms,
-		      struct ctl_dns_answer *out, ctl_dns_done_fn done, void *arg)
+/* What the cache can answer now: 1 with *out, or 0. */
+static int ctl__answer_now(struct ctl_dns_cache *c, struct ctl__entry *e, uint64_t now_ms,
+			   struct ctl_dns_answer *out)
 {
-	struct ctl__entry *e;
-
-	if (strlen(name) > CTL_DNS_NAME_MAX)
-		return -EINVAL;
-	if (!(e = ctl__find(c, name, type, true)))
-		return -ENOMEM;
-	c->st.lookups++;
 	if (e->has_data && now_ms < e->expires_ms) {
 		c->st.hits++;
 		e->used = true;
@@ -176,6 +170,32 @@ int ctl_dns_cache_get(struct ctl_dns_cache *c, const char *name, uint16_t type, 
 		ctl__view(e, e->fail_status, false, now_ms, out);
 		return 1;
 	}
+	return 0;
+}
+
+int ctl_dns_cache_peek(struct ctl_dns_cache *c, const char *name, uint16_t type,
+		       uint64_t now_ms, struct ctl_dns_answer *out)
+{
+	struct ctl__entry *e = ctl__find(c, name, type, false);
+
+	if (!e || !ctl__answer_now(c, e, now_ms, out))
+		return 0;
+	c->st.lookups++;
+	return 1;
+}
+
+int ctl_dns_cache_get(struct ctl_dns_cache *c, const char *name, uint16_t type, uint64_t now_ms,
+		      struct ctl_dns_answer *out, ctl_dns_done_fn done, void *arg)
+{
+	struct ctl__entry *e;
+
+	if (strlen(name) > CTL_DNS_NAME_MAX)
+		return -EINVAL;
+	if (!(e = ctl__find(c, name, type, true)))
+		return -ENOMEM;
+	c->st.lookups++;
+	if (ctl__answer_now(c, e, now_ms, out))
+		return 1;
 	c->st.misses++;
 	if (e->nw == e->capw) {
 		size_t cap = e->capw ? 2 * e->capw : 4;

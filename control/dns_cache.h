@@ -91,6 +91,11 @@ void ctl_dns_cache_destroy(struct ctl_dns_cache *c);
 int ctl_dns_cache_get(struct ctl_dns_cache *c, const char *name, uint16_t type, uint64_t now_ms,
 		      struct ctl_dns_answer *out, ctl_dns_done_fn done, void *arg);
 
+/* As ctl_dns_cache_get() when the cache can answer now (1, *out filled); 0 and nothing
+ * else happens when it cannot: no query, no asker kept. The fast path of a warm cache. */
+int ctl_dns_cache_peek(struct ctl_dns_cache *c, const char *name, uint16_t type,
+		       uint64_t now_ms, struct ctl_dns_answer *out);
+
 /*
  * The outcome of the query for (name, type): status, and for CTL_DNS_OK the records with
  * ttl_s the least TTL of them; for NODATA/NXDOMAIN ttl_s is the negative TTL (0: do not

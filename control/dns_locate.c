@@ -26,6 +26,8 @@ struct ctl__loc {
 	void *arg;
 	bool sync;     /* still inside ctl_sip_locate() */
 	bool finished; /* the result is in res */
+	bool peek;     /* the cache-only walk: a step not cached stops it (missed) */
+	bool missed;
 	unsigned pending;
 	struct ctl_sip_targets res;
 	unsigned nsrv;
@@ -77,8 +79,17 @@ static void ctl__ask(struct ctl__loc *l, const char *name, uint16_t type, ctl_dn
 		     void *ctx)
 {
 	struct ctl_dns_answer a;
-	int rc = ctl_dns_lookup(l->r, name, type, &a, f, ctx);
+	int rc;
 
+	if (l->peek) {
+		if (ctl_dns_cache_peek(ctl_dns_resolver_cache(l->r), name, type,
+				       ctl_dns_resolver_now(l->r), &a))
+			f(ctx, name, type, &a);
+		else
+			l->missed = true;
+		return;
+	}
+	rc = ctl_dns_lookup(l->r, name, type, &a, f, ctx);
 	if (rc == 1)
 		f(ctx, name, type, &a);
 	else if (rc < 0)
@@ -108,7 +119,7 @@ static void ctl__on_a(void *ctx, const char *name, uint16_t type, const struct c
 static void ctl__addresses(struct ctl__loc *l)
 {
 	l->pending = 1; /* held while asking, so no answer finishes it early */
-	for (unsigned k = 0; k < l->nsrv; k++) {
+	for (unsigned k = 0; k < l->nsrv && !l->missed; k++) {
 		l->aq[k] = (struct ctl__aq){l, k};
 		l->pending++;
 		ctl__ask(l, l->srv[k].name, CTL_DNS_A, ctl__on_a, &l->aq[k]);
@@ -199,11 +210,35 @@ static void ctl__on_naptr(void *ctx, const char *name, uint16_t type,
 	ctl__srv(l, srv);
 }
 
+/* Fields a walk starts from (the arrays are filled as it goes, not cleared). */
+static void ctl__start(struct ctl__loc *l, struct ctl_dns_resolver *r, const char *host,
+		       uint16_t port, bool peek)
+{
+	l->r = r;
+	snprintf(l->host, sizeof(l->host), "%s", host);
+	l->port = port;
+	l->sync = true;
+	l->finished = l->missed = false;
+	l->peek = peek;
+	l->pending = 0;
+	l->nsrv = 0;
+	l->last_fail = CTL_DNS_NODATA;
+	l->res.n = 0;
+	l->res.stale = false;
+	l->res.ttl_s = UINT32_MAX;
+	l->res.how = "SRV";
+	if (port)
+		ctl__host_a(l, port); /* a port given: its addresses only (§4.2) */
+	else
+		ctl__ask(l, l->host, CTL_DNS_NAPTR, ctl__on_naptr, l);
+	l->sync = false;
+}
+
 int ctl_sip_locate(struct ctl_dns_resolver *r, const char *host, uint16_t port,
 		   struct ctl_sip_targets *out, ctl_sip_locate_fn done, void *arg)
 {
 	struct in_addr ip;
-	struct ctl__loc *l;
+	struct ctl__loc quick, *l;
 
 	if (strlen(host) > CTL_DNS_NAME_MAX - 10)
 		return -EINVAL;
@@ -212,22 +247,17 @@ int ctl_sip_locate(struct ctl_dns_resolver *r, const char *host, uint16_t port,
 		out->t[0] = (struct ctl_sip_target){ntohl(ip.s_addr), port ? port : 5060, 0, 0};
 		return 1;
 	}
-	if (!(l = calloc(1, sizeof(*l))))
+	/* a warm cache answers every step: no allocation, no query */
+	ctl__start(&quick, r, host, port, true);
+	if (quick.finished) {
+		*out = quick.res;
+		return 1;
+	}
+	if (!(l = malloc(sizeof(*l))))
 		return -ENOMEM;
-	l->r = r;
-	snprintf(l->host, sizeof(l->host), "%s", host);
-	l->port = port;
 	l->done = done;
 	l->arg = arg;
-	l->sync = true;
-	l->res.ttl_s = UINT32_MAX;
-	l->res.how = "SRV";
-	l->last_fail = CTL_DNS_NODATA;
-	if (port)
-		ctl__host_a(l, port); /* a port given: its addresses only (§4.2) */
-	else
-		ctl__ask(l, l->host, CTL_DNS_NAPTR, ctl__on_naptr, l);
-	l->sync = false;
+	ctl__start(l, r, host, port, false);
 	if (!l->finished)
 		return 0;
 	*out = l->res;

@@ -353,6 +353,11 @@ int ctl_dns_lookup(struct ctl_dns_resolver *r, const char *name, uint16_t type,
 	return ctl_dns_cache_get(r->cache, name, type, ctl__now(r), out, done, arg);
 }
 
+uint64_t ctl_dns_resolver_now(const struct ctl_dns_resolver *r)
+{
+	return uv_now(r->loop);
+}
+
 struct ctl_dns_cache *ctl_dns_resolver_cache(struct ctl_dns_resolver *r)
 {
 	return r->cache;

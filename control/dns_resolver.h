@@ -45,6 +45,8 @@ int ctl_dns_lookup(struct ctl_dns_resolver *r, const char *name, uint16_t type,
 		   struct ctl_dns_answer *out, ctl_dns_done_fn done, void *arg);
 
 struct ctl_dns_cache *ctl_dns_resolver_cache(struct ctl_dns_resolver *r);
+/* The cache's clock: the loop's time in ms. */
+uint64_t ctl_dns_resolver_now(const struct ctl_dns_resolver *r);
 const struct ctl_dns_resolver_stats *ctl_dns_resolver_stats(const struct ctl_dns_resolver *r);
 
 #endif
