@@ -114,6 +114,15 @@ static inline bool sip__ieq(const char *a, const char *b, size_t n)
 		memcpy(&b1, b + n - 4, 4);
 		if (a0 == b0 && a1 == b1)
 			return true;
+	} else if (n >= 2 && n < 4) {
+		uint16_t a0, b0, a1, b1;
+
+		memcpy(&a0, a, 2);
+		memcpy(&b0, b, 2);
+		memcpy(&a1, a + n - 2, 2);
+		memcpy(&b1, b + n - 2, 2);
+		if (a0 == b0 && a1 == b1)
+			return true;
 	}
 	return sip__ieq_fold(a, b, n);
 }
