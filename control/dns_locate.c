@@ -5,6 +5,8 @@
  */
 #include "control/dns_locate.h"
 
+#include "control/failover.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -267,30 +269,11 @@ int ctl_sip_locate(struct ctl_dns_resolver *r, const char *host, uint16_t port,
 
 int ctl_sip_pick(const struct ctl_sip_targets *t, const bool *up, uint32_t id)
 {
-	uint64_t total = 0, x;
-	int best = -1;
+	uint16_t prio[CTL_SIP_TARGETS_MAX], weight[CTL_SIP_TARGETS_MAX];
 
 	for (unsigned k = 0; k < t->n; k++) {
-		if (!up[k])
-			continue;
-		if (best < 0 || t->t[k].priority < t->t[best].priority)
-			best = (int)k;
+		prio[k] = t->t[k].priority;
+		weight[k] = t->t[k].weight;
 	}
-	if (best < 0)
-		return -1;
-	for (unsigned k = 0; k < t->n; k++) {
-		if (up[k] && t->t[k].priority == t->t[best].priority)
-			total += t->t[k].weight + 1ull; /* weight 0 still gets a share (RFC 2782) */
-	}
-	/* the golden ratio's multiples mod 1 spread ids evenly: id i lands at frac(i * phi) */
-	x = (uint64_t)((double)total * (((double)id * 0.6180339887498949) -
-					(double)(uint64_t)((double)id * 0.6180339887498949)));
-	for (unsigned k = 0; k < t->n; k++) {
-		if (!up[k] || t->t[k].priority != t->t[best].priority)
-			continue;
-		if (x < t->t[k].weight + 1ull)
-			return (int)k;
-		x -= t->t[k].weight + 1ull;
-	}
-	return best;
+	return ctl_pick_target(t->n, prio, weight, up, id);
 }

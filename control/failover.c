@@ -256,6 +256,8 @@ int ctl_fo_init(struct ctl_fo *fo, const struct ctl_fo_config *cfg, uint32_t lin
 		ctl_fo_destroy(fo);
 		return -ENOMEM;
 	}
+	for (int k = 0; k < CTL_SLOTS; k++)
+		fo->slot_role[k] = (int8_t)(k < CTL_ROLE__COUNT ? k : -1);
 	for (int r = 0; r < CTL_ROLE__COUNT; r++) {
 		fo->srv[r].up = cfg->configured[r];
 		up[r] = fo->srv[r].up;
@@ -269,9 +271,93 @@ int ctl_fo_init(struct ctl_fo *fo, const struct ctl_fo_config *cfg, uint32_t lin
 			.via = fo->want.via,
 			.bound_reg = CTL_NO_SERVER,
 			.bound_via = CTL_NO_SERVER,
+			.via_slot = fo->want.via,
 		};
 	}
 	return 0;
+}
+
+/* ---- slots: roles and their DNS targets ---- */
+
+int ctl_pick_target(unsigned n, const uint16_t *priority, const uint16_t *weight,
+		    const bool *up, uint32_t id)
+{
+	uint64_t total = 0, x;
+	double f = (double)id * 0.6180339887498949;
+	int best = -1;
+
+	for (unsigned k = 0; k < n; k++) {
+		if (up[k] && (best < 0 || priority[k] < priority[best]))
+			best = (int)k;
+	}
+	if (best < 0)
+		return -1;
+	for (unsigned k = 0; k < n; k++) {
+		if (up[k] && priority[k] == priority[best])
+			total += weight[k] + 1ull; /* weight 0 still gets a share (RFC 2782) */
+	}
+	/* multiples of the golden ratio mod 1 spread ids evenly over [0, 1) */
+	x = (uint64_t)((double)total * (f - (double)(uint64_t)f));
+	for (unsigned k = 0; k < n; k++) {
+		if (!up[k] || priority[k] != priority[best])
+			continue;
+		if (x < weight[k] + 1ull)
+			return (int)k;
+		x -= weight[k] + 1ull;
+	}
+	return best;
+}
+
+static bool ctl__is_dns(const struct ctl_fo *fo, int role)
+{
+	return fo->rt && role >= 0 && role < CTL_ROLE__COUNT && fo->rt[role].dns;
+}
+
+/* A slot health is kept for: a role given as an address, or a DNS target. */
+static bool ctl__slot_used(const struct ctl_fo *fo, int slot)
+{
+	if (slot < 0 || slot >= CTL_SLOTS)
+		return false;
+	if (slot < CTL_ROLE__COUNT)
+		return fo->cfg.configured[slot] && !ctl__is_dns(fo, slot);
+	return fo->slot_role[slot] >= 0;
+}
+
+bool ctl_fo_role_up(const struct ctl_fo *fo, int role)
+{
+	const struct ctl_role_targets *t;
+
+	if (!ctl__is_dns(fo, role))
+		return fo->srv[role].up;
+	t = &fo->rt[role];
+	for (unsigned k = 0; k < t->n && !t->dns_failed; k++) {
+		if (fo->srv[t->slot[k]].up)
+			return true;
+	}
+	return false;
+}
+
+uint8_t ctl_fo_via_slot(const struct ctl_fo *fo, int role, uint32_t i)
+{
+	const struct ctl_role_targets *t;
+	bool up[CTL_ROLE_TARGETS_MAX];
+	int k;
+
+	if (!ctl__is_dns(fo, role))
+		return (uint8_t)role;
+	t = &fo->rt[role];
+	if (!t->n)
+		return (uint8_t)role;
+	for (unsigned j = 0; j < t->n; j++)
+		up[j] = fo->srv[t->slot[j]].up;
+	k = ctl_pick_target(t->n, t->priority, t->weight, up, i);
+	return t->slot[k < 0 ? 0 : k];
+}
+
+static void ctl__roles_up(const struct ctl_fo *fo, bool up[CTL_ROLE__COUNT])
+{
+	for (int r = 0; r < CTL_ROLE__COUNT; r++)
+		up[r] = ctl_fo_role_up(fo, r);
 }
 
 void ctl_fo_destroy(struct ctl_fo *fo)
@@ -307,14 +393,14 @@ void ctl_fo_follow(struct ctl_fo *subs, struct ctl_fo *regs)
 	subs->srv = regs->srv;
 	subs->peer = regs;
 	regs->peer = subs;
-	for (int r = 0; r < CTL_ROLE__COUNT; r++)
-		up[r] = regs->srv[r].up;
+	ctl__roles_up(regs, up);
 	subs->want = ctl__targets(subs, up);
 	for (uint32_t i = 0; i < subs->n; i++) {
 		subs->line[i].state = CTL_L_IDLE;
 		subs->line[i].reg = subs->want.reg;
 		subs->line[i].aor = subs->want.aor;
 		subs->line[i].via = subs->want.via;
+		subs->line[i].via_slot = subs->want.via;
 	}
 }
 
@@ -326,19 +412,23 @@ void ctl_fo_second_flow(struct ctl_fo *reg2, struct ctl_fo *regs)
 	reg2->srv = regs->srv;
 	reg2->sibling = regs;
 	regs->sibling = reg2;
-	for (int r = 0; r < CTL_ROLE__COUNT; r++)
-		up[r] = regs->srv[r].up;
+	ctl__roles_up(regs, up);
 	reg2->want = ctl__targets(reg2, up);
 	for (uint32_t i = 0; i < reg2->n; i++) {
 		reg2->line[i].reg = reg2->want.reg;
 		reg2->line[i].aor = reg2->want.aor;
 		reg2->line[i].via = reg2->want.via;
+		reg2->line[i].via_slot = reg2->want.via;
 	}
 }
 
-static bool ctl__is_want(const struct ctl_fo *fo, uint8_t reg, uint8_t aor, uint8_t via)
+/* Whether line i at (reg, aor, via slot) is where it should be now. */
+static bool ctl__is_want(const struct ctl_fo *fo, uint32_t i, uint8_t reg, uint8_t aor,
+			 uint8_t via_slot)
 {
-	return reg == fo->want.reg && aor == fo->want.aor && via == fo->want.via;
+	return reg == fo->want.reg && aor == fo->want.aor &&
+	       via_slot < CTL_SLOTS && fo->slot_role[via_slot] == fo->want.via &&
+	       via_slot == ctl_fo_via_slot(fo, fo->want.via, i);
 }
 
 static void ctl__enqueue(struct ctl_fo *fo, uint32_t i)
@@ -362,7 +452,7 @@ static void ctl__settled(struct ctl_fo *fo, struct ctl_line *l, uint64_t now_us)
 {
 	struct ctl_episode *e;
 
-	if (!l->moving || !ctl__is_want(fo, l->reg, l->aor, l->via))
+	if (!l->moving || !ctl__is_want(fo, (uint32_t)(l - fo->line), l->reg, l->aor, l->via_slot))
 		return;
 	e = &fo->ep[l->moving - 1];
 	l->moving = 0;
@@ -391,7 +481,8 @@ static void ctl__act(struct ctl_fo *fo, uint32_t i, const struct ctl_transition 
 		     uint32_t retry_ms, uint64_t now_us)
 {
 	struct ctl_line *l = &fo->line[i];
-	uint32_t tgt = DP_TARGET(fo->want.reg, fo->want.aor, fo->want.via) | DP_TARGET_SET;
+	uint8_t via_slot = ctl_fo_via_slot(fo, fo->want.via, i);
+	uint32_t tgt = DP_TARGET(fo->want.reg, fo->want.aor, via_slot) | DP_TARGET_SET;
 
 	l->state = t->next;
 	switch ((enum ctl_action)t->action) {
@@ -413,7 +504,7 @@ static void ctl__act(struct ctl_fo *fo, uint32_t i, const struct ctl_transition 
 	case CTL_A_RETRY:
 		if (fo->stopping)
 			return;
-		if (l->bound_reg != CTL_NO_SERVER && !ctl__is_want(fo, l->reg, l->aor, l->via))
+		if (l->bound_reg != CTL_NO_SERVER && !ctl__is_want(fo, i, l->reg, l->aor, l->via_slot))
 			ctl__unbind(fo, l); /* the dataplane leaves that binding behind too */
 		if (ctl__send(fo, i, DP_CMD_REGISTER, tgt,
 			      t->action == CTL_A_RETRY ? retry_ms : 0) != 0) {
@@ -424,6 +515,7 @@ static void ctl__act(struct ctl_fo *fo, uint32_t i, const struct ctl_transition 
 		l->reg = fo->want.reg;
 		l->aor = fo->want.aor;
 		l->via = fo->want.via;
+		l->via_slot = via_slot;
 		if (t->action == CTL_A_REGISTER)
 			fo->moves++;
 		return;
@@ -463,21 +555,28 @@ static struct ctl_episode *ctl__episode(struct ctl_fo *fo, bool failback, int ro
 }
 
 /* Health changed: recompute the wanted targets; lines elsewhere must move. */
+/*
+ * Health changed: recompute the wanted targets; lines elsewhere must move. slots: a slot
+ * of a role with DNS targets changed, so lines may move within a role (SRV order,
+ * weights) even when the wanted roles stay.
+ */
 static void ctl__retarget(struct ctl_fo *fo, bool failback, int role, uint64_t start_us,
-			  uint64_t now_us)
+			  uint64_t now_us, bool slots)
 {
 	bool up[CTL_ROLE__COUNT];
 	struct ctl_targets t;
-	struct ctl_episode *e;
+	struct ctl_episode *e = NULL;
 	uint32_t before = fo->q_len;
+	bool same;
 
-	for (int r = 0; r < CTL_ROLE__COUNT; r++)
-		up[r] = fo->srv[r].up;
+	ctl__roles_up(fo, up);
 	t = ctl__targets(fo, up);
-	if (t.reg == fo->want.reg && t.aor == fo->want.aor && t.via == fo->want.via)
+	same = t.reg == fo->want.reg && t.aor == fo->want.aor && t.via == fo->want.via;
+	if (same && !slots)
 		return;
 	fo->want = t;
-	e = ctl__episode(fo, failback, role, start_us);
+	if (!same)
+		e = ctl__episode(fo, failback, role, start_us);
 	for (uint32_t i = 0; i < fo->n; i++) {
 		struct ctl_line *l = &fo->line[i];
 
@@ -487,10 +586,13 @@ static void ctl__retarget(struct ctl_fo *fo, bool failback, int role, uint64_t s
 			l->reg = fo->want.reg;
 			l->aor = fo->want.aor;
 			l->via = fo->want.via;
+			l->via_slot = ctl_fo_via_slot(fo, fo->want.via, i);
 			continue;
 		}
-		if (ctl__is_want(fo, l->reg, l->aor, l->via) && l->state != CTL_L_MOVE_WAIT)
+		if (ctl__is_want(fo, i, l->reg, l->aor, l->via_slot) && l->state != CTL_L_MOVE_WAIT)
 			continue;
+		if (!e) /* the first line to move within its role opens the episode */
+			e = ctl__episode(fo, failback, role, start_us);
 		if (l->moving && fo->ep[l->moving - 1].affected)
 			fo->ep[l->moving - 1].affected--; /* superseded: this episode owns it now */
 		l->moving = e ? (uint8_t)(e - fo->ep + 1) : 0;
@@ -507,6 +609,8 @@ static void ctl__retarget(struct ctl_fo *fo, bool failback, int role, uint64_t s
 		fo->queue[a] = fo->queue[b];
 		fo->queue[b] = x;
 	}
+	if (fo->q_len == before && same)
+		return; /* nothing moved: the pace of what queued before stays */
 	fo->rate = fo->cfg.storm_on ? ctl_storm_rate(fo->q_len, fo->cfg.storm_window_ms,
 						     fo->cfg.storm_rate_cap)
 				    : 0;
@@ -558,15 +662,15 @@ static void ctl__recovery(struct ctl_fo *fo, int role, uint64_t now_us)
 
 /* Shared health: every flow of the lines follows the change. */
 static void ctl__retarget_all(struct ctl_fo *fo, bool failback, int role, uint64_t start_us,
-			      uint64_t now_us)
+			      uint64_t now_us, bool slots)
 {
 	struct ctl_fo *root = ctl__root(fo);
 
-	ctl__retarget(root, failback, role, start_us, now_us);
+	ctl__retarget(root, failback, role, start_us, now_us, slots);
 	if (root->sibling)
-		ctl__retarget(root->sibling, failback, role, start_us, now_us);
+		ctl__retarget(root->sibling, failback, role, start_us, now_us, slots);
 	if (root->peer)
-		ctl__retarget(root->peer, failback, role, start_us, now_us);
+		ctl__retarget(root->peer, failback, role, start_us, now_us, slots);
 	if (failback) {
 		ctl__recovery(root, role, now_us);
 		if (root->sibling)
@@ -584,12 +688,14 @@ static uint64_t ctl__sent_before(uint64_t now_us, uint32_t ms)
  * request left is alive: its timeout is a loss (an overloaded server drops some of a
  * stampede and answers the rest), counted, but it does not bring the server nearer down.
  */
-static void ctl__server_failed(struct ctl_fo *fo, int role, uint64_t sent_us, uint64_t now_us)
+static void ctl__server_failed(struct ctl_fo *fo, int slot, uint64_t sent_us, uint64_t now_us)
 {
-	struct ctl_server *s = &fo->srv[role];
+	struct ctl_server *s = &fo->srv[slot < CTL_SLOTS ? slot : 0];
+	int role;
 
-	if (role >= CTL_ROLE__COUNT || !fo->cfg.configured[role])
+	if (!ctl__slot_used(fo, slot))
 		return;
+	role = fo->slot_role[slot];
 	s->fail_signals++;
 	if (!s->up)
 		return;
@@ -604,31 +710,33 @@ static void ctl__server_failed(struct ctl_fo *fo, int role, uint64_t sent_us, ui
 	s->up = false;
 	s->downs++;
 	s->probes_failed = 0;
-	ctl__plan_probe(fo, role, now_us);
-	ctl__retarget_all(fo, false, role, s->first_fail_us, now_us);
+	ctl__plan_probe(fo, slot, now_us);
+	ctl__retarget_all(fo, false, role, s->first_fail_us, now_us, ctl__is_dns(fo, role));
 }
 
-static void ctl__server_ok(struct ctl_fo *fo, int role, uint64_t now_us)
+static void ctl__server_ok(struct ctl_fo *fo, int slot, uint64_t now_us)
 {
-	struct ctl_server *s = &fo->srv[role];
+	struct ctl_server *s = &fo->srv[slot < CTL_SLOTS ? slot : 0];
+	int role;
 
-	if (role >= CTL_ROLE__COUNT || !fo->cfg.configured[role])
+	if (!ctl__slot_used(fo, slot))
 		return;
+	role = fo->slot_role[slot];
 	s->fails_in_row = 0;
 	s->last_ok_us = now_us;
 	if (s->up)
 		return;
 	s->up = true;
 	s->probe_due_us = 0;
-	ctl__retarget_all(fo, true, role, now_us, now_us);
+	ctl__retarget_all(fo, true, role, now_us, now_us, ctl__is_dns(fo, role));
 }
 
 static void ctl__probe_result(struct ctl_fo *fo, const struct dp_msg *ev, uint64_t now_us)
 {
-	int role = (int)DP_TARGET_VIA(ev->target);
+	int role = (int)DP_TARGET_VIA(ev->target); /* the probed slot */
 	struct ctl_server *s;
 
-	if (role >= CTL_ROLE__COUNT)
+	if (!ctl__slot_used(fo, role))
 		return;
 	s = &fo->srv[role];
 	s->probe_out = false;
@@ -649,6 +757,69 @@ static void ctl__probe_result(struct ctl_fo *fo, const struct dp_msg *ev, uint64
 				   ? ctl__sent_before(now_us, fo->cfg.probe_timeout_ms)
 				   : now_us,
 			   now_us);
+}
+
+/* ---- roles given as host names ---- */
+
+/* Which role each slot serves, from the targets table; returns the slots that are new. */
+static void ctl__slot_roles(struct ctl_fo *fo, bool fresh[CTL_SLOTS])
+{
+	int8_t before[CTL_SLOTS];
+
+	memcpy(before, fo->slot_role, sizeof(before));
+	for (int k = 0; k < CTL_SLOTS; k++)
+		fo->slot_role[k] = (int8_t)(k < CTL_ROLE__COUNT ? k : -1);
+	for (int r = 0; fo->rt && r < CTL_ROLE__COUNT; r++) {
+		for (unsigned k = 0; fo->rt[r].dns && k < fo->rt[r].n; k++)
+			fo->slot_role[fo->rt[r].slot[k]] = (int8_t)r;
+	}
+	for (int k = 0; k < CTL_SLOTS; k++)
+		fresh[k] = k >= CTL_ROLE__COUNT && fo->slot_role[k] >= 0 && before[k] != fo->slot_role[k];
+}
+
+/* A slot that begins to serve a role starts up, with no history. */
+static void ctl__fresh_slots(struct ctl_fo *fo, const bool fresh[CTL_SLOTS])
+{
+	for (int k = 0; k < CTL_SLOTS; k++) {
+		if (fresh[k])
+			fo->srv[k] = (struct ctl_server){.up = true};
+	}
+}
+
+void ctl_fo_use_targets(struct ctl_fo *fo, struct ctl_role_targets *rt)
+{
+	bool fresh[CTL_SLOTS], up[CTL_ROLE__COUNT];
+
+	fo->rt = rt;
+	ctl__slot_roles(fo, fresh);
+	if (fo->srv == fo->own_srv)
+		ctl__fresh_slots(fo, fresh);
+	ctl__roles_up(fo, up);
+	fo->want = ctl__targets(fo, up);
+	for (uint32_t i = 0; i < fo->n; i++) {
+		struct ctl_line *l = &fo->line[i];
+
+		l->reg = fo->want.reg;
+		l->aor = fo->want.aor;
+		l->via = fo->want.via;
+		l->via_slot = ctl_fo_via_slot(fo, l->via, i);
+	}
+}
+
+void ctl_fo_targets_changed(struct ctl_fo *fo, int role, uint64_t now_us)
+{
+	struct ctl_fo *root = ctl__root(fo);
+	struct ctl_fo *flows[3] = {root, root->sibling, root->peer};
+	bool fresh[CTL_SLOTS];
+
+	for (int k = 0; k < 3; k++) {
+		if (!flows[k])
+			continue;
+		ctl__slot_roles(flows[k], fresh);
+		if (flows[k]->srv == flows[k]->own_srv)
+			ctl__fresh_slots(flows[k], fresh);
+	}
+	ctl__retarget_all(root, false, role, now_us, now_us, true);
 }
 
 /* ---- events, ticks ---- */
@@ -680,7 +851,7 @@ void ctl_fo_event(struct ctl_fo *fo, const struct dp_msg *ev, uint64_t now_us)
 		return;
 	l = &fo->line[ev->line];
 	/* an event about targets the line has since left still tells about that server */
-	current = reg == l->reg && DP_TARGET_AOR(ev->target) == l->aor && via == l->via;
+	current = reg == l->reg && DP_TARGET_AOR(ev->target) == l->aor && via == l->via_slot;
 	switch (ev->type) {
 	case DP_EV_REGISTERED:
 		ctl__server_ok(fo, via, now_us);
@@ -748,10 +919,10 @@ static bool ctl__release(struct ctl_fo *fo, uint64_t now_us)
 	l->queued = 0;
 	if (l->state != CTL_L_MOVE_WAIT)
 		return true;
-	if (l->bound_reg != CTL_NO_SERVER && ctl__is_want(fo, l->bound_reg, l->aor, l->bound_via))
+	if (l->bound_reg != CTL_NO_SERVER && ctl__is_want(fo, i, l->bound_reg, l->aor, l->bound_via))
 		ev = CTL_E_GO_STAY;
-	else if (l->bound_reg != CTL_NO_SERVER && fo->srv[l->bound_reg].up &&
-		 fo->srv[l->bound_via].up)
+	else if (l->bound_reg != CTL_NO_SERVER && ctl_fo_role_up(fo, l->bound_reg) &&
+		 l->bound_via < CTL_SLOTS && fo->srv[l->bound_via].up)
 		/* leave cleanly only where the request can arrive: a REGISTER (or SUBSCRIBE)
 		 * with expiry 0 held by a live proxy for a dead server would reach it late */
 		ev = CTL_E_GO_LEAVE;
@@ -788,17 +959,37 @@ static void ctl__storm(struct ctl_fo *fo, uint64_t now_us)
 	}
 }
 
+/* Whether a slot carries the lines' requests now (its role is where they go). */
+static bool ctl__in_use(const struct ctl_fo *fo, int slot)
+{
+	int role = fo->slot_role[slot];
+
+	if (role < 0)
+		return false;
+	if (!ctl__is_dns(fo, role))
+		return role == fo->want.via || (fo->sibling && role == fo->sibling->want.via);
+	/* a DNS target: in use when its role is, and some line picks it */
+	if (role != fo->want.via && !(fo->sibling && role == fo->sibling->want.via))
+		return false;
+	for (uint32_t i = 0; i < fo->n && i < 64; i++) {
+		if (ctl_fo_via_slot(fo, role, i) == slot)
+			return true;
+	}
+	return false;
+}
+
 static void ctl__probes(struct ctl_fo *fo, uint64_t now_us)
 {
-	for (int r = 0; r < CTL_ROLE__COUNT; r++) {
+	for (int r = 0; r < CTL_SLOTS; r++) {
 		struct ctl_server *s = &fo->srv[r];
-		bool in_use = r == fo->want.via || (fo->sibling && r == fo->sibling->want.via);
+		bool in_use;
 		struct dp_msg c = {.type = DP_CMD_PROBE,
 				   .value = fo->cfg.probe_timeout_ms,
 				   .target = DP_TARGET(r, 0, r)};
 
-		if (!fo->cfg.configured[r] || s->probe_out)
+		if (!ctl__slot_used(fo, r) || s->probe_out)
 			continue;
+		in_use = ctl__in_use(fo, r);
 		/* an up server that carries no line's requests is watched with OPTIONS */
 		if (s->up && !s->probe_due_us && !in_use && fo->cfg.monitor_ms)
 			s->probe_due_us = now_us + 1000ull * fo->cfg.monitor_ms;

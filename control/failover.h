@@ -28,6 +28,32 @@ enum ctl_role {
 
 enum ctl_aor { CTL_AOR_PRIMARY = 0, CTL_AOR_BACKUP = 1 };
 
+/*
+ * Server slots of the dataplane's table: slot r is role r's own (its Request-URI, and its
+ * address when the role is given as one); a role given as a host name has its DNS
+ * targets (RFC 3263) in slots of their own, CTL_ROLE__COUNT and up. Health is kept per
+ * slot; a role is up while one of its slots is.
+ */
+#define CTL_SLOTS DP_MAX_SERVERS
+#define CTL_ROLE_TARGETS_MAX 16
+
+/* A role's targets in failover order: SRV priority, then weight; owned by the caller. */
+struct ctl_role_targets {
+	bool dns;	 /* the role is a host name: these are its targets */
+	bool dns_failed; /* no usable answer: the role is down until DNS answers again */
+	unsigned n;
+	uint8_t slot[CTL_ROLE_TARGETS_MAX];
+	uint16_t priority[CTL_ROLE_TARGETS_MAX];
+	uint16_t weight[CTL_ROLE_TARGETS_MAX];
+};
+
+/*
+ * RFC 2782's weighted choice, spread over line ids: among targets up[] of the best
+ * priority, id's target (an index), lines dividing in the weights' ratio; -1: none up.
+ */
+int ctl_pick_target(unsigned n, const uint16_t *priority, const uint16_t *weight,
+		    const bool *up, uint32_t id);
+
 /* Where a line's requests go, as roles: Request-URI server, AOR, next hop. */
 struct ctl_targets {
 	uint8_t reg; /* enum ctl_role */
@@ -157,6 +183,7 @@ struct ctl_line {
 	uint8_t bound_via;
 	uint8_t queued;
 	uint8_t moving; /* 0, or the episode + 1 whose move this line is making */
+	uint8_t via_slot; /* the slot its requests go to (its via role's, or a DNS target) */
 	uint8_t fails;	/* failures in a row of this flow (mode 4's back-off), saturating */
 };
 
@@ -179,8 +206,11 @@ typedef int (*ctl_fo_cmd_fn)(void *ctx, const struct dp_msg *cmd);
 struct ctl_fo {
 	struct ctl_fo_config cfg;
 	int flow;		/* enum dp_flow: registrations, or subscriptions */
-	struct ctl_server *srv; /* health: own_srv, or the registrations' (shared) */
-	struct ctl_server own_srv[CTL_ROLE__COUNT];
+	struct ctl_server *srv; /* health per slot: own_srv, or the registrations' (shared) */
+	struct ctl_server own_srv[CTL_SLOTS];
+	/* per role, its DNS targets (NULL: every role is an address); shared by the flows */
+	struct ctl_role_targets *rt;
+	int8_t slot_role[CTL_SLOTS]; /* -1: a slot no role uses */
 	struct ctl_fo *peer;	/* the other flow of the same lines, sharing health */
 	struct ctl_fo *sibling; /* mode 4: the lines' other registration flow, or NULL */
 	struct ctl_targets want;
@@ -226,6 +256,19 @@ void ctl_fo_second_flow(struct ctl_fo *reg2, struct ctl_fo *regs);
 /* RFC 5626 §4.5: the wait before the next registration of a flow that failed fails
  * times in a row (>= 1): 50-100 % (rnd) of min(max, base * 2^fails). */
 uint64_t ctl_flow_recovery_ms(uint32_t base_ms, uint32_t max_ms, uint32_t fails, uint64_t rnd);
+/*
+ * Roles given as host names: rt[role] lists each one's targets (slots). Call once after
+ * init (and ctl_fo_follow / ctl_fo_second_flow) with the same table for every flow, then
+ * ctl_fo_targets_changed() whenever a role's DNS answer changes.
+ */
+void ctl_fo_use_targets(struct ctl_fo *fo, struct ctl_role_targets *rt);
+/* A role's targets changed (a new DNS answer, or none): lines move where they now belong,
+ * under storm control; new slots start up. */
+void ctl_fo_targets_changed(struct ctl_fo *fo, int role, uint64_t now_us);
+/* Whether role is up: its address answers, or one of its DNS targets does. */
+bool ctl_fo_role_up(const struct ctl_fo *fo, int role);
+/* The slot line i's requests to role go to. */
+uint8_t ctl_fo_via_slot(const struct ctl_fo *fo, int role, uint32_t i);
 /* An event from the dataplane (for this flow; probes go to the registrations'). */
 void ctl_fo_event(struct ctl_fo *fo, const struct dp_msg *ev, uint64_t now_us);
 /* Periodic work: probes due, storm control's releases. */

@@ -15,7 +15,7 @@
  * outbound proxy, or the registrar itself). Indexes into dp_config's server and AOR
  * tables; control names them by role (P, BP, R, BR, OP, BOP).
  */
-#define DP_MAX_SERVERS 8
+#define DP_MAX_SERVERS 32 /* control's roles first, then the addresses DNS gave them */
 #define DP_MAX_AORS 2
 #define DP_TARGET(reg, aor, via) ((uint32_t)(reg) | (uint32_t)(aor) << 8 | (uint32_t)(via) << 16)
 #define DP_TARGET_REG(t) ((t)&0xff)

@@ -665,6 +665,129 @@ static void mode4_op_down_moves_only_subscriptions(void **state)
 	ctl_fo_destroy(&m.subs);
 }
 
+/* A registrar given as a host name: its DNS targets in slots 6, 7 (priority 10, weights
+ * 60/40) and 8 (priority 20). */
+static struct ctl_role_targets dns_rt[CTL_ROLE__COUNT];
+
+static void use_dns_registrar(struct fx *f)
+{
+	memset(dns_rt, 0, sizeof(dns_rt));
+	dns_rt[CTL_R] = (struct ctl_role_targets){
+		.dns = true,
+		.n = 3,
+		.slot = {6, 7, 8},
+		.priority = {10, 10, 20},
+		.weight = {60, 40, 0},
+	};
+	ctl_fo_use_targets(&f->fo, dns_rt);
+}
+
+static unsigned lines_at_slot(const struct fx *f, uint8_t slot)
+{
+	unsigned n = 0;
+
+	for (uint32_t i = 0; i < N; i++)
+		n += f->fo.line[i].via_slot == slot;
+	return n;
+}
+
+/* The dataplane's side of leaving a live server first: each un-REGISTER answered. */
+static void unregistered_where_leaving(struct fx *f)
+{
+	for (uint32_t i = 0; i < N; i++) {
+		if (f->fo.line[i].state == CTL_L_LEAVING)
+			ev(f, DP_EV_UNREGISTERED, i,
+			   DP_TARGET(CTL_R, CTL_AOR_PRIMARY, f->fo.line[i].via_slot), 0, 0);
+	}
+}
+
+static void register_where_sent(struct fx *f)
+{
+	for (uint32_t i = 0; i < N; i++)
+		ev(f, DP_EV_REGISTERED, i,
+		   DP_TARGET(CTL_R, CTL_AOR_PRIMARY, f->fo.line[i].via_slot), 0, 60);
+}
+
+/* SRV weights split the lines; priority 10 failing moves them to priority 20 while the
+ * role stays up; a priority-10 target back takes its share again. */
+static void dns_targets_split_by_weight_and_fail_over_by_priority(void **state)
+{
+	struct fx *f = *state;
+	unsigned a, b;
+
+	use_dns_registrar(f);
+	a = lines_at_slot(f, 6);
+	b = lines_at_slot(f, 7);
+	assert_int_equal(a + b, N);
+	assert_in_range(a, 57, 63); /* 60 % of 100 lines, within 5 % of the ratio */
+	register_where_sent(f);
+	assert_int_equal(f->fo.bound_at[CTL_R], N);
+	f->now_us += 4 * S_US;
+	for (int k = 0; k < 2; k++) { /* slot 6 then 7 stop answering */
+		uint32_t i = 0;
+
+		f->now_us += 4 * S_US; /* requests sent after its last answer */
+		while (f->fo.line[i].via_slot != 6 + k)
+			i++;
+		ev(f, DP_EV_FAILED, i, DP_TARGET(CTL_R, CTL_AOR_PRIMARY, 6 + k), DP_FAIL_TIMEOUT, 0);
+		ev(f, DP_EV_FAILED, i + 1 < N ? i + 1 : 0, DP_TARGET(CTL_R, CTL_AOR_PRIMARY, 6 + k),
+		   DP_FAIL_TIMEOUT, 0);
+		tick_for(f, 2 * S_US);
+		register_where_sent(f);
+	}
+	assert_false(f->fo.srv[6].up);
+	assert_false(f->fo.srv[7].up);
+	assert_true(ctl_fo_role_up(&f->fo, CTL_R)); /* priority 20 still answers */
+	assert_int_equal(f->fo.want.reg, CTL_R);
+	assert_int_equal(lines_at_slot(f, 8), N);
+	assert_int_equal(count_cmds(f, DP_CMD_REGISTER, DP_TARGET(CTL_R, CTL_AOR_PRIMARY, 8) |
+								 DP_TARGET_SET),
+			 N);
+	/* slot 6 answers a probe: lines whose share it is go back to it */
+	{
+		struct dp_msg back = {.type = DP_EV_PROBE,
+				      .value = 200,
+				      .target = DP_TARGET(6, 0, 6)};
+
+		ctl_fo_event(&f->fo, &back, f->now_us);
+	}
+	tick_for(f, 2 * S_US);
+	unregistered_where_leaving(f); /* priority 20 still answers: left cleanly */
+	register_where_sent(f);
+	assert_int_equal(lines_at_slot(f, 6), N); /* the only priority-10 target up */
+	assert_int_equal(lines_at_slot(f, 8), 0);
+}
+
+/* A DNS answer that changes: lines move to the new targets (under storm control). */
+static void a_changed_dns_answer_moves_the_lines(void **state)
+{
+	struct fx *f = *state;
+
+	use_dns_registrar(f);
+	register_where_sent(f);
+	dns_rt[CTL_R] = (struct ctl_role_targets){
+		.dns = true, .n = 1, .slot = {9}, .priority = {10}, .weight = {1}};
+	ctl_fo_targets_changed(&f->fo, CTL_R, f->now_us);
+	assert_true(f->fo.srv[9].up);
+	assert_int_equal(f->fo.slot_role[6], -1);
+	assert_int_equal(f->fo.q_len, N);
+	tick_for(f, 2 * S_US);
+	/* the old targets still answer: each line un-registers there first */
+	for (uint32_t i = 0; i < N; i++) {
+		assert_int_equal(f->fo.line[i].state, CTL_L_LEAVING);
+		ev(f, DP_EV_UNREGISTERED, i,
+		   DP_TARGET(CTL_R, CTL_AOR_PRIMARY, f->fo.line[i].via_slot), 0, 0);
+	}
+	assert_int_equal(lines_at_slot(f, 9), N);
+	assert_int_equal(count_cmds(f, DP_CMD_REGISTER, DP_TARGET(CTL_R, CTL_AOR_PRIMARY, 9) |
+								 DP_TARGET_SET),
+			 N);
+	/* no DNS answer at all: the role is down */
+	dns_rt[CTL_R].dns_failed = true;
+	ctl_fo_targets_changed(&f->fo, CTL_R, f->now_us);
+	assert_false(ctl_fo_role_up(&f->fo, CTL_R));
+}
+
 /* Percentiles count every affected line: unsettled ones leave the top ones open. */
 static void percentiles_stay_open_until_enough_lines_settled(void **state)
 {
@@ -694,6 +817,10 @@ int main(void)
 			timeouts_outlived_by_an_answer_do_not_mark_the_server_down, setup, teardown),
 		cmocka_unit_test_setup_teardown(r_down_moves_every_line_to_br, setup, teardown),
 		cmocka_unit_test(flow_recovery_wait_doubles_up_to_the_cap),
+		cmocka_unit_test_setup_teardown(dns_targets_split_by_weight_and_fail_over_by_priority,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(a_changed_dns_answer_moves_the_lines, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(mode4_two_flows_through_op_and_bop, setup_mode4,
 						teardown),
 		cmocka_unit_test_setup_teardown(mode4_failed_flow_backs_off_by_rfc5626, setup_mode4,
