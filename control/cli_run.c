@@ -22,6 +22,7 @@
 #include "control/linegen.h"
 #include "control/phonecfg.h"
 #include "control/run_cfg.h"
+#include "control/run_dns.h"
 #include "dataplane/dataplane.h"
 
 #define CTL_TICK_MS 10 /* events, probes and storm control's releases */
@@ -32,6 +33,8 @@ struct ctl_run {
 	struct ctl_fo fo;
 	struct ctl_fo fo_sub;  /* the lines' subscriptions, when c.dp.subscribe */
 	struct ctl_fo fo_reg2; /* mode 4: the lines' second outbound flow, when c.dp.reg2 */
+	struct ctl_run_dns dns; /* roles given as host names */
+	unsigned ticks;
 	char eal_prefix[64];
 	char *eal_argv[CTL_MAX_EAL_ARGS];
 	/* run state */
@@ -50,7 +53,7 @@ struct ctl_run {
 	uint64_t registered_peak;
 	uint64_t events;
 	struct dp_stats last;
-	uint64_t peak_rps[CTL_ROLE__COUNT]; /* most requests sent to a server in one second */
+	uint64_t peak_rps[CTL_SLOTS]; /* most requests sent to a server in one second */
 };
 
 /* Options after the EAL's "--" (a -c FILE first, whatever its place): returns -1 to go
@@ -185,7 +188,7 @@ static void ctl__progress(uv_timer_t *t)
 
 	ctl__reg_stats(r, &s);
 	/* the peak is the run's, not the final un-register ramp's (that one --rate paces) */
-	for (int k = 0; k < CTL_ROLE__COUNT && !r->stop_ms; k++) {
+	for (int k = 0; k < CTL_SLOTS && !r->stop_ms; k++) {
 		uint64_t rps = s.tx_by_server[k] - r->last.tx_by_server[k];
 
 		if (rps > r->peak_rps[k])
@@ -299,6 +302,8 @@ static void ctl__tick(uv_timer_t *t)
 		if (fo)
 			ctl_fo_tick(fo, now_us);
 	}
+	if (++r->ticks % 10 == 0 && !r->stop_ms) /* every 100 ms: DNS answers the cache has */
+		ctl_run_dns_tick(&r->dns);
 	dp_stats_sum(r->d, &s);
 	dp_sub_stats_sum(r->d, &sub);
 	dp_flow_stats_sum(r->d, DP_FLOW_REGISTER2, &reg2);
@@ -380,6 +385,7 @@ static void ctl__summary(struct ctl_run *r, FILE *out, bool json)
 			dp_sub_stats_sum(r->d, &s);
 			ctl_fo_report_subs_table(&r->fo_sub, &s, out);
 		}
+		ctl_run_dns_table(&r->dns, out);
 		return;
 	}
 	ctl_json_init(&j, out);
@@ -439,6 +445,7 @@ static void ctl__summary(struct ctl_run *r, FILE *out, bool json)
 		dp_sub_stats_sum(r->d, &s);
 		ctl_fo_report_subs_json(&r->fo_sub, &s, &j);
 	}
+	ctl_run_dns_json(&r->dns, &j);
 	ctl_json_end_object(&j);
 	fputc('\n', out);
 }
@@ -502,11 +509,50 @@ static void ctl__print_roles(const struct ctl_run *r)
 	fputc('\n', stderr);
 }
 
+/* DNS: a target slot's new address, for every worker. */
+static void ctl__set_server(void *ctx, unsigned slot, uint32_t ip, uint16_t port)
+{
+	struct ctl_run *r = ctx;
+	struct dp_msg c = {.type = DP_CMD_SERVER,
+			   .target = DP_TARGET(0, 0, slot),
+			   .value = ip,
+			   .value2 = port};
+
+	for (unsigned k = 0; k < dp_workers(r->d); k++) {
+		if (dp_command(r->d, k, &c) != 0)
+			fprintf(stderr, "sipedge run: worker %u's ring is full: slot %u's new "
+					"address is lost\n", k, slot);
+	}
+}
+
+/* DNS: a role's targets changed; its lines move. */
+static void ctl__dns_changed(void *ctx, int role)
+{
+	struct ctl_run *r = ctx;
+
+	if (!r->stop_ms)
+		ctl_fo_targets_changed(&r->fo, role, uv_hrtime() / 1000);
+}
+
 static int ctl__run(struct ctl_run *r)
 {
 	char err[256];
 	uint64_t t0 = uv_hrtime();
-	int rc = dp_create(&r->c.dp, &r->d, err, sizeof(err));
+	int rc;
+
+	uv_loop_init(&r->loop);
+	if (ctl_run_dns_start(&r->dns, &r->loop, &r->c, err, sizeof(err)) != 0) {
+		fprintf(stderr, "sipedge run: %s\n", err);
+		ctl_run_dns_close(&r->dns);
+		uv_run(&r->loop, UV_RUN_DEFAULT);
+		uv_loop_close(&r->loop);
+		return 1;
+	}
+	r->dns.set_server = ctl__set_server;
+	r->dns.changed = ctl__dns_changed;
+	r->dns.ctx = r;
+	t0 = uv_hrtime();
+	rc = dp_create(&r->c.dp, &r->d, err, sizeof(err));
 
 	r->load_s = (double)(uv_hrtime() - t0) / 1e9;
 	ctl_csv_free(&r->c.csv); /* the dataplane holds HA1s now: the passwords go */
@@ -514,6 +560,9 @@ static int ctl__run(struct ctl_run *r)
 	if (rc) {
 		fprintf(stderr, "sipedge run: %s\n", err);
 		dp_destroy(r->d);
+		ctl_run_dns_close(&r->dns);
+		uv_run(&r->loop, UV_RUN_DEFAULT);
+		uv_loop_close(&r->loop);
 		return 1;
 	}
 	r->c.fo_cfg.retry_ms = r->c.dp.retry_ms;
@@ -533,9 +582,16 @@ static int ctl__run(struct ctl_run *r)
 		ctl_fo_follow(&r->fo_sub, &r->fo);
 	if (r->c.dp.reg2)
 		ctl_fo_second_flow(&r->fo_reg2, &r->fo);
+	for (unsigned f = 0; r->dns.any && f < DP_FLOW__COUNT; f++) {
+		struct ctl_fo *fo = ctl__fo_of(r, f);
+
+		if (fo) {
+			ctl_fo_use_targets(fo, r->dns.rt);
+			fo->slot_name = (const char(*)[48])r->dns.slot_name;
+		}
+	}
 	if (!r->c.quiet)
 		ctl__print_roles(r);
-	uv_loop_init(&r->loop);
 	r->t0_ms = uv_now(&r->loop);
 	uv_timer_init(&r->loop, &r->tick);
 	uv_timer_init(&r->loop, &r->progress);
@@ -569,6 +625,7 @@ static int ctl__run(struct ctl_run *r)
 	uv_close((uv_handle_t *)&r->progress, NULL);
 	uv_close((uv_handle_t *)&r->sigint, NULL);
 	uv_close((uv_handle_t *)&r->sigterm, NULL);
+	ctl_run_dns_close(&r->dns);
 	uv_run(&r->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&r->loop);
 	dp_destroy(r->d);

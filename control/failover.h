@@ -211,6 +211,7 @@ struct ctl_fo {
 	/* per role, its DNS targets (NULL: every role is an address); shared by the flows */
 	struct ctl_role_targets *rt;
 	int8_t slot_role[CTL_SLOTS]; /* -1: a slot no role uses */
+	const char (*slot_name)[48]; /* DNS target slots' names for reports, or NULL */
 	struct ctl_fo *peer;	/* the other flow of the same lines, sharing health */
 	struct ctl_fo *sibling; /* mode 4: the lines' other registration flow, or NULL */
 	struct ctl_targets want;

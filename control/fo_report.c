@@ -1,6 +1,43 @@
 /* Failover figures for the run report (control/fo_report.h). */
 #include "control/fo_report.h"
 
+/* A role given as a host name: its own slot carries no traffic, its targets do. */
+static bool ctl__dns_role(const struct ctl_fo *fo, int r)
+{
+	return fo->rt && r < CTL_ROLE__COUNT && fo->rt[r].dns;
+}
+
+/* The name of slot r's row, or NULL when it has none: configured roles, and the DNS
+ * targets that are in use or carried traffic. */
+static const char *ctl__slot_row(const struct ctl_fo *fo, const struct dp_stats *s, int r)
+{
+	if (r < CTL_ROLE__COUNT)
+		return fo->cfg.configured[r] ? ctl_role_name(r) : NULL;
+	if (!fo->slot_name || (fo->slot_role[r] < 0 && !s->tx_by_server[r]))
+		return NULL;
+	return fo->slot_name[r][0] ? fo->slot_name[r] : NULL;
+}
+
+/* A counter of role r: its own slot's, or for a DNS role the sum over its targets. */
+static uint64_t ctl__role_sum(const struct ctl_fo *fo, const uint64_t *by_slot, int r)
+{
+	uint64_t n = 0;
+
+	if (!ctl__dns_role(fo, r))
+		return by_slot[r];
+	for (int k = CTL_ROLE__COUNT; k < CTL_SLOTS; k++)
+		n += fo->slot_role[k] == r ? by_slot[k] : 0;
+	return n;
+}
+
+static const char *ctl__u32s(uint32_t v)
+{
+	static char buf[16];
+
+	snprintf(buf, sizeof(buf), "%u", v);
+	return buf;
+}
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,7 +113,7 @@ static void ctl__episodes_table(const struct ctl_fo *fo, const char *title,
 }
 
 void ctl_fo_report_table(const struct ctl_fo *fo, const struct dp_stats *s,
-			 const uint64_t peak_rps[CTL_ROLE__COUNT], FILE *out)
+			 const uint64_t peak_rps[CTL_SLOTS], FILE *out)
 {
 	static const char *const words[2] = {"failover", "failback"};
 
@@ -85,16 +122,25 @@ void ctl_fo_report_table(const struct ctl_fo *fo, const struct dp_stats *s,
 		"\n| server | up | REGISTER sent | peak REGISTER/s | registered ok | bound now | "
 		"failure signals / outlived | down | probes sent / ok |\n"
 		"|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
-	for (int r = 0; r < CTL_ROLE__COUNT; r++) {
+	for (int r = 0; r < CTL_SLOTS; r++) {
 		const struct ctl_server *sv = &fo->srv[r];
+		const char *name = ctl__slot_row(fo, s, r);
 
-		if (!fo->cfg.configured[r])
+		if (!name)
 			continue;
+		if (r < CTL_ROLE__COUNT && ctl__dns_role(fo, r)) { /* its targets follow */
+			fprintf(out, "| %s (DNS) | %s | %llu | | %llu | %u | | | |\n", name,
+				ctl_fo_role_up(fo, r) ? "yes" : "no",
+				(unsigned long long)ctl__role_sum(fo, s->tx_by_server, r),
+				(unsigned long long)ctl__role_sum(fo, s->reg_ok_by_server, r),
+				fo->bound_at[r]);
+			continue;
+		}
 		fprintf(out,
-			"| %s | %s | %llu | %llu | %llu | %u | %llu / %llu | %llu | %llu / %llu |\n",
-			ctl_role_name(r), sv->up ? "yes" : "no",
-			(unsigned long long)s->tx_by_server[r], (unsigned long long)peak_rps[r],
-			(unsigned long long)s->reg_ok_by_server[r], fo->bound_at[r],
+			"| %s | %s | %llu | %llu | %llu | %s | %llu / %llu | %llu | %llu / %llu |\n",
+			name, sv->up ? "yes" : "no", (unsigned long long)s->tx_by_server[r],
+			(unsigned long long)peak_rps[r], (unsigned long long)s->reg_ok_by_server[r],
+			r < CTL_ROLE__COUNT ? ctl__u32s(fo->bound_at[r]) : "",
 			(unsigned long long)sv->fail_signals, (unsigned long long)sv->fails_outlived,
 			(unsigned long long)sv->downs, (unsigned long long)sv->probes_sent,
 			(unsigned long long)sv->probes_ok);
@@ -141,19 +187,21 @@ static void ctl__episodes_json(const struct ctl_fo *fo, struct ctl_json *j)
 }
 
 void ctl_fo_report_json(const struct ctl_fo *fo, const struct dp_stats *s,
-			const uint64_t peak_rps[CTL_ROLE__COUNT], struct ctl_json *j)
+			const uint64_t peak_rps[CTL_SLOTS], struct ctl_json *j)
 {
 	ctl__episodes_json(fo, j);
 	ctl_json_begin_object(j, "requests_by_server");
 	for (int r = 0; r < CTL_ROLE__COUNT; r++) {
 		if (fo->cfg.configured[r])
-			ctl_json_u64(j, ctl_role_name(r), s->tx_by_server[r]);
+			ctl_json_u64(j, ctl_role_name(r), ctl__role_sum(fo, s->tx_by_server, r));
 	}
 	ctl_json_end_object(j);
 	ctl_json_begin_object(j, "peak_requests_per_s_by_server");
-	for (int r = 0; r < CTL_ROLE__COUNT; r++) {
-		if (fo->cfg.configured[r])
-			ctl_json_u64(j, ctl_role_name(r), peak_rps[r]);
+	for (int r = 0; r < CTL_SLOTS; r++) {
+		const char *name = ctl__slot_row(fo, s, r);
+
+		if (name && !(r < CTL_ROLE__COUNT && ctl__dns_role(fo, r)))
+			ctl_json_u64(j, name, peak_rps[r]);
 	}
 	ctl_json_end_object(j);
 	ctl_json_begin_object(j, "errors_by_kind");
@@ -162,16 +210,18 @@ void ctl_fo_report_json(const struct ctl_fo *fo, const struct dp_stats *s,
 	ctl_json_u64(j, "flow_failed", s->flow_failures);
 	ctl_json_end_object(j);
 	ctl_json_begin_object(j, "servers");
-	for (int r = 0; r < CTL_ROLE__COUNT; r++) {
+	for (int r = 0; r < CTL_SLOTS; r++) {
 		const struct ctl_server *sv = &fo->srv[r];
+		const char *name = ctl__slot_row(fo, s, r);
 
-		if (!fo->cfg.configured[r])
+		if (!name)
 			continue;
-		ctl_json_begin_object(j, ctl_role_name(r));
-		ctl_json_bool(j, "up", sv->up);
-		ctl_json_u64(j, "register_sent", s->tx_by_server[r]);
-		ctl_json_u64(j, "registered_ok", s->reg_ok_by_server[r]);
-		ctl_json_u64(j, "bound_now", fo->bound_at[r]);
+		ctl_json_begin_object(j, name);
+		ctl_json_bool(j, "up", r < CTL_ROLE__COUNT ? ctl_fo_role_up(fo, r) : sv->up);
+		ctl_json_u64(j, "register_sent", ctl__role_sum(fo, s->tx_by_server, r));
+		ctl_json_u64(j, "registered_ok", ctl__role_sum(fo, s->reg_ok_by_server, r));
+		if (r < CTL_ROLE__COUNT)
+			ctl_json_u64(j, "bound_now", fo->bound_at[r]);
 		ctl_json_u64(j, "downs", sv->downs);
 		ctl_json_u64(j, "fail_signals", sv->fail_signals);
 		ctl_json_u64(j, "fails_outlived", sv->fails_outlived);

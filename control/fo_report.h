@@ -15,11 +15,11 @@
 /* peak_rps: per role, the most requests sent to that server in one second before the run
  * began to stop (whether the fleet stampeded onto the backup). */
 void ctl_fo_report_table(const struct ctl_fo *fo, const struct dp_stats *s,
-			 const uint64_t peak_rps[CTL_ROLE__COUNT], FILE *out);
+			 const uint64_t peak_rps[CTL_SLOTS], FILE *out);
 /* Writes the keys failover_s, failback_s, requests_by_server, peak_requests_per_s_by_server,
  * errors_by_kind, servers and episodes into the object j has open. */
 void ctl_fo_report_json(const struct ctl_fo *fo, const struct dp_stats *s,
-			const uint64_t peak_rps[CTL_ROLE__COUNT], struct ctl_json *j);
+			const uint64_t peak_rps[CTL_SLOTS], struct ctl_json *j);
 
 /* The subscriptions' part: their moves, and per proxy SUBSCRIBEs sent, accepted, active. */
 void ctl_fo_report_subs_table(const struct ctl_fo *fo, const struct dp_stats *s, FILE *out);

@@ -41,6 +41,11 @@ const char ctl_run_cfg_usage[] =
 	"  --storm-rate N       and never more than N lines/s (2000; 0: no cap)\n"
 	"  --no-storm-control   every line moves at once: a stampede (--storm-control off)\n"
 	"  --outbound on|off    SIP outbound, RFC 5626 (off); on means mode 4\n"
+	"  A server may be a host name[:port]: located as RFC 3263 says (NAPTR, SRV, A) through\n"
+	"  one DNS cache; its SRV priorities are its failover order, weights split the lines\n"
+	"  --dns-server IP[:P],...  DNS servers to ask (default: /etc/resolv.conf's)\n"
+	"  --serve-stale on|off serve answers past their TTL while DNS cannot be reached (off)\n"
+	"  --dns-max-ttl S      clamp longer TTLs (86400); --dns-timeout MS per try (2000)\n"
 	"  --flow-recovery A,B,M  mode 4: a failed flow registers again after 50-100 %% of\n"
 	"                       min(M, base * 2^failures), base A s when no flow of the line\n"
 	"                       is registered, B s when another is (30,90,1800, RFC 5626 §4.5)\n"
@@ -170,6 +175,35 @@ static bool ctl__ip(const char *s, uint32_t *ip, uint16_t *port)
 	return true;
 }
 
+/* "name[:port]": letters, digits, hyphens and dots, as RFC 1123 host names. */
+static bool ctl__host(const char *s, char out[256], uint16_t *port)
+{
+	const char *colon = strchr(s, ':');
+	size_t n = colon ? (size_t)(colon - s) : strlen(s);
+	uint32_t p = 0;
+
+	if (!n || n > 240 || s[0] == '.' || s[0] == '-' || s[n - 1] == '.' || s[n - 1] == '-')
+		return false;
+	for (size_t k = 0; k < n; k++) {
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.", s[k]) ||
+		    (s[k] == '.' && s[k + 1] == '.'))
+			return false;
+	}
+	if (colon && (!ctl__u32(colon + 1, 65535, &p) || p == 0))
+		return false;
+	/* RFC 1123 §2.1: a top label of digits only is a (bad) address, not a name */
+	for (size_t k = n; k-- > 0 && s[k] != '.';) {
+		if (s[k] < '0' || s[k] > '9')
+			break;
+		if (k == 0 || s[k - 1] == '.')
+			return false;
+	}
+	memcpy(out, s, n);
+	out[n] = 0;
+	*port = (uint16_t)p;
+	return true;
+}
+
 static bool ctl__range(const char *s, uint32_t max, uint32_t *lo, uint32_t *hi)
 {
 	char buf[32];
@@ -231,6 +265,7 @@ void ctl_run_cfg_defaults(struct ctl_run_cfg *r)
 		.flow_max_ms = 1800000,
 	};
 	r->outbound = -1;
+	ctl_dns_resolver_defaults(&r->dns);
 }
 
 enum {
@@ -280,6 +315,10 @@ enum {
 	O_STORM_CONTROL,
 	O_OUTBOUND,
 	O_FLOW_RECOVERY,
+	O_DNS_SERVER,
+	O_SERVE_STALE,
+	O_DNS_MAX_TTL,
+	O_DNS_TIMEOUT,
 	O_HELP
 };
 
@@ -330,6 +369,10 @@ const struct option ctl_run_cfg_opts[] = {
 	{"storm-control", 1, NULL, O_STORM_CONTROL},
 	{"outbound", 1, NULL, O_OUTBOUND},
 	{"flow-recovery", 1, NULL, O_FLOW_RECOVERY},
+	{"dns-server", 1, NULL, O_DNS_SERVER},
+	{"serve-stale", 1, NULL, O_SERVE_STALE},
+	{"dns-max-ttl", 1, NULL, O_DNS_MAX_TTL},
+	{"dns-timeout", 1, NULL, O_DNS_TIMEOUT},
 	{"config", 1, NULL, 'c'},
 	{"phone-config", 1, NULL, 'p'},
 	{"help", 0, NULL, O_HELP},
@@ -373,14 +416,17 @@ int ctl_run_cfg_option(struct ctl_run_cfg *r, int code, const char *arg, char *e
 		struct dp_server_cfg *sv = &r->dp.server[role];
 
 		sv->port = 5060;
-		if (!ctl__ip(arg, &sv->ip, &sv->port) &&
-		    strpbrk(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"))
-			return ctl__err(err, errlen,
-					"wants IPv4[:port]; '%s' is a host name, and resolving "
-					"names (RFC 3263 through DNS) is not built yet",
+		sv->host = NULL;
+		r->dns_host[role][0] = 0;
+		if (ctl__ip(arg, &sv->ip, &sv->port))
+			break;
+		/* a host name: located through DNS (RFC 3263) when the run starts */
+		if (!ctl__host(arg, r->dns_host[role], &r->dns_port[role]))
+			return ctl__err(err, errlen, "wants IPv4[:port] or a host name[:port], not '%s'",
 					arg);
-		if (!ctl__ip(arg, &sv->ip, &sv->port))
-			return ctl__err(err, errlen, "wants IPv4[:port], not '%s'", arg);
+		sv->host = r->dns_host[role];
+		sv->ip = 0;
+		sv->port = r->dns_port[role] ? r->dns_port[role] : 5060;
 		break;
 	}
 	case O_MODE:
@@ -547,6 +593,43 @@ int ctl_run_cfg_option(struct ctl_run_cfg *r, int code, const char *arg, char *e
 			r->outbound = on;
 		break;
 	}
+	case O_DNS_SERVER: {
+		char one[64];
+		uint32_t ip;
+		uint16_t port;
+
+		/* IPv4[:port], comma-separated: what c-ares is given */
+		for (const char *p = arg, *e; *p; p = *e ? e + 1 : e) {
+			e = strchr(p, ',');
+			e = e ? e : p + strlen(p);
+			if ((size_t)(e - p) >= sizeof(one))
+				return ctl__err(err, errlen, "wants IPv4[:port],..., not '%s'", arg);
+			memcpy(one, p, (size_t)(e - p));
+			one[e - p] = 0;
+			if (!ctl__ip(one, &ip, &port))
+				return ctl__err(err, errlen, "wants IPv4[:port],..., not '%s'", arg);
+		}
+		r->dns.servers = arg;
+		break;
+	}
+	case O_SERVE_STALE: {
+		int on = ctl__bool(arg);
+
+		if (on < 0)
+			return ctl__err(err, errlen, "wants on or off, not '%s'", arg);
+		r->dns.cache.serve_stale = on;
+		break;
+	}
+	case O_DNS_MAX_TTL:
+		if (!ctl__u32(arg, 604800, &v) || !v)
+			return ctl__err(err, errlen, "wants 1..604800 seconds, not '%s'", arg);
+		r->dns.cache.max_ttl_s = v;
+		break;
+	case O_DNS_TIMEOUT:
+		if (!ctl__u32(arg, 60000, &v) || v < 10)
+			return ctl__err(err, errlen, "wants 10..60000 ms, not '%s'", arg);
+		r->dns.timeout_ms = v;
+		break;
 	case O_FLOW_RECOVERY: {
 		unsigned a, b, m;
 		char end;
@@ -585,11 +668,19 @@ static int ctl__roles(struct ctl_run_cfg *r, char *err, size_t errlen)
 	for (int k = 0; k < CTL_ROLE__COUNT; k++)
 		r->fo_cfg.configured[k] = up[k] = sv[k].port != 0;
 	if (!r->dp.aor_domain[CTL_AOR_PRIMARY]) {
-		ctl__ip_str(sv[CTL_P].port ? sv[CTL_P].ip : sv[CTL_R].ip, r->domain_buf[0], 64);
+		int role = sv[CTL_P].port ? CTL_P : CTL_R;
+
+		if (r->dns_host[role][0])
+			snprintf(r->domain_buf[0], sizeof(r->domain_buf[0]), "%s", r->dns_host[role]);
+		else
+			ctl__ip_str(sv[role].ip, r->domain_buf[0], 64);
 		r->dp.aor_domain[CTL_AOR_PRIMARY] = r->domain_buf[0];
 	}
 	if (!r->dp.aor_domain[CTL_AOR_BACKUP] && sv[CTL_BP].port) {
-		ctl__ip_str(sv[CTL_BP].ip, r->domain_buf[1], 64);
+		if (r->dns_host[CTL_BP][0])
+			snprintf(r->domain_buf[1], sizeof(r->domain_buf[1]), "%s", r->dns_host[CTL_BP]);
+		else
+			ctl__ip_str(sv[CTL_BP].ip, r->domain_buf[1], 64);
 		r->dp.aor_domain[CTL_AOR_BACKUP] = r->domain_buf[1];
 	}
 	if (r->fo_cfg.mode == 2 && (!sv[CTL_BR].port || !r->dp.aor_domain[CTL_AOR_BACKUP]))

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "control/csvlines.h"
+#include "control/dns_resolver.h"
 #include "control/failover.h"
 #include "control/linegen.h"
 #include "dataplane/dataplane.h"
@@ -28,9 +29,13 @@ struct ctl_run_cfg {
 	bool lines_set;
 	int subscribe; /* -1: when a proxy P is configured; 0 off; 1 on */
 	int outbound;  /* -1: not said (mode decides); 0 off; 1 on: mode 4 */
+	/* roles given as host names (empty: an address), located when the run starts */
+	char dns_host[CTL_ROLE__COUNT][256];
+	uint16_t dns_port[CTL_ROLE__COUNT]; /* 0: none given (NAPTR, SRV) */
+	struct ctl_dns_resolver_config dns;
 	bool keepalive_set; /* else mode 4 keeps its flows alive with STUN */
 	uint32_t user_base;
-	char domain_buf[DP_MAX_AORS][64];
+	char domain_buf[DP_MAX_AORS][256];
 	const char *summary_json;
 	const char *report_dir; /* summary.md and summary.json go here */
 	uint32_t duration_s;

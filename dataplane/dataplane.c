@@ -138,7 +138,11 @@ static int dp__load_line(struct dp *d, const struct dp_config *c, struct sip_dig
 	d->line[i].req_expires = c->expires;
 	d->line[i].reg = (uint8_t)DP_TARGET_REG(c->target);
 	d->line[i].aor = (uint8_t)DP_TARGET_AOR(c->target);
-	d->line[i].via = (uint8_t)DP_TARGET_VIA(c->target);
+	d->line[i].via = c->line_via[DP_FLOW_REGISTER] ? c->line_via[DP_FLOW_REGISTER][i]
+						      : (uint8_t)DP_TARGET_VIA(c->target);
+	if (d->line[i].via >= DP_MAX_SERVERS || !c->server[d->line[i].via].port)
+		return dp__fail(err, errlen, -EINVAL, "line %u: its first next hop is no server",
+				i);
 	return 0;
 }
 
@@ -211,7 +215,11 @@ static int dp__flow_tables(struct dp *d, const struct dp_config *c, struct dp_wo
 		x->line[i].req_expires = sub ? c->sub_expires : c->expires;
 		x->line[i].reg = (uint8_t)DP_TARGET_REG(target);
 		x->line[i].aor = (uint8_t)DP_TARGET_AOR(target);
-		x->line[i].via = (uint8_t)DP_TARGET_VIA(target);
+		x->line[i].via = c->line_via[flow] ? c->line_via[flow][i]
+						   : (uint8_t)DP_TARGET_VIA(target);
+		if (x->line[i].via >= DP_MAX_SERVERS || !c->server[x->line[i].via].port)
+			return dp__fail(err, errlen, -EINVAL,
+					"line %u: its first next hop is no server", i);
 	}
 	*S = w->lines; /* users, HA1s, servers, addressing: the same lines */
 	S->line = x->line;

@@ -38,6 +38,9 @@ struct dp_config {
 	/* AOR domains, also the realm of each HA1; [0] required, NULL: not configured */
 	const char *aor_domain[DP_MAX_AORS];
 	uint32_t target; /* every line's first target, DP_TARGET() */
+	/* per flow, each line's first next hop (a server slot), overriding the target's:
+	 * lines spread over a role's DNS targets; NULL: the target's; read at create only */
+	const uint8_t *line_via[DP_FLOW__COUNT];
 	bool managed;	 /* control runs failover: failed lines wait for its command */
 	/* subscriptions (RFC 6665): each line may also keep one SUBSCRIBE to its own AOR,
 	 * started and moved by control (flow DP_FLOW_SUBSCRIBE of the ring messages) */

@@ -42,6 +42,8 @@ enum dp_msg_type {
 	DP_CMD_UNREGISTER_ALL, /* every line of the worker, under the start-up rate cap */
 	DP_CMD_STOP,	       /* leave the main loop */
 	DP_CMD_PROBE,	       /* OPTIONS to server DP_TARGET_VIA(target); give up after value ms */
+	DP_CMD_SERVER,	       /* server slot DP_TARGET_VIA(target) is now value (IPv4, host
+				* order), port value2: a DNS answer changed */
 	/* events, worker -> control */
 	DP_EV_REGISTERED = 64, /* line, value: granted expiry s, target */
 	DP_EV_UNREGISTERED,    /* line, target */

@@ -591,6 +591,22 @@ static unsigned dp__ramps(struct dp_worker *w, uint64_t now_us)
 	return done;
 }
 
+/* A server slot's new address, for every client of the lines (requests out keep theirs:
+ * their answers come from the old one, and are taken as stale). */
+static void dp__set_server(struct dp_worker *w, unsigned slot, uint32_t ip, uint32_t port)
+{
+	if (slot >= DP_MAX_SERVERS || !port || port > 65535) {
+		w->stats.bad_commands++;
+		return;
+	}
+	for (unsigned f = 0; f < DP_FLOW__COUNT; f++) {
+		struct dp_lines *L = dp__flow_lines(w, f);
+
+		if (L)
+			L->cfg.server[slot] = (struct dp_server_addr){ip, (uint16_t)port};
+	}
+}
+
 static unsigned dp__commands(struct dp_worker *w, uint64_t now_us)
 {
 	struct dp_msg c[DP_BURST];
@@ -613,6 +629,9 @@ static unsigned dp__commands(struct dp_worker *w, uint64_t now_us)
 			break;
 		case DP_CMD_PROBE:
 			dp__probe_start(w, DP_TARGET_VIA(c[k].target), c[k].value, now_us);
+			break;
+		case DP_CMD_SERVER:
+			dp__set_server(w, DP_TARGET_VIA(c[k].target), c[k].value, c[k].value2);
 			break;
 		case DP_CMD_UNREGISTER:
 			if (i < w->lines.n)

@@ -32,7 +32,7 @@ lines:
   colour: blue
 servers:
   R: 198.18.0.300
-  BR: registrar.example.net
+  BR: registrar..example.net
 failover:
   mode: 7
 storm: [1, 2]
@@ -45,12 +45,12 @@ YAML
 cat >"$tmp/bad.expected" <<EXPECTED
 $tmp/bad.yaml:2: lines.count wants 1..16777216, not 'lots'
 $tmp/bad.yaml:3: unknown key 'colour' in lines (it knows: count, user, user_base, password, local_ip, local_ports, phone_config, csv)
-$tmp/bad.yaml:5: servers.R wants IPv4[:port], not '198.18.0.300'
-$tmp/bad.yaml:6: servers.BR wants IPv4[:port]; 'registrar.example.net' is a host name, and resolving names (RFC 3263 through DNS) is not built yet
+$tmp/bad.yaml:5: servers.R wants IPv4[:port] or a host name[:port], not '198.18.0.300'
+$tmp/bad.yaml:6: servers.BR wants IPv4[:port] or a host name[:port], not 'registrar..example.net'
 $tmp/bad.yaml:8: failover.mode wants 1, 2, 3 or 4, not '7'
 $tmp/bad.yaml:9: section storm wants keys under it (key: value)
 $tmp/bad.yaml:12: timers.t1_ms wants a single value, not a list
-$tmp/bad.yaml:13: unknown section 'extra' (sections: lines, servers, failover, storm, registration, timers, keepalive, subscriptions, calls, run)
+$tmp/bad.yaml:13: unknown section 'extra' (sections: lines, servers, failover, storm, registration, timers, keepalive, subscriptions, calls, dns, run)
 EXPECTED
 "$SIPEDGE" check -c "$tmp/bad.yaml" >"$tmp/out" 2>"$tmp/err"
 rc=$?
