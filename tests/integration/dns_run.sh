@@ -4,7 +4,9 @@
 # Kamailios (the lab's R 198.18.0.1 and BR 198.18.0.2), 1,000 lines:
 #  - SRV priority order is failover order: priority 10 (R) down -> every line moves to
 #    priority 20 (BR), and back when it answers again; the role never fails over;
-#  - SRV weights 60/40 split the lines within 5 % of the ratio (Kamailio's own tables);
+#  - SRV weights 60/40 split 10,000 lines within 5 % of the ratio (Kamailio's own
+#    tables), and named's query log shows one query per (name, type) per TTL period for
+#    the whole population;
 #  - a zone change (the target's address) moves the lines within the TTL;
 #  - the DNS server stopped: without serve-stale the name is lost once its TTL ran out
 #    and the lines fail over to the backup registrar BR (mode 1); with serve-stale they
@@ -41,7 +43,7 @@ start() { # start NAME OPTIONS...: the lab, named with zone NAME, sipedge in the
 	shift
 	"$lab" up --roles R,BR >/dev/null || { echo "FAIL: lab did not come up"; exit 1; }
 	"$dns" up "$tmp/$name" >/dev/null || { echo "FAIL: named did not start"; exit 1; }
-	"$SIPEDGE" run "${eal[@]}" -- --lines $lines --expires 30 --timer-f 3000 --rate 2000 \
+	"$SIPEDGE" run "${eal[@]}" -- --lines ${n:-$lines} --expires 30 --timer-f 3000 --rate 2000 \
 		--registrar reg.example.test --domain $dom --dns-server 127.0.0.1:$SIPEDGE_DNS_PORT \
 		--dns-timeout 500 --probe-interval 1-2 --probe-timeout 1500 --monitor-interval 2 \
 		--storm-window 2 --summary-json "$tmp/$name.json" "$@" >"$tmp/$name.out" 2>&1 &
@@ -69,16 +71,27 @@ stop
 check "the summary names both targets (got $(jq -c '.dns.roles.R.targets' "$tmp/priority.json"))" \
 	test "$(jq -r '[.dns.roles.R.targets[].ip] | join(",")' "$tmp/priority.json")" = 198.18.0.1,198.18.0.2
 
-# SRV weights: 60/40 over R and BR, as Kamailio's own tables count them
-start weights
+# SRV weights: 60/40 over R and BR, as Kamailio's own tables count them, 10,000 lines
+n=10000 start weights
+: >"$SIPEDGE_DNS_DIR/query.log"
+t0=$SECONDS
 check "weights: every line registered somewhere (R \$(held R), BR \$(held BR))" \
-	wait_until 20 registered_somewhere $lines
+	wait_until 30 registered_somewhere 10000
 r1=$(count_at R)
 r2=$(count_at BR)
 echo "weights 60/40: R holds $r1 lines, BR $r2"
 check "weights 60/40 split the lines within 5 % of the ratio (R $r1, BR $r2)" \
-	test "$r1" -ge 570 -a "$r1" -le 630
+	test "$r1" -ge 5700 -a "$r1" -le 6300
+sleep $((t0 + 20 - SECONDS))
+secs=$((SECONDS - t0))
 stop
+for nt in "reg.example.test NAPTR 5" "_sip._udp.reg.example.test SRV 5" "r1.example.test A 3"; do
+	set -- $nt
+	q=$("$dns" queries "$1" "$2" | awk '{print $1}')
+	echo "named answered ${q:-0} queries for $1 $2 (TTL $3 s) in $secs s of 10,000 lines"
+	check "$1 $2: one query per TTL period for 10,000 lines (${q:-0} in $secs s, TTL $3 s)" \
+		test "${q:-0}" -ge $((secs / $3 - 1)) -a "${q:-0}" -le $((secs * 1000 / ($3 * 950) + 2))
+done
 
 # a zone change: r1's address moves to BR's; the lines follow within the TTL
 start one

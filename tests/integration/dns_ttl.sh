@@ -39,6 +39,9 @@ _sip._udp.sip IN SRV 20 0 5060 r3
 r1   3  IN A $1
 r2   3  IN A 198.18.0.2
 r3   3  IN A 198.18.0.3
+big     IN NAPTR 10 10 "S" "SIP+D2U" "" _sip._udp.big
+$(for i in $(seq 40); do echo "_sip._udp.big IN SRV 10 1 5060 a-long-target-name-$i"; done)
+$(for i in $(seq 40); do echo "a-long-target-name-$i 3 IN A 198.18.0.$((i % 3 + 1))"; done)
 ZONE
 }
 resolve() { "$SIPEDGE" resolve --server 127.0.0.1:$SIPEDGE_DNS_PORT --timeout 500 --tries 1 "$@"; }
@@ -88,6 +91,12 @@ check "weights 60/40 split the lines within 5 % of the ratio (r1 $r1, r2 $r2), p
 first_new=$(jq -rs '[.[] | select(.t_s? and ([.hosts[0].split[] | select(.ip == "198.18.0.11" and .lines > 0)] | length > 0)) | .t_s] | min // "none"' "$tmp/run.jsonl")
 check "the zone change reaches the lines within r1's TTL (reload at ${reload_at}s, first seen at ${first_new}s)" \
 	test "$first_new" != none -a "$(echo "$first_new <= $reload_at + 3 + 0.5 && $first_new >= $reload_at - 0.3" | bc -l)" -eq 1
+
+# an SRV set too big for a UDP answer: truncated, asked again over TCP (c-ares), used
+out=$(resolve big.example.test)
+check "a truncated answer is asked again over TCP and used (got $(jq -c '{status, n: (.targets | length)}' <<<"$out"))" \
+	test "$(jq -r .status <<<"$out")" = ok -a "$(jq '.targets | length' <<<"$out")" -eq 16
+check "named saw the question over TCP too" grep -q "query: _sip._udp.big.example.test IN SRV +T" "$SIPEDGE_DNS_DIR/query.log"
 
 # the server stops 4 s in: without serve-stale, lines lose the name once its TTL ran out
 for stale in off on; do
