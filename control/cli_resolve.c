@@ -19,6 +19,7 @@
 #include "control/dns_locate.h"
 #include "control/dns_resolver.h"
 #include "control/json.h"
+#include "control/run_dns.h"
 
 #define CTL_RESOLVE_MAX_HOSTS 8
 #define CTL_RESOLVE_TICK_MS 10
@@ -202,23 +203,6 @@ static void ctl__every(struct ctl__resolve *x, uint64_t now)
 	fflush(stdout);
 }
 
-static void ctl__name_ttl(void *arg, const char *name, uint16_t type, enum ctl_dns_status st,
-			  int64_t ttl_left_s)
-{
-	struct ctl_json *j = arg;
-	char key[CTL_DNS_NAME_MAX + 16];
-
-	snprintf(key, sizeof(key), "%s %s", name,
-		 type == CTL_DNS_A	 ? "A"
-		 : type == CTL_DNS_SRV	 ? "SRV"
-		 : type == CTL_DNS_NAPTR ? "NAPTR"
-					 : "other");
-	ctl_json_begin_object(j, key);
-	ctl_json_cstr(j, "status", ctl_dns_status_name(st));
-	ctl_json_double(j, "ttl_left_s", (double)ttl_left_s);
-	ctl_json_end_object(j);
-}
-
 static void ctl__summary(struct ctl__resolve *x)
 {
 	const struct ctl_dns_cache_stats *c = ctl_dns_cache_stats(ctl_dns_resolver_cache(x->r));
@@ -245,9 +229,7 @@ static void ctl__summary(struct ctl__resolve *x)
 	ctl_json_u64(&j, "sent_by_cares", s->sent);
 	ctl_json_u64(&j, "timeouts", s->timeouts);
 	ctl_json_u64(&j, "bad_replies", s->bad);
-	ctl_json_begin_object(&j, "names");
-	ctl_dns_cache_each(ctl_dns_resolver_cache(x->r), uv_now(&x->loop), ctl__name_ttl, &j);
-	ctl_json_end_object(&j);
+	ctl_dns_names_json(ctl_dns_resolver_cache(x->r), uv_now(&x->loop), &j);
 	ctl_json_begin_array(&j, "hosts");
 	for (unsigned k = 0; k < x->nhosts; k++) {
 		const struct ctl__host *h = &x->host[k];

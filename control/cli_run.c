@@ -35,6 +35,12 @@ struct ctl_run {
 	struct ctl_fo fo_reg2; /* mode 4: the lines' second outbound flow, when c.dp.reg2 */
 	struct ctl_run_dns dns; /* roles given as host names */
 	unsigned ticks;
+	/* slot addresses a full ring refused: sent again each tick until taken */
+	struct {
+		bool pending;
+		uint32_t ip;
+		uint16_t port;
+	} server_update[CTL_SLOTS];
 	char eal_prefix[64];
 	char *eal_argv[CTL_MAX_EAL_ARGS];
 	/* run state */
@@ -264,6 +270,8 @@ static void ctl__signal(uv_signal_t *sig, int signum)
 	ctl__begin_stop(r, signum == SIGINT ? "interrupted" : "terminated");
 }
 
+static void ctl__set_server(void *ctx, unsigned slot, uint32_t ip, uint16_t port);
+
 /* The failover state of one flow of the lines (an event's), or NULL when it is off. */
 static struct ctl_fo *ctl__fo_of(struct ctl_run *r, unsigned flow)
 {
@@ -301,6 +309,10 @@ static void ctl__tick(uv_timer_t *t)
 
 		if (fo)
 			ctl_fo_tick(fo, now_us);
+	}
+	for (unsigned k = 0; k < CTL_SLOTS; k++) {
+		if (r->server_update[k].pending)
+			ctl__set_server(r, k, r->server_update[k].ip, r->server_update[k].port);
 	}
 	if (++r->ticks % 10 == 0 && !r->stop_ms) /* every 100 ms: DNS answers the cache has */
 		ctl_run_dns_tick(&r->dns);
@@ -509,7 +521,8 @@ static void ctl__print_roles(const struct ctl_run *r)
 	fputc('\n', stderr);
 }
 
-/* DNS: a target slot's new address, for every worker. */
+/* DNS: a target slot's new address, for every worker; a full ring gets it again at the
+ * next tick (lines sent there meanwhile fail and retry: never lost). */
 static void ctl__set_server(void *ctx, unsigned slot, uint32_t ip, uint16_t port)
 {
 	struct ctl_run *r = ctx;
@@ -517,12 +530,13 @@ static void ctl__set_server(void *ctx, unsigned slot, uint32_t ip, uint16_t port
 			   .target = DP_TARGET(0, 0, slot),
 			   .value = ip,
 			   .value2 = port};
+	bool all = true;
 
-	for (unsigned k = 0; k < dp_workers(r->d); k++) {
-		if (dp_command(r->d, k, &c) != 0)
-			fprintf(stderr, "sipedge run: worker %u's ring is full: slot %u's new "
-					"address is lost\n", k, slot);
-	}
+	for (unsigned k = 0; k < dp_workers(r->d); k++)
+		all &= dp_command(r->d, k, &c) == 0;
+	r->server_update[slot].pending = !all;
+	r->server_update[slot].ip = ip;
+	r->server_update[slot].port = port;
 }
 
 /* DNS: a role's targets changed; its lines move. */

@@ -238,6 +238,7 @@ static int ctl__keep(struct ctl_dns_cache *c, struct ctl__entry *e, enum ctl_dns
 	e->fetched_ms = now_ms;
 	e->expires_ms = now_ms + 1000ull * ttl_s;
 	e->failed_until = 0;
+	e->recheck_ms = 0;
 	return 0;
 }
 
@@ -298,10 +299,13 @@ void ctl_dns_cache_result(struct ctl_dns_cache *c, const char *name, uint16_t ty
 	     (c->cfg.serve_stale && now_ms < e->expires_ms + 1000ull * c->cfg.max_stale_s))) {
 		bool stale = now_ms >= e->expires_ms;
 
-		/* a failed refresh of an answer still valid, or serve-stale (RFC 8767 §4) */
+		/* a failed refresh of an answer still valid, or serve-stale (RFC 8767 §4);
+		 * the next try waits, so a server failing fast is not asked every tick */
 		if (c->cfg.serve_stale) {
 			e->stale_ok = true;
 			e->recheck_ms = now_ms + 1000ull * c->cfg.stale_ttl_s;
+		} else {
+			e->recheck_ms = now_ms + c->cfg.failure_hold_ms;
 		}
 		if (stale)
 			c->st.stale_served += e->nw;
@@ -331,7 +335,8 @@ void ctl_dns_cache_tick(struct ctl_dns_cache *c, uint64_t now_ms)
 			struct ctl__entry *e = *pe;
 
 			if (e->has_data && !e->pending && e->used && now_ms < e->expires_ms &&
-			    now_ms + ctl__margin_ms(c, e) >= e->expires_ms) {
+			    now_ms + ctl__margin_ms(c, e) >= e->expires_ms &&
+			    now_ms >= e->recheck_ms) {
 				c->st.prefetches++;
 				ctl__send(c, e);
 			}

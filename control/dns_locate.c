@@ -54,7 +54,12 @@ static int ctl__by_priority(const void *x, const void *y)
 
 	if (a->priority != b->priority)
 		return a->priority < b->priority ? -1 : 1;
-	return a->weight > b->weight ? -1 : a->weight < b->weight;
+	if (a->weight != b->weight)
+		return a->weight > b->weight ? -1 : 1;
+	/* one order whatever order the answers came in: the same answer, the same list */
+	if (a->ip != b->ip)
+		return a->ip < b->ip ? -1 : 1;
+	return a->port < b->port ? -1 : a->port > b->port;
 }
 
 static void ctl__finish(struct ctl__loc *l, enum ctl_dns_status st)
@@ -108,9 +113,13 @@ static void ctl__on_a(void *ctx, const char *name, uint16_t type, const struct c
 	(void)type;
 	ctl__ttl(l, a);
 	if (a->status == CTL_DNS_OK) {
+		/* a target's weight is shared by its addresses, so each target keeps its share */
+		uint16_t w = a->nrr ? (uint16_t)(l->srv[q->idx].weight / a->nrr) : 0;
+
+		if (!w && l->srv[q->idx].weight)
+			w = 1;
 		for (unsigned k = 0; k < a->nrr; k++)
-			ctl__add(l, a->rr[k].a, l->srv[q->idx].port, l->srv[q->idx].priority,
-				 l->srv[q->idx].weight);
+			ctl__add(l, a->rr[k].a, l->srv[q->idx].port, l->srv[q->idx].priority, w);
 	} else {
 		l->last_fail = a->status;
 	}

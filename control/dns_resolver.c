@@ -305,9 +305,17 @@ int ctl_dns_resolver_create(struct ctl_dns_resolver **out, uv_loop_t *loop,
 	o.tries = (int)cfg->tries;
 	/* SERVFAIL and REFUSED come back as answers: the cache decides what they mean */
 	o.flags = ARES_FLAG_NOCHECKRESP;
+#ifdef ARES_OPT_QUERY_CACHE
+	/* c-ares >= 1.23 caches too: one cache, ours, which sees every TTL */
+	o.qcache_max_ttl = 0;
+#endif
 	if ((rc = ares_init_options(&r->ch, &o,
 				    ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
-					    ARES_OPT_FLAGS)) != ARES_SUCCESS ||
+					    ARES_OPT_FLAGS
+#ifdef ARES_OPT_QUERY_CACHE
+					    | ARES_OPT_QUERY_CACHE
+#endif
+				    )) != ARES_SUCCESS ||
 	    (r->ch_up = true, cfg->servers &&
 				      (rc = ares_set_servers_ports_csv(r->ch, cfg->servers)) !=
 					      ARES_SUCCESS)) {

@@ -348,6 +348,13 @@ uint8_t ctl_fo_via_slot(const struct ctl_fo *fo, int role, uint32_t i)
 	t = &fo->rt[role];
 	if (!t->n)
 		return (uint8_t)role;
+	/* the line's own share first, health aside: a target failing or returning moves
+	 * only its own lines; those pick again among the targets up */
+	for (unsigned j = 0; j < t->n; j++)
+		up[j] = true;
+	k = ctl_pick_target(t->n, t->priority, t->weight, up, i);
+	if (k >= 0 && fo->srv[t->slot[k]].up)
+		return t->slot[k];
 	for (unsigned j = 0; j < t->n; j++)
 		up[j] = fo->srv[t->slot[j]].up;
 	k = ctl_pick_target(t->n, t->priority, t->weight, up, i);
@@ -591,6 +598,8 @@ static void ctl__retarget(struct ctl_fo *fo, bool failback, int role, uint64_t s
 		}
 		if (ctl__is_want(fo, i, l->reg, l->aor, l->via_slot) && l->state != CTL_L_MOVE_WAIT)
 			continue;
+		if (same && l->state == CTL_L_MOVE_WAIT)
+			continue; /* queued already, by the episode that moved it */
 		if (!e) /* the first line to move within its role opens the episode */
 			e = ctl__episode(fo, failback, role, start_us);
 		if (l->moving && fo->ep[l->moving - 1].affected)
@@ -642,10 +651,9 @@ static struct ctl_fo *ctl__root(struct ctl_fo *fo)
  */
 static void ctl__recovery(struct ctl_fo *fo, int role, uint64_t now_us)
 {
-	struct ctl_episode *e;
+	struct ctl_episode *e = NULL;
 
-	if (fo->cfg.mode != 4 || fo->want.via != role ||
-	    !(e = ctl__episode(fo, true, role, now_us)))
+	if (fo->cfg.mode != 4 || fo->want.via != role)
 		return;
 	for (uint32_t i = 0; i < fo->n; i++) {
 		struct ctl_line *l = &fo->line[i];
@@ -653,6 +661,8 @@ static void ctl__recovery(struct ctl_fo *fo, int role, uint64_t now_us)
 		if (l->bound_reg != CTL_NO_SERVER ||
 		    (l->state != CTL_L_RETRY && l->state != CTL_L_REGISTERING))
 			continue;
+		if (!e && !(e = ctl__episode(fo, true, role, now_us)))
+			return; /* only when some line has a flow to recover */
 		if (l->moving && fo->ep[l->moving - 1].affected)
 			fo->ep[l->moving - 1].affected--;
 		l->moving = (uint8_t)(e - fo->ep + 1);

@@ -159,11 +159,17 @@ static int ctl__first_hops(struct ctl_run_dns *d, int flow, int via_role)
 	return 0;
 }
 
+static void ctl__guard(uv_timer_t *t)
+{
+	*(bool *)t->data = true;
+}
+
 int ctl_run_dns_start(struct ctl_run_dns *d, uv_loop_t *loop, struct ctl_run_cfg *c, char *err,
 		      size_t errlen)
 {
 	struct ctl_targets t;
-	bool up[CTL_ROLE__COUNT];
+	bool up[CTL_ROLE__COUNT], expired = false;
+	uv_timer_t guard;
 
 	memset(d, 0, sizeof(*d));
 	d->loop = loop;
@@ -180,9 +186,22 @@ int ctl_run_dns_start(struct ctl_run_dns *d, uv_loop_t *loop, struct ctl_run_cfg
 		if (c->dns_host[r][0] && c->fo_cfg.configured[r])
 			ctl__locate(d, r);
 	}
+	/* c-ares on the loop: its own timeouts end this; the guard bounds it anyway */
+	uv_timer_init(loop, &guard);
+	guard.data = &expired;
+	uv_timer_start(&guard, ctl__guard, 4ull * c->dns.timeout_ms * c->dns.tries + 2000, 0);
 	for (int r = 0; r < CTL_ROLE__COUNT; r++) {
-		while (d->locating[r]) /* c-ares on the loop: its own timeouts end this */
+		while (d->locating[r] && !expired)
 			uv_run(loop, UV_RUN_ONCE);
+	}
+	uv_close((uv_handle_t *)&guard, NULL);
+	uv_run(loop, UV_RUN_NOWAIT);
+	for (int r = 0; r < CTL_ROLE__COUNT; r++) {
+		if (d->locating[r]) {
+			snprintf(err, errlen, "%s %s: DNS gave no answer in time", ctl_role_name(r),
+				 c->dns_host[r]);
+			return -1;
+		}
 	}
 	for (int r = 0; r < CTL_ROLE__COUNT; r++) {
 		const struct ctl_sip_targets *a = &d->last[r];
@@ -225,6 +244,30 @@ void ctl_run_dns_tick(struct ctl_run_dns *d)
 	}
 }
 
+static void ctl__name_ttl(void *arg, const char *name, uint16_t type, enum ctl_dns_status st,
+			  int64_t ttl_left_s)
+{
+	struct ctl_json *j = arg;
+	char key[CTL_DNS_NAME_MAX + 16];
+
+	snprintf(key, sizeof(key), "%s %s", name,
+		 type == CTL_DNS_A	 ? "A"
+		 : type == CTL_DNS_SRV	 ? "SRV"
+		 : type == CTL_DNS_NAPTR ? "NAPTR"
+					 : "other");
+	ctl_json_begin_object(j, key);
+	ctl_json_cstr(j, "status", ctl_dns_status_name(st));
+	ctl_json_double(j, "ttl_left_s", (double)ttl_left_s);
+	ctl_json_end_object(j);
+}
+
+void ctl_dns_names_json(const struct ctl_dns_cache *c, uint64_t now_ms, struct ctl_json *j)
+{
+	ctl_json_begin_object(j, "names");
+	ctl_dns_cache_each(c, now_ms, ctl__name_ttl, j);
+	ctl_json_end_object(j);
+}
+
 void ctl_run_dns_json(const struct ctl_run_dns *d, struct ctl_json *j)
 {
 	const struct ctl_dns_cache_stats *c;
@@ -248,6 +291,7 @@ void ctl_run_dns_json(const struct ctl_run_dns *d, struct ctl_json *j)
 	ctl_json_u64(j, "target_changes", d->changes);
 	ctl_json_u64(j, "failures", d->failures);
 	ctl_json_u64(j, "targets_without_slot", d->no_slot);
+	ctl_dns_names_json(ctl_dns_resolver_cache(d->r), ctl_dns_resolver_now(d->r), j);
 	ctl_json_begin_object(j, "roles");
 	for (int r = 0; r < CTL_ROLE__COUNT; r++) {
 		const struct ctl_role_targets *t = &d->rt[r];

@@ -58,6 +58,9 @@ int ctl_run_dns_start(struct ctl_run_dns *d, uv_loop_t *loop, struct ctl_run_cfg
 void ctl_run_dns_tick(struct ctl_run_dns *d);
 /* The "dns" object of the summary: the cache's counters and each role's targets. */
 void ctl_run_dns_json(const struct ctl_run_dns *d, struct ctl_json *j);
+/* Key "names": each cached (name, type) with its status and the seconds its TTL has left
+ * (negative: served stale). */
+void ctl_dns_names_json(const struct ctl_dns_cache *c, uint64_t now_ms, struct ctl_json *j);
 /* One table line for people. */
 void ctl_run_dns_table(const struct ctl_run_dns *d, FILE *out);
 void ctl_run_dns_close(struct ctl_run_dns *d);

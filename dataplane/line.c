@@ -325,7 +325,17 @@ void dp_line_register(struct dp_lines *L, uint32_t i, bool set, uint32_t target,
 
 	if (set && (reg >= DP_MAX_SERVERS || aor >= DP_MAX_AORS || via >= DP_MAX_SERVERS ||
 		    !L->tpl[reg][aor] || !L->cfg.server[via].port)) {
+		/* told, not dropped: control would wait forever on a silent line */
+		struct dp_msg m = {.type = DP_EV_FAILED,
+				   .reason = DP_FAIL_TRANSPORT,
+				   .line = L->first_id + i,
+				   .target = target,
+				   .worker = L->worker,
+				   .flow = L->flow,
+				   .t_us = now_us};
+
 		L->stats->bad_commands++;
+		L->io.event(L->io.ctx, &m);
 		return;
 	}
 	if (set && (reg != l->reg || aor != l->aor || via != l->via)) {

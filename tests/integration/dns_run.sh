@@ -96,10 +96,17 @@ done
 # a zone change: r1's address moves to BR's; the lines follow within the TTL
 start one
 check "one target: R holds every line (holds \$(held R))" wait_until 20 holds R $lines $dom
+reloaded=$(date +%s.%N)
 "$dns" reload "$tmp/moved"
 check "r1's new address: every line moves to it within its TTL (BR holds \$(held BR))" \
 	wait_until 15 holds BR $lines $dom
 stop
+# not before the TTL: by named's own log, the question that brought the new address came
+# a TTL (less the 5 % prefetch margin) after the one before it, not at the reload
+read -r before after < <("$dns" times r1.example.test A | awk -v t="$reloaded" '
+	$1 <= t { b = $1 } $1 > t && a == "" { a = $1 } END { print b, a }')
+check "the new address came with the regular refresh ($before, reload $reloaded, next $after)" \
+	test -n "$before" -a -n "$after" -a "$(echo "$after - $before >= 2.75" | bc -l)" -eq 1
 check "summary: the change is counted (target_changes $(jq .dns.target_changes "$tmp/one.json"))" \
 	test "$(jq .dns.target_changes "$tmp/one.json")" -ge 2
 

@@ -1077,7 +1077,9 @@ static void register_after_a_delay_waits_that_long(void **state)
 	assert_int_equal(f->line[2].state, DP_LINE_REGISTERING);
 }
 
-static void register_at_a_target_not_configured_is_counted_and_ignored(void **state)
+/* A target not configured: counted, nothing sent, and the line reports it failed (with
+ * the target asked for), so control does not wait on it. */
+static void register_at_a_target_not_configured_is_counted_and_reported(void **state)
 {
 	struct fx *f = *state;
 
@@ -1087,6 +1089,9 @@ static void register_at_a_target_not_configured_is_counted_and_ignored(void **st
 	assert_int_equal(f->stats.bad_commands, 3);
 	assert_int_equal(f->nsent, 0);
 	assert_int_equal(f->line[0].reg, 0);
+	assert_int_equal(last_event(f)->type, DP_EV_FAILED);
+	assert_int_equal(last_event(f)->reason, DP_FAIL_TRANSPORT);
+	assert_int_equal(last_event(f)->target, DP_TARGET(0, 0, 9));
 }
 
 /* Managed by control: a failed line reports and waits; it does not retry on its own. */
@@ -1325,7 +1330,7 @@ int main(void)
 		T(register_at_a_new_target_uses_its_uri_aor_server_and_realm),
 		T(moving_a_registered_line_uncounts_the_old_binding),
 		T(register_after_a_delay_waits_that_long),
-		T(register_at_a_target_not_configured_is_counted_and_ignored),
+		T(register_at_a_target_not_configured_is_counted_and_reported),
 		T(managed_line_waits_for_control_after_a_failure),
 		T(subscribe_refresh_and_unsubscribe_stay_in_the_dialog),
 		T(subscribe_481_starts_a_new_subscription_at_once),

@@ -758,6 +758,34 @@ static void dns_targets_split_by_weight_and_fail_over_by_priority(void **state)
 	assert_int_equal(lines_at_slot(f, 8), 0);
 }
 
+/* One target of three failing moves its own lines only: the others keep theirs. */
+static void a_failing_target_moves_only_its_own_lines(void **state)
+{
+	struct fx *f = *state;
+	uint8_t before[N];
+	unsigned moved = 0, on8 = 0;
+
+	memset(dns_rt, 0, sizeof(dns_rt));
+	dns_rt[CTL_R] = (struct ctl_role_targets){
+		.dns = true, .n = 3, .slot = {6, 7, 8}, .priority = {10, 10, 10}, .weight = {1, 1, 1}};
+	ctl_fo_use_targets(&f->fo, dns_rt);
+	for (uint32_t i = 0; i < N; i++) {
+		before[i] = ctl_fo_via_slot(&f->fo, CTL_R, i);
+		on8 += before[i] == 8;
+	}
+	assert_in_range(on8, 28, 38);
+	f->fo.srv[8].up = false;
+	for (uint32_t i = 0; i < N; i++) {
+		uint8_t now = ctl_fo_via_slot(&f->fo, CTL_R, i);
+
+		assert_true(now != 8);
+		moved += now != before[i];
+		if (before[i] != 8)
+			assert_int_equal(now, before[i]);
+	}
+	assert_int_equal(moved, on8);
+}
+
 /* A DNS answer that changes: lines move to the new targets (under storm control). */
 static void a_changed_dns_answer_moves_the_lines(void **state)
 {
@@ -820,6 +848,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(dns_targets_split_by_weight_and_fail_over_by_priority,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(a_changed_dns_answer_moves_the_lines, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(a_failing_target_moves_only_its_own_lines, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(mode4_two_flows_through_op_and_bop, setup_mode4,
 						teardown),
