@@ -883,12 +883,18 @@ void ctl_fo_event(struct ctl_fo *fo, const struct dp_msg *ev, uint64_t now_us)
 	case DP_EV_FAILED:
 		/* DESIGN.md §4: timeout, transport error, 503; and what a proxy on the way
 		 * says when the next hop is gone: 408 (its timer fired), 502/504 */
-		if (ev->reason == DP_FAIL_TIMEOUT)
+		if (ev->reason == DP_FAIL_TIMEOUT) {
 			ctl__server_failed(fo, via, ctl__sent_before(now_us, fo->cfg.timer_f_ms),
 					   now_us);
-		else if (ev->reason == DP_FAIL_TRANSPORT || ev->value == 503 || ev->value == 408 ||
-			 ev->value == 502 || ev->value == 504)
+		} else if ((ev->value == 408 || ev->value == 502 || ev->value == 504) &&
+			   via < CTL_SLOTS && fo->slot_role[via] != reg) {
+			/* a proxy on the way answered: it lives; its next hop failed */
+			ctl__server_ok(fo, via, now_us);
+			ctl__server_failed(fo, reg, now_us, now_us);
+		} else if (ev->reason == DP_FAIL_TRANSPORT || ev->value == 503 ||
+			   ev->value == 408 || ev->value == 502 || ev->value == 504) {
 			ctl__server_failed(fo, via, now_us, now_us);
+		}
 		if (!current)
 			break;
 		ctl__unbind(fo, l);

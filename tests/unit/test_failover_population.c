@@ -758,6 +758,27 @@ static void dns_targets_split_by_weight_and_fail_over_by_priority(void **state)
 	assert_int_equal(lines_at_slot(f, 8), 0);
 }
 
+/* Mode 3: a 408 that OP sends for R is R's failure, not OP's: OP answered. */
+static void a_proxys_408_counts_against_the_server_behind_it(void **state)
+{
+	struct fx *f = *state;
+	const uint32_t at_r_via_op = DP_TARGET(CTL_R, CTL_AOR_PRIMARY, CTL_OP);
+
+	f->fo.cfg.mode = 3;
+	f->fo.cfg.configured[CTL_OP] = f->fo.cfg.configured[CTL_BOP] = true;
+	f->fo.srv[CTL_OP].up = f->fo.srv[CTL_BOP].up = true;
+	for (uint32_t i = 0; i < N; i++) {
+		f->fo.line[i].via = f->fo.line[i].via_slot = CTL_OP;
+		ev(f, DP_EV_REGISTERED, i, at_r_via_op, 0, 60);
+	}
+	ev(f, DP_EV_FAILED, 3, at_r_via_op, DP_FAIL_4XX, 408);
+	assert_int_equal(f->fo.srv[CTL_OP].fail_signals, 0);
+	assert_int_equal(f->fo.srv[CTL_R].fail_signals, 1);
+	ev(f, DP_EV_FAILED, 4, at_r_via_op, DP_FAIL_5XX, 504);
+	assert_false(f->fo.srv[CTL_R].up);
+	assert_true(f->fo.srv[CTL_OP].up);
+}
+
 /* One target of three failing moves its own lines only: the others keep theirs. */
 static void a_failing_target_moves_only_its_own_lines(void **state)
 {
@@ -851,6 +872,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(a_failing_target_moves_only_its_own_lines, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(a_proxys_408_counts_against_the_server_behind_it,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(mode4_two_flows_through_op_and_bop, setup_mode4,
 						teardown),
 		cmocka_unit_test_setup_teardown(mode4_failed_flow_backs_off_by_rfc5626, setup_mode4,
