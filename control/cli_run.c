@@ -590,6 +590,7 @@ static int ctl__run(struct ctl_run *r)
 		fprintf(stderr, "sipedge run: no memory for %u lines' failover state\n",
 			r->c.dp.lines);
 		dp_destroy(r->d);
+		ctl_run_dns_close(&r->dns);
 		return 1;
 	}
 	if (r->c.dp.subscribe)
@@ -617,6 +618,7 @@ static int ctl__run(struct ctl_run *r)
 	if (dp_start(r->d) != 0) {
 		fprintf(stderr, "sipedge run: the worker lcore would not start\n");
 		dp_destroy(r->d);
+		ctl_run_dns_close(&r->dns);
 		return 1;
 	}
 	uv_timer_start(&r->tick, ctl__tick, CTL_TICK_MS, CTL_TICK_MS);

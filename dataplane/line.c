@@ -624,6 +624,18 @@ static bool dp__ours(const struct dp_lines *L, const struct dp_line *l, const st
 	return memcmp(b, m->via.branch.p, sizeof(b)) == 0;
 }
 
+int dp_lines_keepalive(struct dp_lines *L, uint8_t kind, uint32_t interval_ms,
+		       uint32_t timeout_ms)
+{
+	if (kind > DP_KA_CRLF || (kind != DP_KA_NONE && !interval_ms) ||
+	    (kind == DP_KA_STUN && !timeout_ms) || L->flow == DP_FLOW_SUBSCRIBE)
+		return -EINVAL;
+	L->cfg.keepalive = kind;
+	L->cfg.ka_interval_ms = interval_ms;
+	L->cfg.ka_timeout_ms = timeout_ms;
+	return 0;
+}
+
 bool dp_line_owns(const struct dp_lines *L, uint32_t i, const struct sip_msg *m)
 {
 	return i < L->n && dp__ours(L, &L->line[i], m);

@@ -44,6 +44,9 @@ enum dp_msg_type {
 	DP_CMD_PROBE,	       /* OPTIONS to server DP_TARGET_VIA(target); give up after value ms */
 	DP_CMD_SERVER,	       /* server slot DP_TARGET_VIA(target) is now value (IPv4, host
 				* order), port value2: a DNS answer changed */
+	DP_CMD_KEEPALIVE,      /* flow's keep-alives: reason = enum dp_keepalive, value =
+				* interval ms, value2 = STUN answer timeout ms; from each line's
+				* next registration or keep-alive on */
 	/* events, worker -> control */
 	DP_EV_REGISTERED = 64, /* line, value: granted expiry s, target */
 	DP_EV_UNREGISTERED,    /* line, target */

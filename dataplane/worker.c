@@ -633,6 +633,11 @@ static unsigned dp__commands(struct dp_worker *w, uint64_t now_us)
 		case DP_CMD_SERVER:
 			dp__set_server(w, DP_TARGET_VIA(c[k].target), c[k].value, c[k].value2);
 			break;
+		case DP_CMD_KEEPALIVE:
+			if (!L || dp_lines_keepalive(L, (uint8_t)c[k].reason, c[k].value,
+						     c[k].value2) != 0)
+				w->stats.bad_commands++;
+			break;
 		case DP_CMD_UNREGISTER:
 			if (i < w->lines.n)
 				dp_line_unregister(L, i, now_us);

@@ -825,6 +825,23 @@ static void the_second_outbound_flow_keeps_alive_under_its_own_name(void **state
 	assert_int_equal(f->stats.rx_keepalive_ok, 1);
 }
 
+/* Keep-alive settings from control: a line registered without keep-alives starts them
+ * at its next registration; nonsense is refused. */
+static void keepalive_settings_apply_from_the_next_registration(void **state)
+{
+	struct fx *f = *state;
+
+	register_line(f, 0, 3600);
+	advance_by(f, 5 * S_US);
+	assert_int_equal(f->stats.tx_keepalive_stun, 0);
+	assert_int_equal(dp_lines_keepalive(&f->L, 9, 1000, 300), -EINVAL);
+	assert_int_equal(dp_lines_keepalive(&f->L, DP_KA_STUN, 1000, 0), -EINVAL);
+	assert_int_equal(dp_lines_keepalive(&f->L, DP_KA_STUN, 1000, 300), 0);
+	register_line(f, 1, 3600);
+	advance_by(f, 1000 * MS_US);
+	assert_int_equal(f->stats.tx_keepalive_stun, 1); /* line 1 only */
+}
+
 /* ---- retransmission and timeout ----------------------------------------------------- */
 
 static void retransmissions_follow_timer_e(void **state)
@@ -1314,6 +1331,7 @@ int main(void)
 		T(refresh_in_flight_keeps_the_line_counted_registered),
 		T(stun_keepalives_go_at_80_to_100_percent_and_a_missed_one_fails_the_flow),
 		T(the_second_outbound_flow_keeps_alive_under_its_own_name),
+		T(keepalive_settings_apply_from_the_next_registration),
 		T(retransmissions_follow_timer_e),
 		T(timer_f_fails_the_register_with_timeout),
 		T(timeout_is_retried_after_retry_ms),
