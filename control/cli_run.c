@@ -513,7 +513,11 @@ static void ctl__print_roles(const struct ctl_run *r)
 		if (!r->c.fo_cfg.configured[k])
 			continue;
 		inet_ntop(AF_INET, &(struct in_addr){htonl(r->c.dp.server[k].ip)}, ip, sizeof(ip));
-		fprintf(stderr, " %s %s:%u", ctl_role_name(k), ip, r->c.dp.server[k].port);
+		if (r->c.dns_host[k][0]) /* a host name: located through DNS */
+			fprintf(stderr, " %s %s:%u (%s)", ctl_role_name(k), r->c.dns_host[k],
+				r->c.dp.server[k].port, r->c.dns_port[k] ? "A" : "NAPTR/SRV");
+		else
+			fprintf(stderr, " %s %s:%u", ctl_role_name(k), ip, r->c.dp.server[k].port);
 	}
 	fprintf(stderr, "; AOR %s", r->c.dp.aor_domain[0]);
 	if (r->c.dp.aor_domain[1])
