@@ -514,8 +514,9 @@ static void ctl__print_roles(const struct ctl_run *r)
 			continue;
 		inet_ntop(AF_INET, &(struct in_addr){htonl(r->c.dp.server[k].ip)}, ip, sizeof(ip));
 		if (r->c.dns_host[k][0]) /* a host name: located through DNS */
-			fprintf(stderr, " %s %s:%u (%s)", ctl_role_name(k), r->c.dns_host[k],
-				r->c.dp.server[k].port, r->c.dns_port[k] ? "A" : "NAPTR/SRV");
+			fprintf(stderr, " %s %s%s%.0u (%s)", ctl_role_name(k), r->c.dns_host[k],
+				r->c.dns_port[k] ? ":" : "", r->c.dns_port[k],
+				r->c.dns_port[k] ? "A" : "NAPTR/SRV");
 		else
 			fprintf(stderr, " %s %s:%u", ctl_role_name(k), ip, r->c.dp.server[k].port);
 	}
