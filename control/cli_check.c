@@ -28,8 +28,8 @@ static void ctl__describe(const char *path, const struct ctl_run_cfg *c)
 		inet_ntop(AF_INET, &(struct in_addr){htonl(c->dp.server[k].ip)}, ip, sizeof(ip));
 		if (c->dns_host[k][0]) /* a host name: located through DNS */
 			printf(" %s %s%s%.0u (%s)", ctl_role_name(k), c->dns_host[k],
-				c->dns_port[k] ? ":" : "", c->dns_port[k],
-				c->dns_port[k] ? "A" : "NAPTR/SRV");
+			       c->dns_port[k] ? ":" : "", c->dns_port[k],
+			       c->dns_port[k] ? "A" : "NAPTR/SRV");
 		else
 			printf(" %s %s:%u", ctl_role_name(k), ip, c->dp.server[k].port);
 	}

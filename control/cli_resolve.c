@@ -298,10 +298,12 @@ static int ctl__host_arg(struct ctl__host *h, const char *arg)
 int ctl_cmd_resolve(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"server", 1, NULL, 's'},   {"timeout", 1, NULL, 't'}, {"tries", 1, NULL, 'n'},
-		{"serve-stale", 0, NULL, 'S'}, {"max-stale", 1, NULL, 'M'}, {"max-ttl", 1, NULL, 'T'},
-		{"lines", 1, NULL, 'l'},    {"duration", 1, NULL, 'd'}, {"every-ms", 1, NULL, 'e'},
-		{"help", 0, NULL, 'h'},	    {NULL, 0, NULL, 0}};
+		{"server", 1, NULL, 's'},    {"timeout", 1, NULL, 't'},
+		{"tries", 1, NULL, 'n'},     {"serve-stale", 0, NULL, 'S'},
+		{"max-stale", 1, NULL, 'M'}, {"max-ttl", 1, NULL, 'T'},
+		{"lines", 1, NULL, 'l'},     {"duration", 1, NULL, 'd'},
+		{"every-ms", 1, NULL, 'e'},  {"help", 0, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
 	static struct ctl__resolve x;
 	struct ctl_dns_resolver_config cfg;
 	char err[256];
@@ -334,8 +336,14 @@ int ctl_cmd_resolve(int argc, char **argv)
 		case 'e':
 			if (!num || v > 100000000ul) {
 				fprintf(stderr, "sipedge resolve: --%s wants a number, not '%s'\n",
-					opts[c == 't' ? 1 : c == 'n' ? 2 : c == 'M' ? 4 : c == 'T' ? 5
-						: c == 'l' ? 6 : c == 'd' ? 7 : 8].name,
+					opts[c == 't'	? 1
+					     : c == 'n' ? 2
+					     : c == 'M' ? 4
+					     : c == 'T' ? 5
+					     : c == 'l' ? 6
+					     : c == 'd' ? 7
+							: 8]
+						.name,
 					optarg);
 				return 2;
 			}

@@ -31,8 +31,8 @@
 struct ctl_run {
 	struct ctl_run_cfg c;
 	struct ctl_fo fo;
-	struct ctl_fo fo_sub;  /* the lines' subscriptions, when c.dp.subscribe */
-	struct ctl_fo fo_reg2; /* mode 4: the lines' second outbound flow, when c.dp.reg2 */
+	struct ctl_fo fo_sub;	/* the lines' subscriptions, when c.dp.subscribe */
+	struct ctl_fo fo_reg2;	/* mode 4: the lines' second outbound flow, when c.dp.reg2 */
 	struct ctl_run_dns dns; /* roles given as host names */
 	unsigned ticks;
 	/* slot addresses a full ring refused: sent again each tick until taken */

@@ -173,8 +173,8 @@ static int ctl__answer_now(struct ctl_dns_cache *c, struct ctl__entry *e, uint64
 	return 0;
 }
 
-int ctl_dns_cache_peek(struct ctl_dns_cache *c, const char *name, uint16_t type,
-		       uint64_t now_ms, struct ctl_dns_answer *out)
+int ctl_dns_cache_peek(struct ctl_dns_cache *c, const char *name, uint16_t type, uint64_t now_ms,
+		       struct ctl_dns_answer *out)
 {
 	struct ctl__entry *e = ctl__find(c, name, type, false);
 
@@ -262,7 +262,8 @@ void ctl_dns_cache_result(struct ctl_dns_cache *c, const char *name, uint16_t ty
 {
 	struct ctl__entry *e = ctl__find(c, name, type, false);
 	struct ctl_dns_answer a = {.status = status};
-	bool answer = status == CTL_DNS_OK || status == CTL_DNS_NODATA || status == CTL_DNS_NXDOMAIN;
+	bool answer =
+		status == CTL_DNS_OK || status == CTL_DNS_NODATA || status == CTL_DNS_NXDOMAIN;
 
 	if (!e || !e->pending)
 		return; /* not asked, or already told: nothing waits on it */

@@ -25,11 +25,11 @@
 /* What a lookup came to. */
 enum ctl_dns_status {
 	CTL_DNS_OK = 0,
-	CTL_DNS_NODATA,	   /* the name exists, no record of the type */
-	CTL_DNS_NXDOMAIN,  /* the name does not exist */
-	CTL_DNS_SERVFAIL,  /* SERVFAIL, REFUSED, NOTIMP, FORMERR */
-	CTL_DNS_TIMEOUT,   /* no answer: every try timed out or was refused */
-	CTL_DNS_BADREPLY,  /* garbage, or an answer to another question */
+	CTL_DNS_NODATA,	  /* the name exists, no record of the type */
+	CTL_DNS_NXDOMAIN, /* the name does not exist */
+	CTL_DNS_SERVFAIL, /* SERVFAIL, REFUSED, NOTIMP, FORMERR */
+	CTL_DNS_TIMEOUT,  /* no answer: every try timed out or was refused */
+	CTL_DNS_BADREPLY, /* garbage, or an answer to another question */
 	CTL_DNS_CNAME_LOOP,
 	CTL_DNS_STATUS__COUNT
 };
@@ -53,15 +53,15 @@ typedef void (*ctl_dns_done_fn)(void *arg, const char *name, uint16_t type,
 typedef void (*ctl_dns_query_fn)(void *ctx, const char *name, uint16_t type);
 
 struct ctl_dns_cache_config {
-	uint32_t max_ttl_s;	    /* longer TTLs are clamped (86400) */
-	bool serve_stale;	    /* RFC 8767 (off) */
-	uint32_t max_stale_s;	    /* how long past its TTL an answer may serve (86400) */
-	uint32_t stale_ttl_s;	    /* a stale answer counts as fresh this long (30, RFC 8767 §4) */
+	uint32_t max_ttl_s;   /* longer TTLs are clamped (86400) */
+	bool serve_stale;     /* RFC 8767 (off) */
+	uint32_t max_stale_s; /* how long past its TTL an answer may serve (86400) */
+	uint32_t stale_ttl_s; /* a stale answer counts as fresh this long (30, RFC 8767 §4) */
 	/* a name in use is asked again this long before it expires: 5 % of its TTL, at most
 	 * prefetch_max_ms (1000), so its answer arrives in time and a TTL period costs one
 	 * query */
 	uint32_t prefetch_max_ms;
-	uint32_t failure_hold_ms;   /* a failure is the answer to askers this long (1000) */
+	uint32_t failure_hold_ms; /* a failure is the answer to askers this long (1000) */
 };
 
 struct ctl_dns_cache_stats {
@@ -93,8 +93,8 @@ int ctl_dns_cache_get(struct ctl_dns_cache *c, const char *name, uint16_t type, 
 
 /* As ctl_dns_cache_get() when the cache can answer now (1, *out filled); 0 and nothing
  * else happens when it cannot: no query, no asker kept. The fast path of a warm cache. */
-int ctl_dns_cache_peek(struct ctl_dns_cache *c, const char *name, uint16_t type,
-		       uint64_t now_ms, struct ctl_dns_answer *out);
+int ctl_dns_cache_peek(struct ctl_dns_cache *c, const char *name, uint16_t type, uint64_t now_ms,
+		       struct ctl_dns_answer *out);
 
 /*
  * The outcome of the query for (name, type): status, and for CTL_DNS_OK the records with

@@ -174,7 +174,8 @@ static int ctl__rdata(struct ctl__rd *r, size_t off, size_t rdlen, struct ctl_dn
 /* One record at *off: kept in m when it is of a type we use, else skipped. */
 static int ctl__rr(struct ctl__rd *r, size_t *off, struct ctl_dns_msg *m, bool answer)
 {
-	struct ctl_dns_rr scratch, *rr = answer && m->nan < CTL_DNS_MAX_RRS ? &m->an[m->nan] : &scratch;
+	struct ctl_dns_rr scratch,
+		*rr = answer && m->nan < CTL_DNS_MAX_RRS ? &m->an[m->nan] : &scratch;
 	size_t p = *off, rdlen;
 
 	if (ctl__name(r, &p, rr->name))
@@ -202,7 +203,8 @@ static int ctl__rr(struct ctl__rd *r, size_t *off, struct ctl_dns_msg *m, bool a
 		if (ctl__name(r, &q, ignore) || ctl__name(r, &q, ignore))
 			return -EBADMSG;
 		if (q + 20 != p + rdlen)
-			return ctl__bad(r, q, "an SOA record's data length disagrees with its fields");
+			return ctl__bad(r, q,
+					"an SOA record's data length disagrees with its fields");
 		min = ctl__u32(r->b + q + 16);
 		m->has_soa = true;
 		m->negative_ttl = min < rr->ttl ? min : rr->ttl;
@@ -286,8 +288,8 @@ bool ctl_dns_name_eq(const char *a, const char *b)
 	return *a == *b;
 }
 
-int ctl_dns_msg_records(const struct ctl_dns_msg *m, const struct ctl_dns_rr **out,
-			unsigned max, uint32_t *ttl)
+int ctl_dns_msg_records(const struct ctl_dns_msg *m, const struct ctl_dns_rr **out, unsigned max,
+			uint32_t *ttl)
 {
 	const char *owner = m->qname;
 	uint32_t least = UINT32_MAX;

@@ -83,8 +83,8 @@ int ctl_dns_msg_parse(const uint8_t *buf, size_t len, struct ctl_dns_msg *m, con
  * many, or -ELOOP for a CNAME loop or too long a chain. *ttl is the least TTL along the
  * chain and the records (0 when none).
  */
-int ctl_dns_msg_records(const struct ctl_dns_msg *m, const struct ctl_dns_rr **out,
-			unsigned max, uint32_t *ttl);
+int ctl_dns_msg_records(const struct ctl_dns_msg *m, const struct ctl_dns_rr **out, unsigned max,
+			uint32_t *ttl);
 
 /* Names compare without regard to case (RFC 4343); both are presentation form. */
 bool ctl_dns_name_eq(const char *a, const char *b);

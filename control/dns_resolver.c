@@ -210,8 +210,8 @@ static void ctl__answer(struct ctl_dns_resolver *r, const struct ctl__query *q,
 			return ctl_dns_cache_result(r->cache, q->name, q->type, CTL_DNS_NODATA,
 						    NULL, 0, m->has_soa ? m->negative_ttl : 0,
 						    ctl__now(r));
-		return ctl_dns_cache_result(r->cache, q->name, q->type, CTL_DNS_OK, rr,
-					    (unsigned)n, ttl, ctl__now(r));
+		return ctl_dns_cache_result(r->cache, q->name, q->type, CTL_DNS_OK, rr, (unsigned)n,
+					    ttl, ctl__now(r));
 	case CTL_DNS_RCODE_NXDOMAIN:
 		return ctl_dns_cache_result(r->cache, q->name, q->type, CTL_DNS_NXDOMAIN, NULL, 0,
 					    m->has_soa ? m->negative_ttl : 0, ctl__now(r));
@@ -235,9 +235,10 @@ static void ctl__ares_cb(void *arg, int status, int timeouts, unsigned char *abu
 	} else if (status == ARES_ETIMEOUT || status == ARES_ECONNREFUSED ||
 		   status == ARES_ESERVFAIL || status == ARES_EREFUSED) {
 		r->st.timeouts += status == ARES_ETIMEOUT || status == ARES_ECONNREFUSED;
-		ctl__fail(r, q, status == ARES_ETIMEOUT || status == ARES_ECONNREFUSED
-					? CTL_DNS_TIMEOUT
-					: CTL_DNS_SERVFAIL);
+		ctl__fail(r, q,
+			  status == ARES_ETIMEOUT || status == ARES_ECONNREFUSED
+				  ? CTL_DNS_TIMEOUT
+				  : CTL_DNS_SERVFAIL);
 	} else {
 		r->st.bad++;
 		ctl__fail(r, q, CTL_DNS_BADREPLY);
@@ -258,8 +259,7 @@ static void ctl__query(void *ctx, const char *name, uint16_t type)
 	snprintf(failed.name, sizeof(failed.name), "%s", name);
 	if (!q) {
 		ctl__fail(r, &failed, CTL_DNS_SERVFAIL);
-	} else if (ares_create_query(name, 1 /* IN */, type, 0, 1, &buf, &len, 0) !=
-		   ARES_SUCCESS) {
+	} else if (ares_create_query(name, 1 /* IN */, type, 0, 1, &buf, &len, 0) != ARES_SUCCESS) {
 		ctl__fail(r, &failed, CTL_DNS_BADREPLY); /* a name no query can carry */
 		free(q);
 	} else {
@@ -294,7 +294,8 @@ int ctl_dns_resolver_create(struct ctl_dns_resolver **out, uv_loop_t *loop,
 	r->loop = loop;
 	if ((rc = ares_library_init(ARES_LIB_INIT_ALL)) != ARES_SUCCESS ||
 	    ctl_dns_cache_create(&r->cache, &cfg->cache, ctl__query, r) != 0) {
-		snprintf(err, errlen, "DNS: %s", rc ? ares_strerror(rc) : "no memory for the cache");
+		snprintf(err, errlen, "DNS: %s",
+			 rc ? ares_strerror(rc) : "no memory for the cache");
 		ctl_dns_cache_destroy(r->cache);
 		free(r);
 		return -ENOMEM;
@@ -316,11 +317,10 @@ int ctl_dns_resolver_create(struct ctl_dns_resolver **out, uv_loop_t *loop,
 					    | ARES_OPT_QUERY_CACHE
 #endif
 				    )) != ARES_SUCCESS ||
-	    (r->ch_up = true, cfg->servers &&
-				      (rc = ares_set_servers_ports_csv(r->ch, cfg->servers)) !=
-					      ARES_SUCCESS)) {
-		snprintf(err, errlen, "DNS servers '%s': %s", cfg->servers ? cfg->servers : "system",
-			 ares_strerror(rc));
+	    (r->ch_up = true, cfg->servers && (rc = ares_set_servers_ports_csv(
+						       r->ch, cfg->servers)) != ARES_SUCCESS)) {
+		snprintf(err, errlen, "DNS servers '%s': %s",
+			 cfg->servers ? cfg->servers : "system", ares_strerror(rc));
 		if (r->ch_up)
 			ares_destroy(r->ch);
 		ctl_dns_cache_destroy(r->cache);

@@ -22,11 +22,11 @@ struct ctl_dns_resolver_config {
 };
 
 struct ctl_dns_resolver_stats {
-	uint64_t sent;	     /* queries handed to c-ares */
-	uint64_t timeouts;   /* every try timed out or was refused */
-	uint64_t bad;	     /* unreadable, or the answer to another question */
-	uint64_t rcode[16];  /* answers by RCODE */
-	uint64_t truncated;  /* answers with TC set that reached us (c-ares retries over TCP) */
+	uint64_t sent;	    /* queries handed to c-ares */
+	uint64_t timeouts;  /* every try timed out or was refused */
+	uint64_t bad;	    /* unreadable, or the answer to another question */
+	uint64_t rcode[16]; /* answers by RCODE */
+	uint64_t truncated; /* answers with TC set that reached us (c-ares retries over TCP) */
 };
 
 struct ctl_dns_resolver;

@@ -279,8 +279,8 @@ int ctl_fo_init(struct ctl_fo *fo, const struct ctl_fo_config *cfg, uint32_t lin
 
 /* ---- slots: roles and their DNS targets ---- */
 
-int ctl_pick_target(unsigned n, const uint16_t *priority, const uint16_t *weight,
-		    const bool *up, uint32_t id)
+int ctl_pick_target(unsigned n, const uint16_t *priority, const uint16_t *weight, const bool *up,
+		    uint32_t id)
 {
 	uint64_t total = 0, x;
 	double f = (double)id * 0.6180339887498949;
@@ -433,8 +433,8 @@ void ctl_fo_second_flow(struct ctl_fo *reg2, struct ctl_fo *regs)
 static bool ctl__is_want(const struct ctl_fo *fo, uint32_t i, uint8_t reg, uint8_t aor,
 			 uint8_t via_slot)
 {
-	return reg == fo->want.reg && aor == fo->want.aor &&
-	       via_slot < CTL_SLOTS && fo->slot_role[via_slot] == fo->want.via &&
+	return reg == fo->want.reg && aor == fo->want.aor && via_slot < CTL_SLOTS &&
+	       fo->slot_role[via_slot] == fo->want.via &&
 	       via_slot == ctl_fo_via_slot(fo, fo->want.via, i);
 }
 
@@ -511,7 +511,8 @@ static void ctl__act(struct ctl_fo *fo, uint32_t i, const struct ctl_transition 
 	case CTL_A_RETRY:
 		if (fo->stopping)
 			return;
-		if (l->bound_reg != CTL_NO_SERVER && !ctl__is_want(fo, i, l->reg, l->aor, l->via_slot))
+		if (l->bound_reg != CTL_NO_SERVER &&
+		    !ctl__is_want(fo, i, l->reg, l->aor, l->via_slot))
 			ctl__unbind(fo, l); /* the dataplane leaves that binding behind too */
 		if (ctl__send(fo, i, DP_CMD_REGISTER, tgt,
 			      t->action == CTL_A_RETRY ? retry_ms : 0) != 0) {
@@ -600,7 +601,7 @@ static void ctl__retarget(struct ctl_fo *fo, bool failback, int role, uint64_t s
 			continue;
 		if (same && l->state == CTL_L_MOVE_WAIT)
 			continue; /* queued already, by the episode that moved it */
-		if (!e) /* the first line to move within its role opens the episode */
+		if (!e)		  /* the first line to move within its role opens the episode */
 			e = ctl__episode(fo, failback, role, start_us);
 		if (l->moving && fo->ep[l->moving - 1].affected)
 			fo->ep[l->moving - 1].affected--; /* superseded: this episode owns it now */
@@ -639,7 +640,7 @@ static void ctl__plan_probe(struct ctl_fo *fo, int role, uint64_t now_us)
 /* The lines' first registration flow, whichever flow of theirs fo is. */
 static struct ctl_fo *ctl__root(struct ctl_fo *fo)
 {
-	return fo->flow == DP_FLOW_SUBSCRIBE	 ? fo->peer
+	return fo->flow == DP_FLOW_SUBSCRIBE   ? fo->peer
 	       : fo->flow == DP_FLOW_REGISTER2 ? fo->sibling
 					       : fo;
 }
@@ -784,7 +785,8 @@ static void ctl__slot_roles(struct ctl_fo *fo, bool fresh[CTL_SLOTS])
 			fo->slot_role[fo->rt[r].slot[k]] = (int8_t)r;
 	}
 	for (int k = 0; k < CTL_SLOTS; k++)
-		fresh[k] = k >= CTL_ROLE__COUNT && fo->slot_role[k] >= 0 && before[k] != fo->slot_role[k];
+		fresh[k] = k >= CTL_ROLE__COUNT && fo->slot_role[k] >= 0 &&
+			   before[k] != fo->slot_role[k];
 }
 
 /* A slot that begins to serve a role starts up, with no history. */
@@ -935,7 +937,8 @@ static bool ctl__release(struct ctl_fo *fo, uint64_t now_us)
 	l->queued = 0;
 	if (l->state != CTL_L_MOVE_WAIT)
 		return true;
-	if (l->bound_reg != CTL_NO_SERVER && ctl__is_want(fo, i, l->bound_reg, l->aor, l->bound_via))
+	if (l->bound_reg != CTL_NO_SERVER &&
+	    ctl__is_want(fo, i, l->bound_reg, l->aor, l->bound_via))
 		ev = CTL_E_GO_STAY;
 	else if (l->bound_reg != CTL_NO_SERVER && ctl_fo_role_up(fo, l->bound_reg) &&
 		 l->bound_via < CTL_SLOTS && fo->srv[l->bound_via].up)

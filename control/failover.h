@@ -51,8 +51,8 @@ struct ctl_role_targets {
  * RFC 2782's weighted choice, spread over line ids: among targets up[] of the best
  * priority, id's target (an index), lines dividing in the weights' ratio; -1: none up.
  */
-int ctl_pick_target(unsigned n, const uint16_t *priority, const uint16_t *weight,
-		    const bool *up, uint32_t id);
+int ctl_pick_target(unsigned n, const uint16_t *priority, const uint16_t *weight, const bool *up,
+		    uint32_t id);
 
 /* Where a line's requests go, as roles: Request-URI server, AOR, next hop. */
 struct ctl_targets {
@@ -182,9 +182,9 @@ struct ctl_line {
 	uint8_t bound_reg; /* role the line holds a binding at, 0xff: none */
 	uint8_t bound_via;
 	uint8_t queued;
-	uint8_t moving; /* 0, or the episode + 1 whose move this line is making */
+	uint8_t moving;	  /* 0, or the episode + 1 whose move this line is making */
 	uint8_t via_slot; /* the slot its requests go to (its via role's, or a DNS target) */
-	uint8_t fails;	/* failures in a row of this flow (mode 4's back-off), saturating */
+	uint8_t fails;	  /* failures in a row of this flow (mode 4's back-off), saturating */
 };
 
 #define CTL_NO_SERVER 0xff
@@ -212,8 +212,8 @@ struct ctl_fo {
 	struct ctl_role_targets *rt;
 	int8_t slot_role[CTL_SLOTS]; /* -1: a slot no role uses */
 	const char (*slot_name)[48]; /* DNS target slots' names for reports, or NULL */
-	struct ctl_fo *peer;	/* the other flow of the same lines, sharing health */
-	struct ctl_fo *sibling; /* mode 4: the lines' other registration flow, or NULL */
+	struct ctl_fo *peer;	     /* the other flow of the same lines, sharing health */
+	struct ctl_fo *sibling;	     /* mode 4: the lines' other registration flow, or NULL */
 	struct ctl_targets want;
 	struct ctl_line *line;
 	uint32_t n;

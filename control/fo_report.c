@@ -141,9 +141,9 @@ void ctl_fo_report_table(const struct ctl_fo *fo, const struct dp_stats *s,
 			name, sv->up ? "yes" : "no", (unsigned long long)s->tx_by_server[r],
 			(unsigned long long)peak_rps[r], (unsigned long long)s->reg_ok_by_server[r],
 			r < CTL_ROLE__COUNT ? ctl__u32s(fo->bound_at[r]) : "",
-			(unsigned long long)sv->fail_signals, (unsigned long long)sv->fails_outlived,
-			(unsigned long long)sv->downs, (unsigned long long)sv->probes_sent,
-			(unsigned long long)sv->probes_ok);
+			(unsigned long long)sv->fail_signals,
+			(unsigned long long)sv->fails_outlived, (unsigned long long)sv->downs,
+			(unsigned long long)sv->probes_sent, (unsigned long long)sv->probes_ok);
 	}
 }
 
@@ -296,8 +296,8 @@ void ctl_fo_report_flows_table(const struct ctl_fo *const fo[2], const struct dp
 		     "keep-alives sent / answered | flow failures |\n"
 		     "|---|---|---:|---:|---:|---:|---:|\n");
 	for (int k = 0; k < 2; k++)
-		fprintf(out, "| reg-id %d | %s | %llu | %llu | %llu | %llu / %llu | %llu |\n", k + 1,
-			ctl_role_name(fo[k]->want.via), (unsigned long long)s[k].registered,
+		fprintf(out, "| reg-id %d | %s | %llu | %llu | %llu | %llu / %llu | %llu |\n",
+			k + 1, ctl_role_name(fo[k]->want.via), (unsigned long long)s[k].registered,
 			(unsigned long long)s[k].reg_ok, (unsigned long long)ctl__fails_of(&s[k]),
 			(unsigned long long)(s[k].tx_keepalive_stun + s[k].tx_keepalive_crlf),
 			(unsigned long long)s[k].rx_keepalive_ok,

@@ -185,7 +185,8 @@ static bool ctl__host(const char *s, char out[256], uint16_t *port)
 	if (!n || n > 240 || s[0] == '.' || s[0] == '-' || s[n - 1] == '.' || s[n - 1] == '-')
 		return false;
 	for (size_t k = 0; k < n; k++) {
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.", s[k]) ||
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.",
+			    s[k]) ||
 		    (s[k] == '.' && s[k + 1] == '.'))
 			return false;
 	}
@@ -422,8 +423,8 @@ int ctl_run_cfg_option(struct ctl_run_cfg *r, int code, const char *arg, char *e
 			break;
 		/* a host name: located through DNS (RFC 3263) when the run starts */
 		if (!ctl__host(arg, r->dns_host[role], &r->dns_port[role]))
-			return ctl__err(err, errlen, "wants IPv4[:port] or a host name[:port], not '%s'",
-					arg);
+			return ctl__err(err, errlen,
+					"wants IPv4[:port] or a host name[:port], not '%s'", arg);
 		sv->host = r->dns_host[role];
 		sv->ip = 0;
 		sv->port = r->dns_port[role] ? r->dns_port[role] : 5060;
@@ -603,11 +604,13 @@ int ctl_run_cfg_option(struct ctl_run_cfg *r, int code, const char *arg, char *e
 			e = strchr(p, ',');
 			e = e ? e : p + strlen(p);
 			if ((size_t)(e - p) >= sizeof(one))
-				return ctl__err(err, errlen, "wants IPv4[:port],..., not '%s'", arg);
+				return ctl__err(err, errlen, "wants IPv4[:port],..., not '%s'",
+						arg);
 			memcpy(one, p, (size_t)(e - p));
 			one[e - p] = 0;
 			if (!ctl__ip(one, &ip, &port))
-				return ctl__err(err, errlen, "wants IPv4[:port],..., not '%s'", arg);
+				return ctl__err(err, errlen, "wants IPv4[:port],..., not '%s'",
+						arg);
 		}
 		r->dns.servers = arg;
 		break;
@@ -671,14 +674,16 @@ static int ctl__roles(struct ctl_run_cfg *r, char *err, size_t errlen)
 		int role = sv[CTL_P].port ? CTL_P : CTL_R;
 
 		if (r->dns_host[role][0])
-			snprintf(r->domain_buf[0], sizeof(r->domain_buf[0]), "%s", r->dns_host[role]);
+			snprintf(r->domain_buf[0], sizeof(r->domain_buf[0]), "%s",
+				 r->dns_host[role]);
 		else
 			ctl__ip_str(sv[role].ip, r->domain_buf[0], 64);
 		r->dp.aor_domain[CTL_AOR_PRIMARY] = r->domain_buf[0];
 	}
 	if (!r->dp.aor_domain[CTL_AOR_BACKUP] && sv[CTL_BP].port) {
 		if (r->dns_host[CTL_BP][0])
-			snprintf(r->domain_buf[1], sizeof(r->domain_buf[1]), "%s", r->dns_host[CTL_BP]);
+			snprintf(r->domain_buf[1], sizeof(r->domain_buf[1]), "%s",
+				 r->dns_host[CTL_BP]);
 		else
 			ctl__ip_str(sv[CTL_BP].ip, r->domain_buf[1], 64);
 		r->dp.aor_domain[CTL_AOR_BACKUP] = r->domain_buf[1];

@@ -75,8 +75,7 @@ static bool ctl__apply(struct ctl_run_dns *d, int role, const struct ctl_sip_tar
 		nt.n++;
 	}
 	d->last[role] = *t;
-	if (!cur->dns_failed && nt.n == cur->n &&
-	    !memcmp(nt.slot, cur->slot, nt.n) &&
+	if (!cur->dns_failed && nt.n == cur->n && !memcmp(nt.slot, cur->slot, nt.n) &&
 	    !memcmp(nt.priority, cur->priority, nt.n * sizeof(nt.priority[0])) &&
 	    !memcmp(nt.weight, cur->weight, nt.n * sizeof(nt.weight[0])))
 		return false;
@@ -111,8 +110,7 @@ static void ctl__locate(struct ctl_run_dns *d, int role)
 	if (!a)
 		return;
 	*a = (struct ctl__ask){d, role};
-	rc = ctl_sip_locate(d->r, d->c->dns_host[role], d->c->dns_port[role], &t, ctl__located,
-			    a);
+	rc = ctl_sip_locate(d->r, d->c->dns_host[role], d->c->dns_port[role], &t, ctl__located, a);
 	if (rc == 0) {
 		d->locating[role] = true;
 		return;
@@ -209,8 +207,8 @@ int ctl_run_dns_start(struct ctl_run_dns *d, uv_loop_t *loop, struct ctl_run_cfg
 		if (!c->dns_host[r][0] || !c->fo_cfg.configured[r])
 			continue;
 		if (d->rt[r].dns_failed || !d->rt[r].n) {
-			snprintf(err, errlen, "%s %s: DNS gave no usable answer (%s)", ctl_role_name(r),
-				 c->dns_host[r], ctl_dns_status_name(a->status));
+			snprintf(err, errlen, "%s %s: DNS gave no usable answer (%s)",
+				 ctl_role_name(r), c->dns_host[r], ctl_dns_status_name(a->status));
 			return -1;
 		}
 		/* the role's own slot: its name for the Request-URI, its first target */
@@ -219,13 +217,15 @@ int ctl_run_dns_start(struct ctl_run_dns *d, uv_loop_t *loop, struct ctl_run_cfg
 	}
 	for (int s = CTL_ROLE__COUNT; s < CTL_SLOTS; s++) {
 		if (d->slot[s].role >= 0)
-			c->dp.server[s] = (struct dp_server_cfg){d->slot[s].ip, d->slot[s].port, NULL};
+			c->dp.server[s] =
+				(struct dp_server_cfg){d->slot[s].ip, d->slot[s].port, NULL};
 	}
 	for (int r = 0; r < CTL_ROLE__COUNT; r++)
 		up[r] = c->fo_cfg.configured[r];
 	t = ctl_mode_targets(c->fo_cfg.mode, c->fo_cfg.configured, up);
 	if (ctl__first_hops(d, DP_FLOW_REGISTER, t.via) ||
-	    (c->dp.subscribe && ctl__first_hops(d, DP_FLOW_SUBSCRIBE, DP_TARGET_VIA(c->dp.sub_target))) ||
+	    (c->dp.subscribe &&
+	     ctl__first_hops(d, DP_FLOW_SUBSCRIBE, DP_TARGET_VIA(c->dp.sub_target))) ||
 	    (c->dp.reg2 && ctl__first_hops(d, DP_FLOW_REGISTER2, CTL_BOP))) {
 		snprintf(err, errlen, "no memory for %u lines' next hops", c->dp.lines);
 		return -1;

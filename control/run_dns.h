@@ -39,9 +39,9 @@ struct ctl_run_dns {
 	void (*changed)(void *ctx, int role);
 	void *ctx;
 	/* counters */
-	uint64_t changes;    /* answers that moved a role's targets */
-	uint64_t failures;   /* lookups with no usable answer */
-	uint64_t no_slot;    /* targets left out: every server slot taken */
+	uint64_t changes;  /* answers that moved a role's targets */
+	uint64_t failures; /* lookups with no usable answer */
+	uint64_t no_slot;  /* targets left out: every server slot taken */
 	bool started;
 };
 

@@ -139,7 +139,7 @@ static int dp__load_line(struct dp *d, const struct dp_config *c, struct sip_dig
 	d->line[i].reg = (uint8_t)DP_TARGET_REG(c->target);
 	d->line[i].aor = (uint8_t)DP_TARGET_AOR(c->target);
 	d->line[i].via = c->line_via[DP_FLOW_REGISTER] ? c->line_via[DP_FLOW_REGISTER][i]
-						      : (uint8_t)DP_TARGET_VIA(c->target);
+						       : (uint8_t)DP_TARGET_VIA(c->target);
 	if (d->line[i].via >= DP_MAX_SERVERS || !c->server[d->line[i].via].port)
 		return dp__fail(err, errlen, -EINVAL, "line %u: its first next hop is no server",
 				i);
@@ -152,8 +152,8 @@ static int dp__load_line(struct dp *d, const struct dp_config *c, struct sip_dig
  * and is a dialog of its own: its Call-ID and tag differ from the registration's. The
  * second outbound flow has its own Call-ID too (RFC 5626 §4.2.1), the same instance.
  */
-static int dp__template(struct dp *d, const struct dp_config *c, int s, int a, int flow,
-			char *err, size_t errlen)
+static int dp__template(struct dp *d, const struct dp_config *c, int s, int a, int flow, char *err,
+			size_t errlen)
 {
 	static const char *const call_id[DP_FLOW__COUNT] = {"{callid}", "s{callid}", "r{callid}"};
 	static const char *const tag[DP_FLOW__COUNT] = {"{tag}", "s{tag}", "r{tag}"};
@@ -194,8 +194,8 @@ static int dp__template(struct dp *d, const struct dp_config *c, int s, int a, i
 /* Another client of the same lines (the subscription, or the second outbound flow): the
  * registration client's shape and shared tables (users, HA1s, servers), its own lines,
  * templates, timers and counters. */
-static int dp__flow_tables(struct dp *d, const struct dp_config *c, struct dp_worker *w,
-			   int flow, uint64_t seed, char *err, size_t errlen)
+static int dp__flow_tables(struct dp *d, const struct dp_config *c, struct dp_worker *w, int flow,
+			   uint64_t seed, char *err, size_t errlen)
 {
 	bool sub = flow == DP_FLOW_SUBSCRIBE;
 	struct dp_lines *S = sub ? &w->subs : &w->reg2;
@@ -215,8 +215,8 @@ static int dp__flow_tables(struct dp *d, const struct dp_config *c, struct dp_wo
 		x->line[i].req_expires = sub ? c->sub_expires : c->expires;
 		x->line[i].reg = (uint8_t)DP_TARGET_REG(target);
 		x->line[i].aor = (uint8_t)DP_TARGET_AOR(target);
-		x->line[i].via = c->line_via[flow] ? c->line_via[flow][i]
-						   : (uint8_t)DP_TARGET_VIA(target);
+		x->line[i].via =
+			c->line_via[flow] ? c->line_via[flow][i] : (uint8_t)DP_TARGET_VIA(target);
 		if (x->line[i].via >= DP_MAX_SERVERS || !c->server[x->line[i].via].port)
 			return dp__fail(err, errlen, -EINVAL,
 					"line %u: its first next hop is no server", i);
@@ -280,10 +280,10 @@ static int dp__tables(struct dp *d, const struct dp_config *c, struct dp_worker 
 				 (sv->ip >> 16) & 255, (sv->ip >> 8) & 255, sv->ip & 255);
 		for (int a = 0; a < DP_MAX_AORS && c->aor_domain[a]; a++) {
 			if ((rc = dp__template(d, c, s, a, DP_FLOW_REGISTER, err, errlen)) != 0 ||
-			    (c->subscribe && (rc = dp__template(d, c, s, a, DP_FLOW_SUBSCRIBE,
-								err, errlen)) != 0) ||
-			    (c->reg2 && (rc = dp__template(d, c, s, a, DP_FLOW_REGISTER2, err,
-							   errlen)) != 0))
+			    (c->subscribe && (rc = dp__template(d, c, s, a, DP_FLOW_SUBSCRIBE, err,
+								errlen)) != 0) ||
+			    (c->reg2 &&
+			     (rc = dp__template(d, c, s, a, DP_FLOW_REGISTER2, err, errlen)) != 0))
 				return rc;
 		}
 	}

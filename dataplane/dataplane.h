@@ -41,7 +41,7 @@ struct dp_config {
 	/* per flow, each line's first next hop (a server slot), overriding the target's:
 	 * lines spread over a role's DNS targets; NULL: the target's; read at create only */
 	const uint8_t *line_via[DP_FLOW__COUNT];
-	bool managed;	 /* control runs failover: failed lines wait for its command */
+	bool managed; /* control runs failover: failed lines wait for its command */
 	/* subscriptions (RFC 6665): each line may also keep one SUBSCRIBE to its own AOR,
 	 * started and moved by control (flow DP_FLOW_SUBSCRIBE of the ring messages) */
 	bool subscribe;
@@ -56,7 +56,7 @@ struct dp_config {
 	bool outbound;
 	bool reg2;
 	uint32_t reg2_target;
-	uint32_t next_hop;     /* 0: the first line target's server is on the link */
+	uint32_t next_hop; /* 0: the first line target's server is on the link */
 	dp_line_user_fn line_user;
 	void *line_user_ctx;
 	/* line id's own password, or NULL for the shared one; may be NULL itself */

@@ -282,8 +282,8 @@ void dp_line_stun_answer(struct dp_lines *L, uint32_t i, const uint8_t *txid, ui
 
 	(void)now_us;
 	if (l->state != DP_LINE_REGISTERED || !l->ka_sent_us || memcmp(txid, "se", 2) != 0 ||
-	    txid[2] != L->flow ||
-	    memcmp(txid + 4, &g, 4) != 0 || memcmp(txid + 8, &l->ka_txid, 4) != 0) {
+	    txid[2] != L->flow || memcmp(txid + 4, &g, 4) != 0 ||
+	    memcmp(txid + 8, &l->ka_txid, 4) != 0) {
 		L->stats->rx_stun_other++;
 		return;
 	}
@@ -616,16 +616,14 @@ static bool dp__ours(const struct dp_lines *L, const struct dp_line *l, const st
 	if (m->cseq.seq != l->cseq ||
 	    !sip_str_eq(m->cseq.method, L->flow == DP_FLOW_SUBSCRIBE ? SIP_STR("SUBSCRIBE")
 								     : SIP_STR("REGISTER")) ||
-	    !m->via.branch.p ||
-	    m->via.branch.len != sizeof(b))
+	    !m->via.branch.p || m->via.branch.len != sizeof(b))
 		return false;
 	for (int k = 0; k < 16; k++)
 		b[7 + k] = hex[(l->branch >> (60 - 4 * k)) & 0xf];
 	return memcmp(b, m->via.branch.p, sizeof(b)) == 0;
 }
 
-int dp_lines_keepalive(struct dp_lines *L, uint8_t kind, uint32_t interval_ms,
-		       uint32_t timeout_ms)
+int dp_lines_keepalive(struct dp_lines *L, uint8_t kind, uint32_t interval_ms, uint32_t timeout_ms)
 {
 	if (kind > DP_KA_CRLF || (kind != DP_KA_NONE && !interval_ms) ||
 	    (kind == DP_KA_STUN && !timeout_ms) || L->flow == DP_FLOW_SUBSCRIBE)

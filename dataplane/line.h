@@ -174,8 +174,7 @@ void dp_line_unreachable(struct dp_lines *L, uint32_t i, uint32_t server_ip, uin
 /* A response for line i arrived from src_ip:src_port. */
 /* New keep-alive settings for every line of L (enum dp_keepalive kind; STUN needs a
  * timeout); each line takes them at its next registration or keep-alive. 0 or -EINVAL. */
-int dp_lines_keepalive(struct dp_lines *L, uint8_t kind, uint32_t interval_ms,
-		       uint32_t timeout_ms);
+int dp_lines_keepalive(struct dp_lines *L, uint8_t kind, uint32_t interval_ms, uint32_t timeout_ms);
 /* Whether m answers the request line i has out (its CSeq, method and Via branch). */
 bool dp_line_owns(const struct dp_lines *L, uint32_t i, const struct sip_msg *m);
 void dp_line_response(struct dp_lines *L, uint32_t i, const struct sip_msg *m, uint32_t src_ip,

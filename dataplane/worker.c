@@ -680,7 +680,8 @@ int dp_worker_main(void *arg)
 			dp_line_timer(&w->lines, due[k], now_us);
 		for (unsigned f = 1; f < DP_FLOW__COUNT; f++) {
 			struct dp_lines *L = dp__flow_lines(w, f);
-			size_t nf = L ? dp_wheel_expire(&L->wheel, now_us / 1000, due, DP_BURST) : 0;
+			size_t nf =
+				L ? dp_wheel_expire(&L->wheel, now_us / 1000, due, DP_BURST) : 0;
 
 			for (size_t k = 0; k < nf; k++)
 				dp_line_timer(L, due[k], now_us);

@@ -372,11 +372,8 @@ static const struct {
 	uint8_t len;
 	uint8_t field;
 } sip__placeholders[] = {
-	{"{user}", 6, SIP__USER},
-	{"{hostport}", 10, SIP__HOSTPORT},
-	{"{tag}", 5, SIP__TAG},
-	{"{callid}", 8, SIP__CALLID},
-	{"{uuid}", 6, SIP__UUID},
+	{"{user}", 6, SIP__USER},     {"{hostport}", 10, SIP__HOSTPORT}, {"{tag}", 5, SIP__TAG},
+	{"{callid}", 8, SIP__CALLID}, {"{uuid}", 6, SIP__UUID},
 };
 
 /* The placeholder s starts with, or SIP__NONE. */

@@ -813,9 +813,8 @@ static void the_second_outbound_flow_keeps_alive_under_its_own_name(void **state
 	register_line(f, 0, 3600);
 	advance_by(f, 1000 * MS_US);
 	assert_int_equal(f->stats.tx_keepalive_stun, 1);
-	assert_int_equal(sip_stun_parse((const uint8_t *)last_sent(f)->text, last_sent(f)->len,
-					&st),
-			 0);
+	assert_int_equal(
+		sip_stun_parse((const uint8_t *)last_sent(f)->text, last_sent(f)->len, &st), 0);
 	assert_int_equal(st.txid[2], DP_FLOW_REGISTER2);
 	memcpy(other, st.txid, sizeof(other));
 	other[2] = DP_FLOW_REGISTER;

@@ -631,9 +631,10 @@ static void mode4_op_down_moves_only_subscriptions(void **state)
 	}
 	for (unsigned k = 0; k < f->ncmd; k++) {
 		to_bop += f->cmd[k].flow == DP_FLOW_SUBSCRIBE &&
-			  f->cmd[k].target == (DP_TARGET(CTL_P, CTL_AOR_PRIMARY, CTL_BOP) |
-					       DP_TARGET_SET);
-		reg_moves += f->cmd[k].flow != DP_FLOW_SUBSCRIBE && f->cmd[k].type == DP_CMD_REGISTER;
+			  f->cmd[k].target ==
+				  (DP_TARGET(CTL_P, CTL_AOR_PRIMARY, CTL_BOP) | DP_TARGET_SET);
+		reg_moves +=
+			f->cmd[k].flow != DP_FLOW_SUBSCRIBE && f->cmd[k].type == DP_CMD_REGISTER;
 	}
 	assert_int_equal(to_bop, N);
 	assert_int_equal(reg_moves, 0);
@@ -644,9 +645,8 @@ static void mode4_op_down_moves_only_subscriptions(void **state)
 		flow_ev(f, &f->fo, DP_EV_FAILED, i, AT_R_OP, DP_FAIL_TIMEOUT, 0);
 	assert_int_equal(f->fo.bound_at[CTL_R], 0);
 	{
-		struct dp_msg back = {.type = DP_EV_PROBE,
-				      .value = 200,
-				      .target = DP_TARGET(CTL_OP, 0, CTL_OP)};
+		struct dp_msg back = {
+			.type = DP_EV_PROBE, .value = 200, .target = DP_TARGET(CTL_OP, 0, CTL_OP)};
 		const struct ctl_episode *e;
 
 		ctl_fo_event(&f->fo, &back, f->now_us);
@@ -729,7 +729,8 @@ static void dns_targets_split_by_weight_and_fail_over_by_priority(void **state)
 		f->now_us += 4 * S_US; /* requests sent after its last answer */
 		while (f->fo.line[i].via_slot != 6 + k)
 			i++;
-		ev(f, DP_EV_FAILED, i, DP_TARGET(CTL_R, CTL_AOR_PRIMARY, 6 + k), DP_FAIL_TIMEOUT, 0);
+		ev(f, DP_EV_FAILED, i, DP_TARGET(CTL_R, CTL_AOR_PRIMARY, 6 + k), DP_FAIL_TIMEOUT,
+		   0);
 		ev(f, DP_EV_FAILED, i + 1 < N ? i + 1 : 0, DP_TARGET(CTL_R, CTL_AOR_PRIMARY, 6 + k),
 		   DP_FAIL_TIMEOUT, 0);
 		tick_for(f, 2 * S_US);
@@ -740,14 +741,13 @@ static void dns_targets_split_by_weight_and_fail_over_by_priority(void **state)
 	assert_true(ctl_fo_role_up(&f->fo, CTL_R)); /* priority 20 still answers */
 	assert_int_equal(f->fo.want.reg, CTL_R);
 	assert_int_equal(lines_at_slot(f, 8), N);
-	assert_int_equal(count_cmds(f, DP_CMD_REGISTER, DP_TARGET(CTL_R, CTL_AOR_PRIMARY, 8) |
-								 DP_TARGET_SET),
+	assert_int_equal(count_cmds(f, DP_CMD_REGISTER,
+				    DP_TARGET(CTL_R, CTL_AOR_PRIMARY, 8) | DP_TARGET_SET),
 			 N);
 	/* slot 6 answers a probe: lines whose share it is go back to it */
 	{
-		struct dp_msg back = {.type = DP_EV_PROBE,
-				      .value = 200,
-				      .target = DP_TARGET(6, 0, 6)};
+		struct dp_msg back = {
+			.type = DP_EV_PROBE, .value = 200, .target = DP_TARGET(6, 0, 6)};
 
 		ctl_fo_event(&f->fo, &back, f->now_us);
 	}
@@ -787,8 +787,11 @@ static void a_failing_target_moves_only_its_own_lines(void **state)
 	unsigned moved = 0, on8 = 0;
 
 	memset(dns_rt, 0, sizeof(dns_rt));
-	dns_rt[CTL_R] = (struct ctl_role_targets){
-		.dns = true, .n = 3, .slot = {6, 7, 8}, .priority = {10, 10, 10}, .weight = {1, 1, 1}};
+	dns_rt[CTL_R] = (struct ctl_role_targets){.dns = true,
+						  .n = 3,
+						  .slot = {6, 7, 8},
+						  .priority = {10, 10, 10},
+						  .weight = {1, 1, 1}};
 	ctl_fo_use_targets(&f->fo, dns_rt);
 	for (uint32_t i = 0; i < N; i++) {
 		before[i] = ctl_fo_via_slot(&f->fo, CTL_R, i);
@@ -828,8 +831,8 @@ static void a_changed_dns_answer_moves_the_lines(void **state)
 		   DP_TARGET(CTL_R, CTL_AOR_PRIMARY, f->fo.line[i].via_slot), 0, 0);
 	}
 	assert_int_equal(lines_at_slot(f, 9), N);
-	assert_int_equal(count_cmds(f, DP_CMD_REGISTER, DP_TARGET(CTL_R, CTL_AOR_PRIMARY, 9) |
-								 DP_TARGET_SET),
+	assert_int_equal(count_cmds(f, DP_CMD_REGISTER,
+				    DP_TARGET(CTL_R, CTL_AOR_PRIMARY, 9) | DP_TARGET_SET),
 			 N);
 	/* no DNS answer at all: the role is down */
 	dns_rt[CTL_R].dns_failed = true;
@@ -863,11 +866,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(auth_failures_do_not_count_against_the_server,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
-			timeouts_outlived_by_an_answer_do_not_mark_the_server_down, setup, teardown),
+			timeouts_outlived_by_an_answer_do_not_mark_the_server_down, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(r_down_moves_every_line_to_br, setup, teardown),
 		cmocka_unit_test(flow_recovery_wait_doubles_up_to_the_cap),
-		cmocka_unit_test_setup_teardown(dns_targets_split_by_weight_and_fail_over_by_priority,
-						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			dns_targets_split_by_weight_and_fail_over_by_priority, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_changed_dns_answer_moves_the_lines, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(a_failing_target_moves_only_its_own_lines, setup,

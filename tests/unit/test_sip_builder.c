@@ -1059,7 +1059,8 @@ static void test_vars_register_parses_back_with_the_lines_values(void **state)
 		sip_contact_parse(sip_msg_header(&m, SIP_HDR_CONTACT, 0)->value, &c, &off, &why),
 		0);
 	assert_true(sip_str_eq(c.addr.uri_str, SIP_STR("sip:1000@198.18.0.10:5060;transport=tcp")));
-	assert_true(sip_str_eq(c.instance, SIP_STR("urn:uuid:00000000-0000-1000-8000-00000000002a")));
+	assert_true(
+		sip_str_eq(c.instance, SIP_STR("urn:uuid:00000000-0000-1000-8000-00000000002a")));
 }
 
 /* One SUBSCRIBE template for the initial request and its in-dialog refreshes (RFC 6665
