@@ -981,18 +981,25 @@ static void ctl__storm(struct ctl_fo *fo, uint64_t now_us)
 /* Whether a slot carries the lines' requests now (its role is where they go). */
 static bool ctl__in_use(const struct ctl_fo *fo, int slot)
 {
-	int role = fo->slot_role[slot];
+	const struct ctl_role_targets *t;
+	int role = fo->slot_role[slot], best = -1;
 
 	if (role < 0)
 		return false;
-	if (!ctl__is_dns(fo, role))
-		return role == fo->want.via || (fo->sibling && role == fo->sibling->want.via);
-	/* a DNS target: in use when its role is, and some line picks it */
 	if (role != fo->want.via && !(fo->sibling && role == fo->sibling->want.via))
 		return false;
-	for (uint32_t i = 0; i < fo->n && i < 64; i++) {
-		if (ctl_fo_via_slot(fo, role, i) == slot)
-			return true;
+	if (!ctl__is_dns(fo, role))
+		return true;
+	/* a DNS target: in use while up and of the best priority up (every target there
+	 * has a share of the lines, RFC 2782 weights 0 included) */
+	t = &fo->rt[role];
+	for (unsigned k = 0; k < t->n; k++) {
+		if (fo->srv[t->slot[k]].up && (best < 0 || t->priority[k] < best))
+			best = t->priority[k];
+	}
+	for (unsigned k = 0; k < t->n; k++) {
+		if (t->slot[k] == slot)
+			return fo->srv[slot].up && t->priority[k] == best;
 	}
 	return false;
 }
