@@ -340,6 +340,105 @@ static void ctl__tick(uv_timer_t *t)
 	}
 }
 
+static uint64_t ctl__sum(const uint64_t *v, size_t n)
+{
+	uint64_t t = 0;
+
+	for (size_t k = 0; k < n; k++)
+		t += v[k];
+	return t;
+}
+
+/* Each worker's own counters (every flow of its lines together). */
+static void ctl__worker_stats(const struct ctl_run *r, unsigned w, struct dp_stats *out)
+{
+	struct dp_stats f;
+	uint64_t *dst = (uint64_t *)out;
+
+	memset(out, 0, sizeof(*out));
+	for (int flow = 0; flow < DP_FLOW__COUNT; flow++) {
+		const uint64_t *src = (const uint64_t *)&f;
+
+		if (dp_worker_stats(r->d, w, flow, &f) != 0)
+			continue;
+		for (size_t i = 0; i < sizeof(f) / sizeof(uint64_t); i++)
+			dst[i] += src[i];
+	}
+}
+
+static void ctl__workers_table(const struct ctl_run *r, FILE *out)
+{
+	fprintf(out, "\n| worker (lcore) | frames in / out | requests sent (REGISTER, SUBSCRIBE) | "
+		     "retransmissions | responses 1xx / 2xx / 4xx / 5xx | requests answered | "
+		     "SIP dropped | frames dropped |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
+	for (unsigned w = 0; w < dp_workers(r->d); w++) {
+		struct dp_stats s;
+
+		ctl__worker_stats(r, w, &s);
+		fprintf(out,
+			"| %u (%d) | %llu / %llu | %llu (%llu, %llu) | %llu | %llu / %llu / %llu / "
+			"%llu | %llu | %llu | %llu |\n",
+			w, dp_worker_lcore(r->d, w), (unsigned long long)s.rx_frames,
+			(unsigned long long)s.tx_frames,
+			(unsigned long long)ctl__sum(s.tx_requests, DP_M__COUNT),
+			(unsigned long long)s.tx_requests[DP_M_REGISTER],
+			(unsigned long long)s.tx_requests[DP_M_SUBSCRIBE],
+			(unsigned long long)s.tx_retransmissions,
+			(unsigned long long)s.rx_responses[1],
+			(unsigned long long)s.rx_responses[2],
+			(unsigned long long)s.rx_responses[4],
+			(unsigned long long)s.rx_responses[5],
+			(unsigned long long)ctl__sum(s.rx_requests, DP_M__COUNT),
+			(unsigned long long)ctl__sum(s.sip_drops, DP_SIP_DROP__COUNT),
+			(unsigned long long)ctl__sum(s.drops, DP_DROP__COUNT));
+	}
+}
+
+static void ctl__workers_json(const struct ctl_run *r, struct ctl_json *j)
+{
+	static const char *const methods[DP_M__COUNT] = {
+		"REGISTER", "OPTIONS", "NOTIFY", "INVITE", "BYE", "ACK", "SUBSCRIBE", "other"};
+
+	ctl_json_begin_array(j, "workers");
+	for (unsigned w = 0; w < dp_workers(r->d); w++) {
+		struct dp_stats s;
+		char cls[4] = "1xx";
+
+		ctl__worker_stats(r, w, &s);
+		ctl_json_begin_object(j, NULL);
+		ctl_json_u64(j, "worker", w);
+		ctl_json_u64(j, "lcore", (uint64_t)dp_worker_lcore(r->d, w));
+		ctl_json_u64(j, "rx_frames", s.rx_frames);
+		ctl_json_u64(j, "tx_frames", s.tx_frames);
+		ctl_json_begin_object(j, "tx_requests");
+		for (int k = 0; k < DP_M__COUNT; k++)
+			ctl_json_u64(j, methods[k], s.tx_requests[k]);
+		ctl_json_end_object(j);
+		ctl_json_begin_object(j, "rx_requests");
+		for (int k = 0; k < DP_M__COUNT; k++)
+			ctl_json_u64(j, methods[k], s.rx_requests[k]);
+		ctl_json_end_object(j);
+		ctl_json_begin_object(j, "rx_responses");
+		for (int k = 1; k <= 6; k++) {
+			cls[0] = (char)('0' + k);
+			ctl_json_u64(j, cls, s.rx_responses[k]);
+		}
+		ctl_json_end_object(j);
+		ctl_json_u64(j, "retransmissions", s.tx_retransmissions);
+		ctl_json_begin_object(j, "drops");
+		for (int k = 1; k < DP_DROP__COUNT; k++)
+			ctl_json_u64(j, dp_drop_name(k), s.drops[k]);
+		ctl_json_u64(j, "sip_unparsable", s.sip_drops[DP_SIP_DROP_PARSE]);
+		ctl_json_u64(j, "sip_unknown_line", s.sip_drops[DP_SIP_DROP_UNKNOWN_LINE]);
+		ctl_json_u64(j, "sip_stale", s.sip_drops[DP_SIP_DROP_STALE]);
+		ctl_json_u64(j, "sip_no_buffer", s.sip_drops[DP_SIP_DROP_NO_BUFFER]);
+		ctl_json_u64(j, "sip_not_from_server", s.sip_drops[DP_SIP_DROP_NOT_FROM_SERVER]);
+		ctl_json_end_object(j);
+		ctl_json_end_object(j);
+	}
+	ctl_json_end_array(j);
+}
+
 static void ctl__summary(struct ctl_run *r, FILE *out, bool json)
 {
 	struct dp_stats s;
@@ -398,6 +497,7 @@ static void ctl__summary(struct ctl_run *r, FILE *out, bool json)
 			ctl_fo_report_subs_table(&r->fo_sub, &s, out);
 		}
 		ctl_run_dns_table(&r->dns, out);
+		ctl__workers_table(r, out);
 		return;
 	}
 	ctl_json_init(&j, out);
@@ -458,6 +558,7 @@ static void ctl__summary(struct ctl_run *r, FILE *out, bool json)
 		ctl_fo_report_subs_json(&r->fo_sub, &s, &j);
 	}
 	ctl_run_dns_json(&r->dns, &j);
+	ctl__workers_json(r, &j);
 	ctl_json_end_object(&j);
 	fputc('\n', out);
 }

@@ -495,11 +495,26 @@ void dp_sub_stats_sum(const struct dp *d, struct dp_stats *out)
 	dp__stats_sum(d, offsetof(struct dp_worker, sub_stats), out);
 }
 
+static const size_t dp__flow_stats_off[DP_FLOW__COUNT] = {offsetof(struct dp_worker, stats),
+							  offsetof(struct dp_worker, sub_stats),
+							  offsetof(struct dp_worker, reg2_stats)};
+
+int dp_worker_stats(const struct dp *d, unsigned w, int flow, struct dp_stats *out)
+{
+	if (w >= d->nworkers || flow < 0 || flow >= DP_FLOW__COUNT)
+		return -EINVAL;
+	memcpy(out, (const char *)&d->w[w] + dp__flow_stats_off[flow], sizeof(*out));
+	return 0;
+}
+
+int dp_worker_lcore(const struct dp *d, unsigned w)
+{
+	return w < d->nworkers ? (int)d->w[w].lcore : -1;
+}
+
 void dp_flow_stats_sum(const struct dp *d, int flow, struct dp_stats *out)
 {
-	static const size_t off[DP_FLOW__COUNT] = {offsetof(struct dp_worker, stats),
-						   offsetof(struct dp_worker, sub_stats),
-						   offsetof(struct dp_worker, reg2_stats)};
+	const size_t *off = dp__flow_stats_off;
 
 	if (flow < 0 || flow >= DP_FLOW__COUNT) {
 		memset(out, 0, sizeof(*out));

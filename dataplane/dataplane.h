@@ -92,6 +92,10 @@ void dp_stats_sum(const struct dp *d, struct dp_stats *out);
 void dp_sub_stats_sum(const struct dp *d, struct dp_stats *out);
 /* Every worker's counters of one flow (enum dp_flow). */
 void dp_flow_stats_sum(const struct dp *d, int flow, struct dp_stats *out);
+/* Worker w's own counters of one flow; 0, or -EINVAL for no such worker or flow. */
+int dp_worker_stats(const struct dp *d, unsigned w, int flow, struct dp_stats *out);
+/* Worker w's lcore (the DPDK core it runs on), -1 for no such worker. */
+int dp_worker_lcore(const struct dp *d, unsigned w);
 /* "af_packet on se-dp, 02:..." for the logs. */
 const char *dp_port_desc(const struct dp *d);
 /* Stops the workers (if running), closes the port, releases the EAL. Accepts NULL. */

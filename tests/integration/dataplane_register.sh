@@ -30,6 +30,9 @@ check "all $lines un-registered (got $(s .unregistrations_ok))" test "$(s .unreg
 check "nothing registered at the end" test "$(s .registered_end)" -eq 0
 check "no failures" test "$(s '[.failures[]] | add')" -eq 0
 check "no SIP dropped" test "$(s '.drops.sip_unparsable + .drops.sip_unknown_line')" -eq 0
+check "the worker's own counters add up to the totals (REGISTER $(s '.workers[0].tx_requests.REGISTER') of $(s .register_sent), 2xx $(s '.workers[0].rx_responses["2xx"]'))" \
+	test "$(s '[.workers[].tx_requests.REGISTER] | add')" -eq "$(s .register_sent)" -a \
+	"$(s '[.workers[].rx_responses["2xx"]] | add')" -ge "$(s .registrations_ok)"
 lab_contacts >"$tmp/after"
 check "Kamailio holds no contact after the run (has $(wc -l <"$tmp/after"))" test ! -s "$tmp/after"
 finish
