@@ -70,29 +70,6 @@ struct ctl__ask {
 	uint32_t line;
 };
 
-static void ctl__targets_json(struct ctl_json *j, const struct ctl_sip_targets *t)
-{
-	char ip[16];
-
-	ctl_json_cstr(j, "status", ctl_dns_status_name(t->status));
-	ctl_json_cstr(j, "how", t->status == CTL_DNS_OK ? t->how : "");
-	ctl_json_u64(j, "ttl_s", t->ttl_s);
-	ctl_json_bool(j, "stale", t->stale);
-	ctl_json_begin_array(j, "targets");
-	for (unsigned k = 0; k < t->n; k++) {
-		struct in_addr a = {htonl(t->t[k].ip)};
-
-		inet_ntop(AF_INET, &a, ip, sizeof(ip));
-		ctl_json_begin_object(j, NULL);
-		ctl_json_cstr(j, "ip", ip);
-		ctl_json_u64(j, "port", t->t[k].port);
-		ctl_json_u64(j, "priority", t->t[k].priority);
-		ctl_json_u64(j, "weight", t->t[k].weight);
-		ctl_json_end_object(j);
-	}
-	ctl_json_end_array(j);
-}
-
 static void ctl__print_host(const struct ctl__host *h)
 {
 	struct ctl_json j;
@@ -100,7 +77,7 @@ static void ctl__print_host(const struct ctl__host *h)
 	ctl_json_init(&j, stdout);
 	ctl_json_begin_object(&j, NULL);
 	ctl_json_cstr(&j, "host", h->name);
-	ctl__targets_json(&j, &h->last);
+	ctl_sip_targets_json(&j, &h->last);
 	ctl_json_end_object(&j);
 	putchar('\n');
 }
@@ -239,7 +216,7 @@ static void ctl__summary(struct ctl__resolve *x)
 		ctl_json_u64(&j, "located", h->located);
 		ctl_json_u64(&j, "waited", h->waited);
 		ctl_json_u64(&j, "failed", h->failed);
-		ctl__targets_json(&j, &h->last);
+		ctl_sip_targets_json(&j, &h->last);
 		ctl_json_end_object(&j);
 	}
 	ctl_json_end_array(&j);

@@ -353,16 +353,11 @@ static uint64_t ctl__sum(const uint64_t *v, size_t n)
 static void ctl__worker_stats(const struct ctl_run *r, unsigned w, struct dp_stats *out)
 {
 	struct dp_stats f;
-	uint64_t *dst = (uint64_t *)out;
 
 	memset(out, 0, sizeof(*out));
 	for (int flow = 0; flow < DP_FLOW__COUNT; flow++) {
-		const uint64_t *src = (const uint64_t *)&f;
-
-		if (dp_worker_stats(r->d, w, flow, &f) != 0)
-			continue;
-		for (size_t i = 0; i < sizeof(f) / sizeof(uint64_t); i++)
-			dst[i] += src[i];
+		if (dp_worker_stats(r->d, w, flow, &f) == 0)
+			dp_stats_add(out, &f);
 	}
 }
 

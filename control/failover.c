@@ -392,41 +392,37 @@ static struct ctl_targets ctl__targets(const struct ctl_fo *fo, const bool up[CT
 	return t;
 }
 
-void ctl_fo_follow(struct ctl_fo *subs, struct ctl_fo *regs)
+/* Another flow of the same lines (flow): health shared with regs, its first targets
+ * from the table, every line at them. */
+static void ctl__join(struct ctl_fo *fo, struct ctl_fo *regs, int flow)
 {
 	bool up[CTL_ROLE__COUNT];
 
-	subs->flow = DP_FLOW_SUBSCRIBE;
-	subs->srv = regs->srv;
+	fo->flow = flow;
+	fo->srv = regs->srv;
+	ctl__roles_up(regs, up);
+	fo->want = ctl__targets(fo, up);
+	for (uint32_t i = 0; i < fo->n; i++) {
+		fo->line[i].reg = fo->want.reg;
+		fo->line[i].aor = fo->want.aor;
+		fo->line[i].via = fo->line[i].via_slot = fo->want.via;
+	}
+}
+
+void ctl_fo_follow(struct ctl_fo *subs, struct ctl_fo *regs)
+{
 	subs->peer = regs;
 	regs->peer = subs;
-	ctl__roles_up(regs, up);
-	subs->want = ctl__targets(subs, up);
-	for (uint32_t i = 0; i < subs->n; i++) {
-		subs->line[i].state = CTL_L_IDLE;
-		subs->line[i].reg = subs->want.reg;
-		subs->line[i].aor = subs->want.aor;
-		subs->line[i].via = subs->want.via;
-		subs->line[i].via_slot = subs->want.via;
-	}
+	ctl__join(subs, regs, DP_FLOW_SUBSCRIBE);
+	for (uint32_t i = 0; i < subs->n; i++)
+		subs->line[i].state = CTL_L_IDLE; /* until the line has registered */
 }
 
 void ctl_fo_second_flow(struct ctl_fo *reg2, struct ctl_fo *regs)
 {
-	bool up[CTL_ROLE__COUNT];
-
-	reg2->flow = DP_FLOW_REGISTER2;
-	reg2->srv = regs->srv;
 	reg2->sibling = regs;
 	regs->sibling = reg2;
-	ctl__roles_up(regs, up);
-	reg2->want = ctl__targets(reg2, up);
-	for (uint32_t i = 0; i < reg2->n; i++) {
-		reg2->line[i].reg = reg2->want.reg;
-		reg2->line[i].aor = reg2->want.aor;
-		reg2->line[i].via = reg2->want.via;
-		reg2->line[i].via_slot = reg2->want.via;
-	}
+	ctl__join(reg2, regs, DP_FLOW_REGISTER2);
 }
 
 /* Whether line i at (reg, aor, via slot) is where it should be now. */

@@ -42,6 +42,7 @@ static bool ctl__apply(struct ctl_run_dns *d, int role, const struct ctl_sip_tar
 
 	if (t->status != CTL_DNS_OK || !t->n) {
 		d->failures++;
+		d->last_fail[role] = t->status != CTL_DNS_OK ? t->status : CTL_DNS_NODATA;
 		if (cur->dns_failed)
 			return false;
 		cur->dns_failed = true; /* no usable answer: down until DNS answers */
@@ -202,13 +203,12 @@ int ctl_run_dns_start(struct ctl_run_dns *d, uv_loop_t *loop, struct ctl_run_cfg
 		}
 	}
 	for (int r = 0; r < CTL_ROLE__COUNT; r++) {
-		const struct ctl_sip_targets *a = &d->last[r];
-
 		if (!c->dns_host[r][0] || !c->fo_cfg.configured[r])
 			continue;
 		if (d->rt[r].dns_failed || !d->rt[r].n) {
 			snprintf(err, errlen, "%s %s: DNS gave no usable answer (%s)",
-				 ctl_role_name(r), c->dns_host[r], ctl_dns_status_name(a->status));
+				 ctl_role_name(r), c->dns_host[r],
+				 ctl_dns_status_name(d->last_fail[r]));
 			return -1;
 		}
 		/* the role's own slot: its name for the Request-URI, its first target */
@@ -261,6 +261,29 @@ static void ctl__name_ttl(void *arg, const char *name, uint16_t type, enum ctl_d
 	ctl_json_end_object(j);
 }
 
+void ctl_sip_targets_json(struct ctl_json *j, const struct ctl_sip_targets *t)
+{
+	char ip[16];
+
+	ctl_json_cstr(j, "status", ctl_dns_status_name(t->status));
+	ctl_json_cstr(j, "how", t->status == CTL_DNS_OK ? t->how : "");
+	ctl_json_u64(j, "ttl_s", t->ttl_s);
+	ctl_json_bool(j, "stale", t->stale);
+	ctl_json_begin_array(j, "targets");
+	for (unsigned k = 0; k < t->n; k++) {
+		struct in_addr a = {htonl(t->t[k].ip)};
+
+		inet_ntop(AF_INET, &a, ip, sizeof(ip));
+		ctl_json_begin_object(j, NULL);
+		ctl_json_cstr(j, "ip", ip);
+		ctl_json_u64(j, "port", t->t[k].port);
+		ctl_json_u64(j, "priority", t->t[k].priority);
+		ctl_json_u64(j, "weight", t->t[k].weight);
+		ctl_json_end_object(j);
+	}
+	ctl_json_end_array(j);
+}
+
 void ctl_dns_names_json(const struct ctl_dns_cache *c, uint64_t now_ms, struct ctl_json *j)
 {
 	ctl_json_begin_object(j, "names");
@@ -271,7 +294,6 @@ void ctl_dns_names_json(const struct ctl_dns_cache *c, uint64_t now_ms, struct c
 void ctl_run_dns_json(const struct ctl_run_dns *d, struct ctl_json *j)
 {
 	const struct ctl_dns_cache_stats *c;
-	char ip[16];
 
 	if (!d->any)
 		return;
@@ -301,19 +323,7 @@ void ctl_run_dns_json(const struct ctl_run_dns *d, struct ctl_json *j)
 		ctl_json_begin_object(j, ctl_role_name(r));
 		ctl_json_cstr(j, "host", d->c->dns_host[r]);
 		ctl_json_bool(j, "resolved", !t->dns_failed);
-		ctl_json_begin_array(j, "targets");
-		for (unsigned k = 0; k < t->n; k++) {
-			struct in_addr a = {htonl(d->slot[t->slot[k]].ip)};
-
-			inet_ntop(AF_INET, &a, ip, sizeof(ip));
-			ctl_json_begin_object(j, NULL);
-			ctl_json_cstr(j, "ip", ip);
-			ctl_json_u64(j, "port", d->slot[t->slot[k]].port);
-			ctl_json_u64(j, "priority", t->priority[k]);
-			ctl_json_u64(j, "weight", t->weight[k]);
-			ctl_json_end_object(j);
-		}
-		ctl_json_end_array(j);
+		ctl_sip_targets_json(j, &d->last[r]); /* the last usable answer */
 		ctl_json_end_object(j);
 	}
 	ctl_json_end_object(j);

@@ -25,7 +25,8 @@ struct ctl_run_dns {
 	struct ctl_run_cfg *c;
 	bool any; /* some role is a host name */
 	struct ctl_role_targets rt[CTL_ROLE__COUNT];
-	struct ctl_sip_targets last[CTL_ROLE__COUNT]; /* the answer the targets came from */
+	struct ctl_sip_targets last[CTL_ROLE__COUNT];	/* the answer the targets came from */
+	enum ctl_dns_status last_fail[CTL_ROLE__COUNT]; /* why the latest lookup failed */
 	bool locating[CTL_ROLE__COUNT];
 	struct {
 		uint32_t ip;
@@ -58,6 +59,8 @@ int ctl_run_dns_start(struct ctl_run_dns *d, uv_loop_t *loop, struct ctl_run_cfg
 void ctl_run_dns_tick(struct ctl_run_dns *d);
 /* The "dns" object of the summary: the cache's counters and each role's targets. */
 void ctl_run_dns_json(const struct ctl_run_dns *d, struct ctl_json *j);
+/* t's fields into the object j has open: status, how, ttl_s, stale, targets[]. */
+void ctl_sip_targets_json(struct ctl_json *j, const struct ctl_sip_targets *t);
 /* Key "names": each cached (name, type) with its status and the seconds its TTL has left
  * (negative: served stale). */
 void ctl_dns_names_json(const struct ctl_dns_cache *c, uint64_t now_ms, struct ctl_json *j);

@@ -474,15 +474,9 @@ unsigned dp_events(struct dp *d, struct dp_msg *out, unsigned max)
 /* Sum the counters at offset off of every worker (its registrations' or subscriptions'). */
 static void dp__stats_sum(const struct dp *d, size_t off, struct dp_stats *out)
 {
-	uint64_t *dst = (uint64_t *)out;
-
 	memset(out, 0, sizeof(*out));
-	for (unsigned k = 0; k < d->nworkers; k++) {
-		const uint64_t *src = (const uint64_t *)((const char *)&d->w[k] + off);
-
-		for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
-			dst[i] += src[i];
-	}
+	for (unsigned k = 0; k < d->nworkers; k++)
+		dp_stats_add(out, (const struct dp_stats *)((const char *)&d->w[k] + off));
 }
 
 void dp_stats_sum(const struct dp *d, struct dp_stats *out)

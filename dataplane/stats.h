@@ -5,6 +5,7 @@
 #ifndef DP_STATS_H
 #define DP_STATS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "dataplane/msg.h"
@@ -76,5 +77,15 @@ struct dp_stats {
 	uint64_t lat_hist[DP_LAT_BUCKETS];
 	uint64_t idle_sleeps;
 } __attribute__((aligned(64)));
+
+/* to += from, every counter (a struct of uint64_t only). */
+static inline void dp_stats_add(struct dp_stats *to, const struct dp_stats *from)
+{
+	uint64_t *t = (uint64_t *)to;
+	const uint64_t *f = (const uint64_t *)from;
+
+	for (size_t i = 0; i < sizeof(*to) / sizeof(uint64_t); i++)
+		t[i] += f[i];
+}
 
 #endif

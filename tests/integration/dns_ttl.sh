@@ -98,6 +98,13 @@ check "a truncated answer is asked again over TCP and used (got $(jq -c '{status
 	test "$(jq -r .status <<<"$out")" = ok -a "$(jq '.targets | length' <<<"$out")" -eq 16
 check "named saw the question over TCP too" grep -q "query: _sip._udp.big.example.test IN SRV +T" "$SIPEDGE_DNS_DIR/query.log"
 
+# a registrar whose name does not exist: the run refuses to start, and says why
+err=$("$SIPEDGE" run -- --registrar nothere.example.test --dns-server 127.0.0.1:$SIPEDGE_DNS_PORT \
+	--dns-timeout 500 --quiet 2>&1 >/dev/null)
+rc=$?
+check "a name that does not resolve stops the run with 1 and a sentence (rc $rc: $err)" \
+	test $rc -eq 1 -a "$err" = "sipedge run: R nothere.example.test: DNS gave no usable answer (nxdomain)"
+
 # the server stops 4 s in: without serve-stale, lines lose the name once its TTL ran out
 for stale in off on; do
 	"$dns" up "$tmp/zone1" >/dev/null

@@ -83,6 +83,13 @@ static void rr(struct b *b, const char *owner, unsigned type, uint32_t ttl, unsi
 	u16(b, rdlen);
 }
 
+/* The RDLENGTH of the record whose data began at start, now that it is written. */
+static void rdlen_from(struct b *b, size_t start)
+{
+	b->o[start - 2] = (uint8_t)((b->n - start) >> 8);
+	b->o[start - 1] = (uint8_t)(b->n - start);
+}
+
 static int parse(const struct b *b, struct ctl_dns_msg *m, const char **why, size_t *at)
 {
 	*why = NULL;
@@ -172,8 +179,7 @@ static void a_negative_answer_lives_by_its_soa(void **state)
 	u32(&b, 600);
 	u32(&b, 86400);
 	u32(&b, 4); /* MINIMUM */
-	b.o[start - 2] = (uint8_t)((b.n - start) >> 8);
-	b.o[start - 1] = (uint8_t)(b.n - start);
+	rdlen_from(&b, start);
 	assert_int_equal(parse(&b, &m, &why, &at), 0);
 	assert_int_equal(m.rcode, CTL_DNS_RCODE_NXDOMAIN);
 	assert_true(m.has_soa);
@@ -212,8 +218,7 @@ static void srv_and_naptr_records_are_decoded(void **state)
 	b.n += 7;
 	u8(&b, 0);
 	name(&b, "_sip._udp.example.test");
-	b.o[start - 2] = (uint8_t)((b.n - start) >> 8);
-	b.o[start - 1] = (uint8_t)(b.n - start);
+	rdlen_from(&b, start);
 	assert_int_equal(parse(&b, &m, &why, &at), 0);
 	assert_int_equal(m.an[0].naptr.order, 10);
 	assert_string_equal(m.an[0].naptr.flags, "s");
