@@ -42,6 +42,8 @@ struct ctl_run {
 		uint16_t port;
 	} server_update[CTL_SLOTS];
 	char eal_prefix[64];
+	char eal_lcores[256]; /* the lab default with --workers N */
+	char eal_vdev[96];
 	char *eal_argv[CTL_MAX_EAL_ARGS];
 	/* run state */
 	struct dp *d;
@@ -111,24 +113,45 @@ static int ctl__options(struct ctl_run *r, int argc, char **argv)
 	return -1;
 }
 
+/* The lab default for N workers: the main lcore on CPU 0, workers spread over the
+ * other CPUs (several on one when there are fewer CPUs than workers), and an af_packet
+ * queue pair per worker. */
+static void ctl__eal_workers(struct ctl_run *r, const char **def)
+{
+	unsigned nw = r->c.dp.workers, ncpu = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n;
+
+	n = (size_t)snprintf(r->eal_lcores, sizeof(r->eal_lcores), "0@0");
+	for (unsigned k = 1; k <= nw && n < sizeof(r->eal_lcores); k++)
+		n += (size_t)snprintf(r->eal_lcores + n, sizeof(r->eal_lcores) - n, ",%u@%u", k,
+				      ncpu > 1 ? 1 + (k - 1) % (ncpu - 1) : 0);
+	snprintf(r->eal_vdev, sizeof(r->eal_vdev), "--vdev=net_af_packet0,iface=se-dp,qpairs=%u",
+		 nw);
+	def[0] = "--lcores";
+	def[1] = r->eal_lcores;
+	def[6] = r->eal_vdev;
+}
+
 /* EAL arguments: those before "--", or the lab default. */
 static void ctl__eal_args(struct ctl_run *r, int neal, char **eal)
 {
-	static const char *const def[] = {"-l",
-					  "0-1",
-					  "--no-huge",
-					  "-m",
-					  "512",
-					  "--no-pci",
-					  "--vdev=net_af_packet0,iface=se-dp",
-					  "--no-telemetry",
-					  "--log-level=lib.eal:error"};
+	const char *def[] = {"-l",
+			     "0-1",
+			     "--no-huge",
+			     "-m",
+			     "512",
+			     "--no-pci",
+			     "--vdev=net_af_packet0,iface=se-dp",
+			     "--no-telemetry",
+			     "--log-level=lib.eal:error"};
 	int n = 0;
 
 	r->eal_argv[n++] = "sipedge";
 	snprintf(r->eal_prefix, sizeof(r->eal_prefix), "--file-prefix=sipedge%d", (int)getpid());
 	r->eal_argv[n++] = r->eal_prefix;
 	if (neal < 0) {
+		if (r->c.dp.workers > 1)
+			ctl__eal_workers(r, def);
 		for (size_t k = 0; k < sizeof(def) / sizeof(def[0]); k++)
 			r->eal_argv[n++] = (char *)def[k];
 	} else {
@@ -363,18 +386,23 @@ static void ctl__worker_stats(const struct ctl_run *r, unsigned w, struct dp_sta
 
 static void ctl__workers_table(const struct ctl_run *r, FILE *out)
 {
-	fprintf(out, "\n| worker (lcore) | frames in / out | requests sent (REGISTER, SUBSCRIBE) | "
-		     "retransmissions | responses 1xx / 2xx / 4xx / 5xx | requests answered | "
-		     "SIP dropped | frames dropped |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
+	fprintf(out,
+		"\n| worker (lcore) | lines | frames in / out / handed over | requests sent (REGISTER, SUBSCRIBE) | "
+		"retransmissions | responses 1xx / 2xx / 4xx / 5xx | requests answered | "
+		"SIP dropped | frames dropped |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 	for (unsigned w = 0; w < dp_workers(r->d); w++) {
 		struct dp_stats s;
 
+		uint32_t first = 0, n = 0;
+
 		ctl__worker_stats(r, w, &s);
+		dp_worker_lines(r->d, w, &first, &n);
 		fprintf(out,
-			"| %u (%d) | %llu / %llu | %llu (%llu, %llu) | %llu | %llu / %llu / %llu / "
-			"%llu | %llu | %llu | %llu |\n",
-			w, dp_worker_lcore(r->d, w), (unsigned long long)s.rx_frames,
-			(unsigned long long)s.tx_frames,
+			"| %u (%d) | %u-%u | %llu / %llu / %llu | %llu (%llu, %llu) | %llu | %llu / "
+			"%llu / %llu / %llu | %llu | %llu | %llu |\n",
+			w, dp_worker_lcore(r->d, w), first, first + n - 1,
+			(unsigned long long)s.rx_frames, (unsigned long long)s.tx_frames,
+			(unsigned long long)s.dispatched,
 			(unsigned long long)ctl__sum(s.tx_requests, DP_M__COUNT),
 			(unsigned long long)s.tx_requests[DP_M_REGISTER],
 			(unsigned long long)s.tx_requests[DP_M_SUBSCRIBE],
@@ -398,12 +426,18 @@ static void ctl__workers_json(const struct ctl_run *r, struct ctl_json *j)
 	for (unsigned w = 0; w < dp_workers(r->d); w++) {
 		struct dp_stats s;
 		char cls[4] = "1xx";
+		uint32_t first, n;
 
 		ctl__worker_stats(r, w, &s);
 		ctl_json_begin_object(j, NULL);
 		ctl_json_u64(j, "worker", w);
 		ctl_json_u64(j, "lcore", (uint64_t)dp_worker_lcore(r->d, w));
+		if (dp_worker_lines(r->d, w, &first, &n) == 0) {
+			ctl_json_u64(j, "first_line", first);
+			ctl_json_u64(j, "lines", n);
+		}
 		ctl_json_u64(j, "rx_frames", s.rx_frames);
+		ctl_json_u64(j, "dispatched", s.dispatched);
 		ctl_json_u64(j, "tx_frames", s.tx_frames);
 		ctl_json_begin_object(j, "tx_requests");
 		for (int k = 0; k < DP_M__COUNT; k++)
@@ -595,7 +629,10 @@ static int ctl__command(void *ctx, const struct dp_msg *cmd)
 {
 	struct ctl_run *r = ctx;
 
-	/* one worker holds every line for now; sharding will pick it by line id */
+	/* a line's commands go to the worker owning it; probes to worker 0, which holds
+	 * line 0, whose address they are sent from */
+	if (cmd->type == DP_CMD_REGISTER || cmd->type == DP_CMD_UNREGISTER)
+		return dp_command(r->d, dp_line_worker(r->d, cmd->line), cmd);
 	return dp_command(r->d, 0, cmd);
 }
 

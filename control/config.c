@@ -66,6 +66,7 @@ static const struct ctl__key {
 	{"run", "report_dir", "report-dir"},
 	{"run", "pcap", "pcap"},
 	{"run", "seed", "seed"},
+	{"run", "workers", "workers"},
 	{"run", "eal", NULL}, /* a list of EAL arguments */
 };
 

@@ -64,6 +64,8 @@ const char ctl_run_cfg_usage[] =
 	"  --expires S          expiry asked in each REGISTER (3600)\n"
 	"  --refresh MIN-MAX    refresh at MIN..MAX %% of the granted expiry (50-90)\n"
 	"  --rate N             lines started or un-registered per second, 0 = no cap (1000)\n"
+	"  --workers N          worker lcores, lines sharded by id (every worker lcore of the\n"
+	"                       EAL; the lab default gives N workers and af_packet N qpairs)\n"
 	"  --t1 MS --t2 MS --timer-f MS   RFC 3261 timers (500, 4000, 32000)\n"
 	"  --retry S            wait after a failure before trying again (30)\n"
 	"  --duration S         stop after S seconds (0: until Ctrl-C)\n"
@@ -288,6 +290,7 @@ enum {
 	O_DURATION,
 	O_SUMMARY,
 	O_SEED,
+	O_WORKERS,
 	O_QUIET,
 	O_PCAP,
 	O_KA,
@@ -342,6 +345,7 @@ const struct option ctl_run_cfg_opts[] = {
 	{"duration", 1, NULL, O_DURATION},
 	{"summary-json", 1, NULL, O_SUMMARY},
 	{"seed", 1, NULL, O_SEED},
+	{"workers", 1, NULL, O_WORKERS},
 	{"quiet", 0, NULL, O_QUIET},
 	{"pcap", 1, NULL, O_PCAP},
 	{"keepalive", 1, NULL, O_KA},
@@ -502,6 +506,11 @@ int ctl_run_cfg_option(struct ctl_run_cfg *r, int code, const char *arg, char *e
 					"wants MIN-MAX percent within 1..100, not '%s'", arg);
 		r->dp.refresh_min_pct = (uint8_t)lo;
 		r->dp.refresh_max_pct = (uint8_t)hi;
+		break;
+	case O_WORKERS:
+		if (!ctl__u32(arg, 64, &v) || v == 0)
+			return ctl__err(err, errlen, "wants 1..64 worker lcores, not '%s'", arg);
+		r->dp.workers = v;
 		break;
 	case O_RATE:
 		if (!ctl__u32(arg, 10000000, &r->dp.rate))

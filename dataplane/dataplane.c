@@ -17,30 +17,37 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_spinlock.h>
 
 #include "dataplane/worker.h"
 
 #define DP_WHEEL_SLOTS 65536 /* 1 ms ticks: 65 s before a timer is skipped once */
 #define DP_RING_SIZE 65536
 #define DP_RXD 1024
+#define DP_DISPATCH_RING 4096 /* frames in hand-over to a worker */
 #define DP_TXD 1024
 
 struct dp {
-	struct dp_worker *w; /* one for now: af_packet and tap give one queue */
+	struct dp_worker *w; /* nworkers, worker k owning lines k*shard .. k*shard+shard-1 */
 	unsigned nworkers;
+	uint32_t shard;
+	uint32_t lines;
 	uint16_t port;
 	bool eal_up;
 	bool port_up;
 	bool running;
 	char desc[128];
-	/* line tables, shared read-only by the worker after load */
+	struct rte_mempool *pool;
+	pcap_dumper_t *pcap;
+	rte_spinlock_t pcap_lock;
+	/* line tables, indexed by line id; each worker reads and writes its shard only */
 	struct dp_line *line;
 	struct sip_tpl *tpl[DP_MAX_SERVERS][DP_MAX_AORS];
 	char (*ha1_md5[DP_MAX_AORS])[32];
 	char (*ha1_sha256[DP_MAX_AORS])[64];
 	char (*auth_user)[32];
 	struct rte_mbuf **held;
-	uint32_t *slots;
+	uint32_t *slots; /* DP_WHEEL_SLOTS per worker */
 	struct dp_wheel_link *links;
 	char ruri[DP_MAX_SERVERS][160];
 	/* the tables of the other clients (enum dp_flow): the subscription, when
@@ -65,11 +72,14 @@ static int dp__fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 	return rc;
 }
 
-static int dp__port_up(struct dp *d, struct dp_worker *w, uint32_t nmbufs, char *err, size_t errlen)
+/* The port with a tx queue per worker and as many rx queues as it has (up to one per
+ * worker); one mbuf pool for all. */
+static int dp__port_up(struct dp *d, uint32_t nmbufs, char *err, size_t errlen)
 {
 	struct rte_eth_conf conf = {0};
 	struct rte_eth_dev_info info;
 	struct rte_ether_addr mac;
+	uint16_t nrx;
 	int rc;
 
 	if (rte_eth_dev_count_avail() == 0)
@@ -77,28 +87,52 @@ static int dp__port_up(struct dp *d, struct dp_worker *w, uint32_t nmbufs, char 
 			err, errlen, -ENODEV,
 			"no DPDK port: give a device, e.g. --vdev=net_af_packet0,iface=se-dp");
 	d->port = (uint16_t)rte_eth_find_next_owned_by(0, RTE_ETH_DEV_NO_OWNER);
-	w->pool = rte_pktmbuf_pool_create("dp_pool0", nmbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+	if ((rc = rte_eth_dev_info_get(d->port, &info)) != 0)
+		return dp__fail(err, errlen, rc, "port %u: no device info", d->port);
+	if (info.max_tx_queues < d->nworkers)
+		return dp__fail(err, errlen, -EINVAL,
+				"port %u (%s) has %u tx queue(s) but %u workers need one each "
+				"(af_packet: add qpairs=%u to the --vdev)",
+				d->port, info.driver_name, info.max_tx_queues, d->nworkers,
+				d->nworkers);
+	nrx = (uint16_t)(info.max_rx_queues < d->nworkers ? info.max_rx_queues : d->nworkers);
+	d->pool = rte_pktmbuf_pool_create("dp_pool0", nmbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 					  (int)rte_socket_id());
-	if (!w->pool)
+	if (!d->pool)
 		return dp__fail(err, errlen, -ENOMEM, "mbuf pool of %u: %s", nmbufs,
 				rte_strerror(rte_errno));
-	if ((rc = rte_eth_dev_info_get(d->port, &info)) != 0 ||
-	    (rc = rte_eth_dev_configure(d->port, 1, 1, &conf)) != 0 ||
-	    (rc = rte_eth_rx_queue_setup(d->port, 0, DP_RXD, rte_eth_dev_socket_id(d->port), NULL,
-					 w->pool)) != 0 ||
-	    (rc = rte_eth_tx_queue_setup(d->port, 0, DP_TXD, rte_eth_dev_socket_id(d->port),
-					 NULL)) != 0 ||
-	    (rc = rte_eth_dev_start(d->port)) != 0)
-		return dp__fail(err, errlen, rc < 0 ? rc : -EIO, "port %u set-up failed: %s",
+	if ((rc = rte_eth_dev_configure(d->port, nrx, (uint16_t)d->nworkers, &conf)) != 0)
+		return dp__fail(err, errlen, rc < 0 ? rc : -EIO, "port %u configure failed: %s",
+				d->port, rte_strerror(-rc));
+	for (uint16_t q = 0; q < d->nworkers; q++) {
+		if ((q < nrx && (rc = rte_eth_rx_queue_setup(d->port, q, DP_RXD,
+							     rte_eth_dev_socket_id(d->port), NULL,
+							     d->pool)) != 0) ||
+		    (rc = rte_eth_tx_queue_setup(d->port, q, DP_TXD, rte_eth_dev_socket_id(d->port),
+						 NULL)) != 0)
+			return dp__fail(err, errlen, rc < 0 ? rc : -EIO,
+					"port %u queue %u set-up failed: %s", d->port, q,
+					rte_strerror(-rc));
+	}
+	if ((rc = rte_eth_dev_start(d->port)) != 0)
+		return dp__fail(err, errlen, rc < 0 ? rc : -EIO, "port %u start failed: %s",
 				d->port, rte_strerror(-rc));
 	d->port_up = true;
 	/* af_packet's MAC is its own, not the veth's: take every frame on the wire */
 	rte_eth_promiscuous_enable(d->port);
 	rte_eth_macaddr_get(d->port, &mac);
-	memcpy(w->net.mac.b, mac.addr_bytes, 6);
-	w->port = d->port;
-	snprintf(d->desc, sizeof(d->desc), "port %u (%s) " RTE_ETHER_ADDR_PRT_FMT, d->port,
-		 info.driver_name, RTE_ETHER_ADDR_BYTES(&mac));
+	for (unsigned k = 0; k < d->nworkers; k++) {
+		struct dp_worker *w = &d->w[k];
+
+		memcpy(w->net.mac.b, mac.addr_bytes, 6);
+		w->port = d->port;
+		w->queue = (uint16_t)k;
+		w->rx_queue = k < nrx;
+		w->pool = d->pool;
+	}
+	snprintf(d->desc, sizeof(d->desc), "port %u (%s) " RTE_ETHER_ADDR_PRT_FMT ", %u worker%s",
+		 d->port, info.driver_name, RTE_ETHER_ADDR_BYTES(&mac), d->nworkers,
+		 d->nworkers == 1 ? "" : "s");
 	return 0;
 }
 
@@ -191,21 +225,18 @@ static int dp__template(struct dp *d, const struct dp_config *c, int s, int a, i
 	return 0;
 }
 
-/* Another client of the same lines (the subscription, or the second outbound flow): the
- * registration client's shape and shared tables (users, HA1s, servers), its own lines,
- * templates, timers and counters. */
-static int dp__flow_tables(struct dp *d, const struct dp_config *c, struct dp_worker *w, int flow,
-			   uint64_t seed, char *err, size_t errlen)
+/* Another client of the same lines (the subscription, or the second outbound flow): its
+ * own lines, templates (made in dp__tables), timers and counters, for every line. */
+static int dp__flow_alloc(struct dp *d, const struct dp_config *c, int flow, char *err,
+			  size_t errlen)
 {
 	bool sub = flow == DP_FLOW_SUBSCRIBE;
-	struct dp_lines *S = sub ? &w->subs : &w->reg2;
 	struct dp__flow_tables *x = &d->fx[flow];
 	uint32_t target = sub ? c->sub_target : c->reg2_target;
-	int rc;
 
 	x->line = calloc(c->lines, sizeof(*x->line));
 	x->held = calloc(c->lines, sizeof(*x->held));
-	x->slots = calloc(DP_WHEEL_SLOTS, sizeof(*x->slots));
+	x->slots = calloc((size_t)DP_WHEEL_SLOTS * d->nworkers, sizeof(*x->slots));
 	x->links = calloc(c->lines, sizeof(*x->links));
 	x->to_tag = sub ? calloc(c->lines, sizeof(*x->to_tag)) : NULL;
 	if (!x->line || !x->held || !x->slots || !x->links || (sub && !x->to_tag))
@@ -221,12 +252,26 @@ static int dp__flow_tables(struct dp *d, const struct dp_config *c, struct dp_wo
 			return dp__fail(err, errlen, -EINVAL,
 					"line %u: its first next hop is no server", i);
 	}
-	*S = w->lines; /* users, HA1s, servers, addressing: the same lines */
-	S->line = x->line;
+	return 0;
+}
+
+/* Worker w's view of another client: the registration client's shape and shared tables
+ * (users, HA1s, servers, addressing), the flow's own tables from w's first line on. */
+static int dp__flow_worker(struct dp *d, const struct dp_config *c, struct dp_worker *w, int flow,
+			   uint64_t seed, char *err, size_t errlen)
+{
+	bool sub = flow == DP_FLOW_SUBSCRIBE;
+	struct dp_lines *S = sub ? &w->subs : &w->reg2;
+	struct dp__flow_tables *x = &d->fx[flow];
+	uint32_t first = w->lines.first_id;
+	int rc;
+
+	*S = w->lines;
+	S->line = x->line + first;
 	S->flow = (uint8_t)flow;
-	S->to_tag = x->to_tag;
+	S->to_tag = x->to_tag ? x->to_tag + first : NULL;
 	S->stats = sub ? &w->sub_stats : &w->reg2_stats;
-	S->rng = (seed * (sub ? 0x9e3779b97f4a7c15ull : 0xc2b2ae3d27d4eb4full)) | 1;
+	S->rng = ((seed + w->id) * (sub ? 0x9e3779b97f4a7c15ull : 0xc2b2ae3d27d4eb4full)) | 1;
 	S->cfg.managed = true;
 	if (sub) {
 		S->cfg.expires = c->sub_expires;
@@ -239,26 +284,60 @@ static int dp__flow_tables(struct dp *d, const struct dp_config *c, struct dp_wo
 	}
 	if ((rc = sip_digest_ctx_create(&S->dctx)) != 0)
 		return dp__fail(err, errlen, rc, "digest: no usable hash in libcrypto");
-	w->flow[flow].held = x->held;
+	w->flow[flow].held = x->held + first;
 	if (sub)
 		w->subs_on = true;
 	else
 		w->reg2_on = true;
-	return dp_wheel_init(&S->wheel, x->slots, DP_WHEEL_SLOTS, x->links, c->lines,
+	return dp_wheel_init(&S->wheel, x->slots + (size_t)w->id * DP_WHEEL_SLOTS, DP_WHEEL_SLOTS,
+			     x->links + first, S->n,
 			     dp_tsc_us(rte_get_tsc_cycles(), rte_get_tsc_hz()) / 1000);
 }
 
-static int dp__tables(struct dp *d, const struct dp_config *c, struct dp_worker *w, char *err,
-		      size_t errlen)
+/* Worker w's shard of the lines: base is every line's client, w takes its slice. */
+static int dp__worker_lines(struct dp *d, const struct dp_config *c, struct dp_worker *w,
+			    const struct dp_lines *base, uint64_t seed, char *err, size_t errlen)
+{
+	uint32_t first = w->id * d->shard;
+	int rc;
+
+	w->lines = *base;
+	w->lines.first_id = first;
+	w->lines.n = c->lines - first < d->shard ? c->lines - first : d->shard;
+	w->lines.line = d->line + first;
+	w->lines.auth_user = (const char(*)[32])(d->auth_user + first);
+	for (int a = 0; a < DP_MAX_AORS; a++) {
+		w->lines.ha1_md5[a] =
+			d->ha1_md5[a] ? (const char(*)[32])(d->ha1_md5[a] + first) : NULL;
+		w->lines.ha1_sha256[a] =
+			d->ha1_sha256[a] ? (const char(*)[64])(d->ha1_sha256[a] + first) : NULL;
+	}
+	w->lines.rng = (seed + w->id * 0x2545f4914f6cdd1dull) | 1;
+	w->lines.stats = &w->stats;
+	w->lines.worker = w->id;
+	if ((rc = sip_digest_ctx_create(&w->lines.dctx)) != 0)
+		return dp__fail(err, errlen, rc, "digest: no usable hash in libcrypto");
+	w->held = d->held + first;
+	if ((rc = dp_wheel_init(&w->lines.wheel, d->slots + (size_t)w->id * DP_WHEEL_SLOTS,
+				DP_WHEEL_SLOTS, d->links + first, w->lines.n,
+				dp_tsc_us(rte_get_tsc_cycles(), rte_get_tsc_hz()) / 1000)) != 0)
+		return rc;
+	if (c->subscribe && (rc = dp__flow_worker(d, c, w, DP_FLOW_SUBSCRIBE, seed, err, errlen)))
+		return rc;
+	return c->reg2 ? dp__flow_worker(d, c, w, DP_FLOW_REGISTER2, seed, err, errlen) : 0;
+}
+
+static int dp__tables(struct dp *d, const struct dp_config *c, char *err, size_t errlen)
 {
 	struct sip_digest_ctx dctx;
+	struct dp_lines base;
 	uint64_t seed = c->seed ? c->seed : rte_get_tsc_cycles();
 	int rc = 0;
 
 	d->line = calloc(c->lines, sizeof(*d->line));
 	d->auth_user = calloc(c->lines, sizeof(*d->auth_user));
 	d->held = calloc(c->lines, sizeof(*d->held));
-	d->slots = calloc(DP_WHEEL_SLOTS, sizeof(*d->slots));
+	d->slots = calloc((size_t)DP_WHEEL_SLOTS * d->nworkers, sizeof(*d->slots));
 	d->links = calloc(c->lines, sizeof(*d->links));
 	if (!d->line || !d->auth_user || !d->held || !d->slots || !d->links)
 		return dp__fail(err, errlen, -ENOMEM, "no memory for %u lines", c->lines);
@@ -294,15 +373,15 @@ static int dp__tables(struct dp *d, const struct dp_config *c, struct dp_worker 
 	sip_digest_ctx_destroy(&dctx);
 	if (rc)
 		return rc;
-	w->lines = (struct dp_lines){
-		.line = d->line,
+	if ((c->subscribe && (rc = dp__flow_alloc(d, c, DP_FLOW_SUBSCRIBE, err, errlen))) ||
+	    (c->reg2 && (rc = dp__flow_alloc(d, c, DP_FLOW_REGISTER2, err, errlen))))
+		return rc;
+	base = (struct dp_lines){
 		.n = c->lines,
-		.first_id = 0,
 		.first_ip = c->first_ip,
 		.first_port = c->first_port,
 		.nports = c->nports,
 		.id_seed = seed,
-		.auth_user = (const char(*)[32])d->auth_user,
 		.cfg =
 			{
 				.t1_ms = c->t1_ms,
@@ -317,33 +396,22 @@ static int dp__tables(struct dp *d, const struct dp_config *c, struct dp_worker 
 				.ka_interval_ms = c->ka_interval_ms,
 				.ka_timeout_ms = c->ka_timeout_ms,
 			},
-		.rng = seed | 1,
-		.stats = &w->stats,
-		.worker = w->id,
 	};
 	for (int s = 0; s < DP_MAX_SERVERS; s++) {
-		w->lines.cfg.server[s] =
-			(struct dp_server_addr){c->server[s].ip, c->server[s].port};
-		w->lines.cfg.ruri[s] = sip_str_cstr(d->ruri[s]);
+		base.cfg.server[s] = (struct dp_server_addr){c->server[s].ip, c->server[s].port};
+		base.cfg.ruri[s] = sip_str_cstr(d->ruri[s]);
 		for (int a = 0; a < DP_MAX_AORS; a++)
-			w->lines.tpl[s][a] = d->tpl[s][a];
+			base.tpl[s][a] = d->tpl[s][a];
 	}
 	for (int a = 0; a < DP_MAX_AORS; a++) {
-		w->lines.ha1_md5[a] = (const char(*)[32])d->ha1_md5[a];
-		w->lines.ha1_sha256[a] = (const char(*)[64])d->ha1_sha256[a];
-	}
-	for (int a = 0; a < DP_MAX_AORS; a++)
-		w->lines.cfg.aor_domain[a] =
+		base.ha1_md5[a] = (const char(*)[32])d->ha1_md5[a];
+		base.ha1_sha256[a] = (const char(*)[64])d->ha1_sha256[a];
+		base.cfg.aor_domain[a] =
 			c->aor_domain[a] ? sip_str_cstr(c->aor_domain[a]) : SIP_STR_NULL;
-	if ((rc = sip_digest_ctx_create(&w->lines.dctx)) != 0)
-		return dp__fail(err, errlen, rc, "digest: no usable hash in libcrypto");
-	w->held = d->held;
-	if ((rc = dp_wheel_init(&w->lines.wheel, d->slots, DP_WHEEL_SLOTS, d->links, c->lines,
-				dp_tsc_us(rte_get_tsc_cycles(), rte_get_tsc_hz()) / 1000)) != 0)
-		return rc;
-	if (c->subscribe && (rc = dp__flow_tables(d, c, w, DP_FLOW_SUBSCRIBE, seed, err, errlen)))
-		return rc;
-	return c->reg2 ? dp__flow_tables(d, c, w, DP_FLOW_REGISTER2, seed, err, errlen) : 0;
+	}
+	for (unsigned k = 0; k < d->nworkers && rc == 0; k++)
+		rc = dp__worker_lines(d, c, &d->w[k], &base, seed, err, errlen);
+	return rc;
 }
 
 static int dp__check(const struct dp_config *c, char *err, size_t errlen)
@@ -377,12 +445,61 @@ static int dp__check(const struct dp_config *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* Each worker's rings: commands down, events up, frames handed over by the others. */
+static int dp__worker_rings(struct dp_worker *w, char *err, size_t errlen)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "dp_cmd%u", w->id);
+	w->cmd = rte_ring_create_elem(name, sizeof(struct dp_msg), DP_RING_SIZE, rte_socket_id(),
+				      RING_F_SP_ENQ | RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "dp_ev%u", w->id);
+	w->ev = rte_ring_create_elem(name, sizeof(struct dp_msg), DP_RING_SIZE, rte_socket_id(),
+				     RING_F_SP_ENQ | RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "dp_rx%u", w->id);
+	w->rx_ring = rte_ring_create(name, DP_DISPATCH_RING, rte_socket_id(), RING_F_SC_DEQ);
+	if (!w->cmd || !w->ev || !w->rx_ring)
+		return dp__fail(err, errlen, -ENOMEM, "rings: %s", rte_strerror(rte_errno));
+	return 0;
+}
+
+/* How many workers, on which lcores: every worker lcore of the EAL unless fewer are asked
+ * for, and never more than lines. */
+static int dp__workers(struct dp *d, const struct dp_config *c, char *err, size_t errlen)
+{
+	unsigned avail = rte_lcore_count() - 1, k = 0, lcore;
+
+	if (avail == 0)
+		return dp__fail(err, errlen, -EINVAL,
+				"no worker lcore: give EAL two cores or more, e.g. -l 0-1");
+	if (c->workers > avail)
+		return dp__fail(err, errlen, -EINVAL,
+				"%u workers asked for, but the EAL gives %u worker lcore(s): give "
+				"it more, e.g. -l 0-%u, or --lcores 0@0,1@1,2@1 to put two on one "
+				"core",
+				c->workers, avail, c->workers);
+	d->nworkers = c->workers ? c->workers : avail;
+	if (d->nworkers > c->lines)
+		d->nworkers = c->lines;
+	d->shard = (c->lines + d->nworkers - 1) / d->nworkers;
+	d->nworkers = (c->lines + d->shard - 1) / d->shard; /* none left without lines */
+	d->w = rte_zmalloc("dp_worker", sizeof(*d->w) * d->nworkers, RTE_CACHE_LINE_SIZE);
+	if (!d->w)
+		return dp__fail(err, errlen, -ENOMEM, "no memory for the workers");
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
+		if (k == d->nworkers)
+			break;
+		d->w[k].id = (uint16_t)k;
+		d->w[k].lcore = lcore;
+		k++;
+	}
+	return 0;
+}
+
 int dp_create(const struct dp_config *c, struct dp **out, char *err, size_t errlen)
 {
 	struct dp *d;
-	struct dp_worker *w;
-	unsigned lcore;
-	uint32_t nmbufs;
 	int rc;
 
 	*out = NULL;
@@ -392,60 +509,82 @@ int dp_create(const struct dp_config *c, struct dp **out, char *err, size_t errl
 	if (!d)
 		return dp__fail(err, errlen, -ENOMEM, "out of memory");
 	*out = d;
+	d->lines = c->lines;
 	if (rte_eal_init(c->eal_argc, c->eal_argv) < 0)
 		return dp__fail(err, errlen, -rte_errno, "DPDK EAL init failed: %s",
 				rte_strerror(rte_errno));
 	d->eal_up = true;
-	lcore = rte_get_next_lcore(-1, 1, 0);
-	if (lcore >= RTE_MAX_LCORE)
-		return dp__fail(err, errlen, -EINVAL,
-				"no worker lcore: give EAL two cores or more, e.g. -l 0-1");
-	d->nworkers = 1;
-	d->w = rte_zmalloc("dp_worker", sizeof(*d->w), RTE_CACHE_LINE_SIZE);
-	if (!d->w)
-		return dp__fail(err, errlen, -ENOMEM, "no memory for the worker");
-	w = d->w;
-	w->lcore = lcore;
-	w->hz = rte_get_tsc_hz();
+	if ((rc = dp__workers(d, c, err, errlen)))
+		return rc;
 	/*
 	 * A request in flight holds its mbuf for retransmission, so the pool bounds the
 	 * transactions out at once; when it runs dry a line waits T1 and builds anew. It is
 	 * a fixed cost, not a per-line one: 1 M lines must not cost 2 GB of mbufs.
 	 */
-	nmbufs = 32767;
-	if ((rc = dp__port_up(d, w, nmbufs, err, errlen)))
+	if ((rc = dp__port_up(d, 32767, err, errlen)))
 		return rc;
-	w->cmd = rte_ring_create_elem("dp_cmd0", sizeof(struct dp_msg), DP_RING_SIZE,
-				      rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
-	w->ev = rte_ring_create_elem("dp_ev0", sizeof(struct dp_msg), DP_RING_SIZE, rte_socket_id(),
-				     RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (!w->cmd || !w->ev)
-		return dp__fail(err, errlen, -ENOMEM, "rings: %s", rte_strerror(rte_errno));
-	w->net.ip_first = c->first_ip;
-	w->net.ip_last = c->first_ip + (c->lines - 1) / c->nports;
-	w->net.next_hop = c->next_hop ? c->next_hop : c->server[DP_TARGET_VIA(c->target)].ip;
-	w->ramp_step_us = c->rate ? 1000000ull / c->rate : 0;
-	w->invite_answer = c->invite_answer;
-	if ((rc = dp__tables(d, c, w, err, errlen)))
+	rte_spinlock_init(&d->pcap_lock);
+	for (unsigned k = 0; k < d->nworkers; k++) {
+		struct dp_worker *w = &d->w[k];
+
+		if ((rc = dp__worker_rings(w, err, errlen)))
+			return rc;
+		w->all = d->w;
+		w->nworkers = (uint16_t)d->nworkers;
+		w->shard = d->shard;
+		w->hz = rte_get_tsc_hz();
+		w->net.ip_first = c->first_ip;
+		w->net.ip_last = c->first_ip + (c->lines - 1) / c->nports;
+		w->net.next_hop =
+			c->next_hop ? c->next_hop : c->server[DP_TARGET_VIA(c->target)].ip;
+		/* the rate cap is the process's: each worker takes its share */
+		w->ramp_step_us = c->rate ? 1000000ull * d->nworkers / c->rate : 0;
+		w->invite_answer = c->invite_answer;
+		w->pcap_lock = &d->pcap_lock;
+	}
+	if ((rc = dp__tables(d, c, err, errlen)))
 		return rc;
 	if (c->pcap_path) {
 		pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
 
-		w->pcap = dead ? pcap_dump_open(dead, c->pcap_path) : NULL;
-		if (!w->pcap)
+		d->pcap = dead ? pcap_dump_open(dead, c->pcap_path) : NULL;
+		if (!d->pcap)
 			return dp__fail(err, errlen, -EIO, "cannot write pcap %s: %s", c->pcap_path,
 					dead ? pcap_geterr(dead) : "no memory");
 	}
-	dp_worker_bind_io(w);
+	for (unsigned k = 0; k < d->nworkers; k++) {
+		d->w[k].pcap = d->pcap;
+		dp_worker_bind_io(&d->w[k]);
+	}
 	return 0;
 }
 
 int dp_start(struct dp *d)
 {
-	int rc = rte_eal_remote_launch(dp_worker_main, d->w, d->w->lcore);
+	for (unsigned k = 0; k < d->nworkers; k++) {
+		int rc = rte_eal_remote_launch(dp_worker_main, &d->w[k], d->w[k].lcore);
 
-	d->running = rc == 0;
-	return rc;
+		if (rc != 0)
+			return rc; /* those launched are stopped by dp_destroy */
+		d->running = true;
+	}
+	return 0;
+}
+
+unsigned dp_line_worker(const struct dp *d, uint32_t line)
+{
+	unsigned k = line / d->shard;
+
+	return k < d->nworkers ? k : d->nworkers - 1;
+}
+
+int dp_worker_lines(const struct dp *d, unsigned w, uint32_t *first, uint32_t *n)
+{
+	if (w >= d->nworkers)
+		return -EINVAL;
+	*first = d->w[w].lines.first_id;
+	*n = d->w[w].lines.n;
+	return 0;
 }
 
 unsigned dp_workers(const struct dp *d)
@@ -535,31 +674,37 @@ void dp_destroy(struct dp *d)
 		}
 		rte_eal_mp_wait_lcore();
 	}
-	if (d->w) {
-		for (uint32_t i = 0; d->held && i < d->w->lines.n; i++)
-			rte_pktmbuf_free(d->held[i]);
-		for (int f = 1; f < DP_FLOW__COUNT; f++) {
-			for (uint32_t i = 0; d->fx[f].held && i < d->w->lines.n; i++)
-				rte_pktmbuf_free(d->fx[f].held[i]);
-		}
-		if (d->w->subs_on)
-			sip_digest_ctx_destroy(&d->w->subs.dctx);
-		if (d->w->reg2_on)
-			sip_digest_ctx_destroy(&d->w->reg2.dctx);
-		sip_digest_ctx_destroy(&d->w->lines.dctx);
+	for (uint32_t i = 0; d->held && i < d->lines; i++)
+		rte_pktmbuf_free(d->held[i]);
+	for (int f = 1; f < DP_FLOW__COUNT; f++) {
+		for (uint32_t i = 0; d->fx[f].held && i < d->lines; i++)
+			rte_pktmbuf_free(d->fx[f].held[i]);
+	}
+	for (unsigned k = 0; d->w && k < d->nworkers; k++) {
+		struct dp_worker *w = &d->w[k];
+		struct rte_mbuf *m;
+
+		if (w->subs_on)
+			sip_digest_ctx_destroy(&w->subs.dctx);
+		if (w->reg2_on)
+			sip_digest_ctx_destroy(&w->reg2.dctx);
+		sip_digest_ctx_destroy(&w->lines.dctx);
+		while (w->rx_ring && rte_ring_dequeue(w->rx_ring, (void **)&m) == 0)
+			rte_pktmbuf_free(m);
 	}
 	if (d->port_up) {
 		rte_eth_dev_stop(d->port);
 		rte_eth_dev_close(d->port);
 	}
-	if (d->w) {
-		if (d->w->pcap)
-			pcap_dump_close(d->w->pcap);
-		rte_ring_free(d->w->cmd);
-		rte_ring_free(d->w->ev);
-		rte_mempool_free(d->w->pool);
-		rte_free(d->w);
+	if (d->pcap)
+		pcap_dump_close(d->pcap);
+	for (unsigned k = 0; d->w && k < d->nworkers; k++) {
+		rte_ring_free(d->w[k].cmd);
+		rte_ring_free(d->w[k].ev);
+		rte_ring_free(d->w[k].rx_ring);
 	}
+	rte_mempool_free(d->pool);
+	rte_free(d->w);
 	free(d->line);
 	for (int s = 0; s < DP_MAX_SERVERS; s++) {
 		for (int a = 0; a < DP_MAX_AORS; a++)

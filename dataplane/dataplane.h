@@ -30,6 +30,10 @@ struct dp_config {
 	int eal_argc; /* arguments for rte_eal_init(), argv[0] included */
 	char **eal_argv;
 	uint32_t lines;
+	/* worker lcores, each a shard of consecutive line ids; 0: every worker lcore the
+	 * EAL gives. The port needs a tx queue per worker (af_packet: qpairs=N); frames that
+	 * arrive at a worker not owning their line are handed over on a ring. */
+	unsigned workers;
 	uint32_t first_ip; /* host order; lines take first_port..+nports, then the next IP */
 	uint16_t first_port;
 	uint16_t nports;
@@ -83,6 +87,10 @@ struct dp_config {
 int dp_create(const struct dp_config *cfg, struct dp **out, char *err, size_t errlen);
 int dp_start(struct dp *d);
 unsigned dp_workers(const struct dp *d);
+/* The worker owning line id (commands about a line go there). */
+unsigned dp_line_worker(const struct dp *d, uint32_t line);
+/* Worker w's shard: lines first..first+n-1; -EINVAL for no such worker. */
+int dp_worker_lines(const struct dp *d, unsigned w, uint32_t *first, uint32_t *n);
 /* Queue a command for worker w; -ENOBUFS when its ring is full. */
 int dp_command(struct dp *d, unsigned w, const struct dp_msg *cmd);
 /* Take up to max events from every worker. */

@@ -28,6 +28,7 @@ static const char *const dp__drop_names[DP_DROP__COUNT] = {
 	[DP_DROP_UDP_HEADER] = "udp_header",
 	[DP_DROP_UDP_CHECKSUM] = "udp_checksum",
 	[DP_DROP_ARP_MALFORMED] = "arp_malformed",
+	[DP_DROP_DISPATCH_FULL] = "dispatch_full",
 };
 
 const char *dp_drop_name(enum dp_drop d)

@@ -55,6 +55,7 @@ enum dp_drop {
 	DP_DROP_UDP_HEADER,
 	DP_DROP_UDP_CHECKSUM,
 	DP_DROP_ARP_MALFORMED,
+	DP_DROP_DISPATCH_FULL, /* for another worker's line, whose hand-over ring was full */
 	DP_DROP__COUNT
 };
 

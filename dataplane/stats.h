@@ -76,6 +76,7 @@ struct dp_stats {
 	uint64_t unreg_pending; /* lines the un-register ramp has not reached yet (gauge) */
 	uint64_t lat_hist[DP_LAT_BUCKETS];
 	uint64_t idle_sleeps;
+	uint64_t dispatched; /* frames received for another worker's lines, handed to it */
 } __attribute__((aligned(64)));
 
 /* to += from, every counter (a struct of uint64_t only). */

@@ -52,7 +52,9 @@ static void dp__pcap(struct dp_worker *w, const struct rte_mbuf *m)
 	gettimeofday(&tv, NULL);
 	h.ts = tv;
 	h.caplen = h.len = rte_pktmbuf_data_len(m);
+	rte_spinlock_lock(w->pcap_lock);
 	pcap_dump((u_char *)w->pcap, &h, rte_pktmbuf_mtod(m, const u_char *));
+	rte_spinlock_unlock(w->pcap_lock);
 }
 
 static void dp__tx(struct dp_worker *w, struct rte_mbuf *m)
@@ -472,13 +474,58 @@ static void dp__sip(struct dp_worker *w, const struct dp_pkt *p, const char *pay
 	dp_line_response(&w->lines, (uint32_t)line, &msg, p->src_ip, p->src_port, now_us);
 }
 
-static void dp__rx_one(struct dp_worker *w, struct rte_mbuf *m, uint64_t now_us)
+/* Hand frame m to worker k (it frees it); a full ring is a counted drop. */
+static void dp__hand_over(struct dp_worker *w, unsigned k, struct rte_mbuf *m)
+{
+	if (rte_ring_enqueue(w->all[k].rx_ring, m) != 0) {
+		w->stats.drops[DP_DROP_DISPATCH_FULL]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	w->stats.dispatched++;
+}
+
+/*
+ * Software dispatch, where the port's queues do not split traffic by line (af_packet's
+ * fan-out hashes flows, a single-queue port delivers everything to worker 0): a datagram
+ * for a line, or an ICMP error about one of its datagrams, goes to the line's worker; an
+ * ARP reply teaches every worker the next hop. Returns true when m was handed over.
+ */
+static bool dp__dispatch(struct dp_worker *w, struct rte_mbuf *m, const struct dp_pkt *p)
+{
+	uint64_t g;
+	unsigned k;
+
+	if (p->kind == DP_PKT_ARP_OTHER) {
+		for (k = 0; k < w->nworkers; k++) {
+			if (k == w->id)
+				continue;
+			rte_mbuf_refcnt_update(m, 1);
+			dp__hand_over(w, k, m);
+		}
+		return false; /* and learned from here too */
+	}
+	if ((p->kind != DP_PKT_UDP && p->kind != DP_PKT_ICMP_UNREACH) ||
+	    p->dst_ip < w->lines.first_ip || p->dst_port < w->lines.first_port ||
+	    p->dst_port >= w->lines.first_port + w->lines.nports)
+		return false;
+	g = (uint64_t)(p->dst_ip - w->lines.first_ip) * w->lines.nports +
+	    (p->dst_port - w->lines.first_port);
+	k = (unsigned)(g / w->shard);
+	if (k >= w->nworkers || k == w->id)
+		return false; /* no line's, or ours */
+	dp__hand_over(w, k, m);
+	return true;
+}
+
+/* A frame from the port (from_port), or one another worker handed over. */
+static void dp__rx_one(struct dp_worker *w, struct rte_mbuf *m, uint64_t now_us, bool from_port)
 {
 	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
 	struct dp_pkt p;
 	size_t len;
 
-	if (unlikely(w->pcap != NULL))
+	if (unlikely(w->pcap != NULL) && from_port)
 		dp__pcap(w, m);
 	if (m->nb_segs != 1) {
 		w->stats.drops[DP_DROP_RUNT]++;
@@ -486,6 +533,8 @@ static void dp__rx_one(struct dp_worker *w, struct rte_mbuf *m, uint64_t now_us)
 		return;
 	}
 	dp_net_classify(&w->net, f, m->data_len, &p);
+	if (w->nworkers > 1 && from_port && dp__dispatch(w, m, &p))
+		return;
 	switch (p.kind) {
 	case DP_PKT_ARP_REQUEST:
 		len = dp_net_arp_reply(&w->net, f, m->data_len);
@@ -668,13 +717,19 @@ int dp_worker_main(void *arg)
 	w->start_due_us = dp__now_us(w);
 	while (!w->stop) {
 		uint64_t now_us = dp__now_us(w);
-		uint16_t nrx = rte_eth_rx_burst(w->port, w->queue, rx, DP_BURST);
+		uint16_t nrx = w->rx_queue ? rte_eth_rx_burst(w->port, w->queue, rx, DP_BURST) : 0;
 		size_t ndue;
 		unsigned work = nrx, n;
 
 		w->stats.rx_frames += nrx;
 		for (uint16_t k = 0; k < nrx; k++)
-			dp__rx_one(w, rx[k], now_us);
+			dp__rx_one(w, rx[k], now_us, true);
+		if (w->nworkers > 1) {
+			n = rte_ring_dequeue_burst(w->rx_ring, (void **)rx, DP_BURST, NULL);
+			for (unsigned k = 0; k < n; k++)
+				dp__rx_one(w, rx[k], now_us, false);
+			work += n;
+		}
 		ndue = dp_wheel_expire(&w->lines.wheel, now_us / 1000, due, DP_BURST);
 		for (size_t k = 0; k < ndue; k++)
 			dp_line_timer(&w->lines, due[k], now_us);

@@ -10,6 +10,7 @@
 
 #include <rte_mbuf.h>
 #include <rte_ring.h>
+#include <rte_spinlock.h>
 #include <pcap/pcap.h>
 
 #include "dataplane/line.h"
@@ -43,7 +44,13 @@ struct dp_worker {
 	uint16_t id;
 	unsigned lcore;
 	uint16_t port;
-	uint16_t queue;
+	uint16_t queue;		  /* its own tx queue, and rx queue when rx_queue */
+	bool rx_queue;		  /* the port gave it an rx queue (else frames come by rx_ring) */
+	struct rte_ring *rx_ring; /* frames other workers received for its lines */
+	/* every worker, for handing frames over: a line's owner is id / shard */
+	struct dp_worker *all;
+	uint16_t nworkers;
+	uint32_t shard;
 	struct dp_net net;
 	struct dp_lines lines;
 	struct dp_lines subs; /* the lines' subscriptions, when subs_on */
@@ -69,8 +76,9 @@ struct dp_worker {
 	uint64_t unreg_due_us;
 	uint64_t arp_due_us;
 	bool stop;
-	bool invite_answer;  /* INVITE: 180 then 200 with SDP instead of 486 */
-	pcap_dumper_t *pcap; /* --pcap: every frame in and out, NULL when off */
+	bool invite_answer;	   /* INVITE: 180 then 200 with SDP instead of 486 */
+	pcap_dumper_t *pcap;	   /* --pcap: every frame in and out, NULL when off */
+	rte_spinlock_t *pcap_lock; /* the workers share one pcap file */
 	struct dp_probe probe[DP_MAX_SERVERS];
 	unsigned probes_out;
 	struct dp_stats stats;
