@@ -59,6 +59,15 @@ run mem1m --duration 60 -- --lines 1000000 --rate 0 --duration 1
 
 reg_s=$(j reg "(.registrations_ok / $duration)")
 ka_s=$(j ka "(.keepalive_answered / $duration)")
+# The worker's busy share (TSC cycles of loop passes that found work / all cycles): the
+# responder, on the core it shares with the agent's control thread, offers less than the
+# worker can take, so the worker idles part of the time. Work per busy second is what one
+# worker core does when kept busy; it includes each pass's fixed cost, so it is low when
+# the load is light.
+reg_busy=$(j reg '.workers[0].busy_share')
+ka_busy=$(j ka '.workers[0].busy_share')
+reg_core=$(jq -n "$reg_s / $reg_busy")
+ka_core=$(jq -n "$ka_s / $ka_busy")
 base=$(j mem1 .rss_kb_loaded)
 b100k=$(( ($(j mem100k .rss_kb_loaded) - base) * 1024 / 100000 ))
 b1m=$(( ($(j mem1m .rss_kb_loaded) - base) * 1024 / 1000000 ))
@@ -67,21 +76,31 @@ if [ $json -eq 1 ]; then
 		--argjson p50 "$(j lat .reg_latency_p50_us)" --argjson p99 "$(j lat .reg_latency_p99_us)" \
 		--argjson b100k "$b100k" --argjson b1m "$b1m" --argjson st "$(j mem1m .load_s)" \
 		--argjson resp "$(cat "$tmp/reg-resp.json")" --argjson lines "$lines" \
+		--argjson regb "$reg_busy" --argjson kab "$ka_busy" --argjson regc "$reg_core" \
+		--argjson kac "$ka_core" \
 		'{auth_reg_per_s_per_core: ($reg|floor), keepalive_per_s_per_core: ($ka|floor),
+		  auth_reg_per_busy_core_s: ($regc|floor), keepalive_per_busy_core_s: ($kac|floor),
+		  worker_busy_reg: $regb, worker_busy_keepalive: $kab,
 		  reg_latency_p50_us: $p50, reg_latency_p99_us: $p99, bytes_per_line_100k: $b100k,
 		  bytes_per_line_1m: $b1m, startup_1m_s: $st, lines: $lines,
 		  responder_verify_every: $resp.verify_every, responder_cpu_share: $resp.cpu_share}'
 	exit 0
 fi
 cat <<TABLE
-| figure | measured | target |
-|---|---:|---:|
-| authenticated registrations/s per worker core ($lines lines) | $(printf '%.0f' "$reg_s") | >= 250,000 |
-| STUN keep-alives/s per worker core ($lines lines) | $(printf '%.0f' "$ka_s") | >= 5,000,000 |
-| registration latency p50 / p99 (1,000 lines, light load) | $(j lat .reg_latency_p50_us) / $(j lat .reg_latency_p99_us) us | - |
-| bytes per line at 100,000 lines (RSS growth / lines) | $b100k | <= 512 |
-| bytes per line at 1,000,000 lines | $b1m | <= 512 |
-| start-up (load) time for 1,000,000 lines | $(j mem1m .load_s) s | - |
+| figure | measured | per busy second of the worker core | target |
+|---|---:|---:|---:|
+| authenticated registrations/s per worker core ($lines lines) | $(printf '%.0f' "$reg_s") (worker $(printf '%.0f' "$(jq -n "$reg_busy * 100")") % busy) | $(printf '%.0f' "$reg_core") | >= 250,000 |
+| STUN keep-alives/s per worker core ($lines lines) | $(printf '%.0f' "$ka_s") (worker $(printf '%.0f' "$(jq -n "$ka_busy * 100")") % busy) | $(printf '%.0f' "$ka_core") | >= 5,000,000 |
+| registration latency p50 / p99 (1,000 lines, light load) | $(j lat .reg_latency_p50_us) / $(j lat .reg_latency_p99_us) us | | - |
+| bytes per line at 100,000 lines (RSS growth / lines) | $b100k | | <= 512 |
+| bytes per line at 1,000,000 lines | $b1m | | <= 512 |
+| start-up (load) time for 1,000,000 lines | $(j mem1m .load_s) s | | - |
+
+"Per busy second": the work done divided by the time the worker's loop spent in passes
+that found work (TSC cycles), i.e. what the worker core does when kept busy. The
+responder shares core 0 with the agent's control thread and offers less than the worker
+takes, so the measured rates are the responder's; the busy figure includes each loop
+pass's fixed cost and so understates a saturated worker.
 
 Responder: verified $(jq -r .verified "$tmp/reg-resp.json") digests (every $verify_every), \
 $(jq -r .verify_failed "$tmp/reg-resp.json") failed, CPU share $(jq -r .cpu_share "$tmp/reg-resp.json") \

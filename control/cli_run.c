@@ -398,9 +398,10 @@ static void ctl__workers_table(const struct ctl_run *r, FILE *out)
 		ctl__worker_stats(r, w, &s);
 		dp_worker_lines(r->d, w, &first, &n);
 		fprintf(out,
-			"| %u (%d) | %u-%u | %llu / %llu / %llu | %llu (%llu, %llu) | %llu | %llu / "
+			"| %u (%d) | %u-%u | %.0f %% | %llu / %llu / %llu | %llu (%llu, %llu) | %llu | %llu / "
 			"%llu / %llu / %llu | %llu | %llu | %llu |\n",
 			w, dp_worker_lcore(r->d, w), first, first + n - 1,
+			s.run_cycles ? 100.0 * (double)s.busy_cycles / (double)s.run_cycles : 0.0,
 			(unsigned long long)s.rx_frames, (unsigned long long)s.tx_frames,
 			(unsigned long long)s.dispatched,
 			(unsigned long long)ctl__sum(s.tx_requests, DP_M__COUNT),
@@ -438,6 +439,8 @@ static void ctl__workers_json(const struct ctl_run *r, struct ctl_json *j)
 		}
 		ctl_json_u64(j, "rx_frames", s.rx_frames);
 		ctl_json_u64(j, "dispatched", s.dispatched);
+		ctl_json_double(j, "busy_share",
+				s.run_cycles ? (double)s.busy_cycles / (double)s.run_cycles : 0);
 		ctl_json_u64(j, "tx_frames", s.tx_frames);
 		ctl_json_begin_object(j, "tx_requests");
 		for (int k = 0; k < DP_M__COUNT; k++)

@@ -77,6 +77,10 @@ struct dp_stats {
 	uint64_t lat_hist[DP_LAT_BUCKETS];
 	uint64_t idle_sleeps;
 	uint64_t dispatched; /* frames received for another worker's lines, handed to it */
+	/* TSC cycles of the worker's loop: all of them since it started, and those of
+	 * passes that found work; busy / run is how loaded the worker's core is */
+	uint64_t run_cycles;
+	uint64_t busy_cycles;
 } __attribute__((aligned(64)));
 
 /* to += from, every counter (a struct of uint64_t only). */

@@ -714,9 +714,11 @@ int dp_worker_main(void *arg)
 	unsigned idle = 0;
 	struct dp_msg stopped = {.type = DP_EV_STOPPED};
 
-	w->start_due_us = dp__now_us(w);
+	uint64_t t_start = rte_get_tsc_cycles();
+
+	w->start_due_us = dp_tsc_us(t_start, w->hz);
 	while (!w->stop) {
-		uint64_t now_us = dp__now_us(w);
+		uint64_t t0 = rte_get_tsc_cycles(), now_us = dp_tsc_us(t0, w->hz);
 		uint16_t nrx = w->rx_queue ? rte_eth_rx_burst(w->port, w->queue, rx, DP_BURST) : 0;
 		size_t ndue;
 		unsigned work = nrx, n;
@@ -751,8 +753,15 @@ int dp_worker_main(void *arg)
 		if (w->ntx)
 			dp__tx_flush(w);
 		if (work) {
+			uint64_t t1 = rte_get_tsc_cycles();
+
+			w->stats.busy_cycles += t1 - t0;
+			w->stats.run_cycles = t1 - t_start;
 			idle = 0;
-		} else if (++idle > DP_IDLE_SLEEP) {
+			continue;
+		}
+		w->stats.run_cycles = t0 - t_start;
+		if (++idle > DP_IDLE_SLEEP) {
 			w->stats.idle_sleeps++;
 			rte_delay_us_sleep(DP_IDLE_SLEEP_US);
 		} else if (idle > DP_IDLE_PAUSE) {
