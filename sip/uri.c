@@ -171,8 +171,8 @@ static int sip__uri_hostport(struct sip_str s, size_t i, struct sip_uri *u, size
  * at or before the first one: when it stops there (after an optional ":" password) that
  * is the userinfo, found in the one scan.
  */
-static int sip__uri_sip(struct sip_str s, size_t i, struct sip_uri *u, size_t *err_off,
-			const char **why)
+static int sip__uri_sip_general(struct sip_str s, size_t i, struct sip_uri *u, size_t *err_off,
+				const char **why)
 {
 	size_t j = sip__escaped_run(s, i, s.len, SIP_CS_UNRESERVED | SIP_CS_USER), k = j;
 
@@ -189,6 +189,34 @@ static int sip__uri_sip(struct sip_str s, size_t i, struct sip_uri *u, size_t *e
 	if (memchr(s.p + k, '@', s.len - k))
 		SIP__FAIL(k, "invalid octet in user part");
 	return sip__uri_hostport(s, i, u, err_off, why);
+}
+
+/*
+ * What registrars write, user@host or user@host:port with nothing escaped and no
+ * parameter, is read in one go: the scans sip__uri_sip_general makes, which would find
+ * the same user, host and port, without its calls. Anything else, valid or not, goes
+ * the general way, so errors are its errors.
+ */
+static int sip__uri_sip(struct sip_str s, size_t i, struct sip_uri *u, size_t *err_off,
+			const char **why)
+{
+	size_t j = sip__span(s, i, SIP_CS_UNRESERVED | SIP_CS_USER), h = j + 1, e;
+	uint32_t port = 0;
+
+	if (j > i && j < s.len && s.p[j] == '@' && (e = sip__hostname_end(s, h)) != h) {
+		size_t pe = e;
+
+		if (e < s.len && s.p[e] == ':')
+			pe = sip__port_digits(s, e + 1, &port);
+		if (pe == s.len && (pe == e || (pe > e + 1 && port - 1 < 65535))) {
+			u->user = sip_str_make(s.p + i, j - i);
+			u->host = sip_str_make(s.p + h, e - h);
+			u->port = (uint16_t)port;
+			u->params = sip_str_make(s.p + pe, 0);
+			return 0;
+		}
+	}
+	return sip__uri_sip_general(s, i, u, err_off, why);
 }
 
 /* visual-separator = "-" / "." / "(" / ")" (RFC 3966 §3) */

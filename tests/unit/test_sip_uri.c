@@ -139,6 +139,43 @@ static void ports_take_leading_zeros_and_stay_in_range(void **state)
 	}
 }
 
+/* user@host[:port], which sip__uri_sip reads without its general path, checked alike. */
+static void user_at_host_uris_are_checked_like_any_other(void **state)
+{
+	static const char *const bad_port[] = {
+		"sip:u@h:0",	 "sip:u@h:",	  "sip:u@h:65536",
+		"sip:u@h:00000", "sip:u@h:x5060", "sip:u@h:99999999999999999999"};
+	struct sip_uri u;
+	const char *why;
+
+	(void)state;
+	assert_int_equal(uri("sip:10001@198.18.0.10:5060", &u), 0);
+	assert_true(str_is(u.user, "10001"));
+	assert_true(str_is(u.host, "198.18.0.10"));
+	assert_int_equal(u.port, 5060);
+	assert_true(u.params.p == u.host.p + 16 && u.params.len == 0);
+	assert_null(u.password.p);
+	assert_null(u.headers.p);
+	assert_int_equal(uri("sip:u@h.:65535", &u), 0);
+	assert_true(str_is(u.host, "h."));
+	assert_int_equal(u.port, 65535);
+	assert_int_equal(uri("SIP:u@h", &u), 0);
+	assert_int_equal(u.port, 0);
+	assert_true(u.params.p == u.host.p + 1 && u.params.len == 0);
+	assert_int_equal(uri("sip:u@h:5060;lr", &u), 0);
+	assert_true(str_is(u.params, ";lr"));
+	for (size_t i = 0; i < sizeof(bad_port) / sizeof(bad_port[0]); i++) {
+		assert_int_equal(uri_fails_at(bad_port[i], &why), 8);
+		assert_string_equal(why, "invalid port");
+	}
+	assert_int_equal(uri_fails_at("sip:u@-h", &why), 6);
+	assert_string_equal(why, "invalid host");
+	assert_int_equal(uri_fails_at("sip:u@h.-x", &why), 6);
+	assert_int_equal(uri_fails_at("sip:u@h@i", &why), 7);
+	assert_int_equal(uri_fails_at("sip:u@h x", &why), 7);
+	assert_string_equal(why, "unexpected octet in URI");
+}
+
 static void userinfo_and_escapes_stay_as_written(void **state)
 {
 	struct sip_uri u;
@@ -294,6 +331,7 @@ int main(void)
 		cmocka_unit_test(ipv6_references_follow_rfc_5118),
 		cmocka_unit_test(host_names_and_ipv4),
 		cmocka_unit_test(ports_take_leading_zeros_and_stay_in_range),
+		cmocka_unit_test(user_at_host_uris_are_checked_like_any_other),
 		cmocka_unit_test(userinfo_and_escapes_stay_as_written),
 		cmocka_unit_test(params_and_headers),
 		cmocka_unit_test(schemes),
