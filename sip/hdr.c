@@ -143,10 +143,14 @@ static int sip__hparams(struct sip_str v, size_t *pi, const struct sip__pwant *w
 			value = sip_str_make(v.p + val, j - val);
 			i = j;
 		}
+		/* a list names each parameter once: the first that matches is the only one */
 		for (size_t k = 0; k < nwant; k++) {
-			if (want[k].len == name_len && !want[k].out->p &&
-			    sip__ieq(v.p + name, want[k].name, name_len))
-				*want[k].out = value;
+			if (want[k].len == name_len &&
+			    sip__ieq(v.p + name, want[k].name, name_len)) {
+				if (!want[k].out->p)
+					*want[k].out = value;
+				break;
+			}
 		}
 	}
 	*pi = i;
@@ -246,11 +250,12 @@ int sip_via_parse(struct sip_str v, struct sip_via *via, size_t *err_off, const 
 		if ((rc = sip__port(v, &i, &via->port, err_off, why)))
 			return rc;
 	}
+	/* in the order a registrar returns them: the client's rport filled in, received added */
 	const struct sip__pwant want[] = {
 		SIP__WANT("branch", &via->branch),
+		SIP__WANT("rport", &val),
 		SIP__WANT("received", &via->received),
 		SIP__WANT("maddr", &via->maddr),
-		SIP__WANT("rport", &val),
 	};
 
 	val = SIP_STR_NULL;
