@@ -287,6 +287,13 @@ int sip_uri_parse(struct sip_str s, struct sip_uri *u, size_t *err_off, const ch
 	size_t i;
 
 	*u = sip__uri_empty;
+	if (s.len >= 4 && memcmp(s.p, "sip:", 4) == 0) {
+		/* as written nearly always: what the scheme scan below would conclude */
+		u->scheme = SIP_SCHEME_SIP;
+		u->scheme_str = sip_str_make(s.p, 3);
+		u->opaque = sip_str_make(s.p + 4, s.len - 4);
+		return sip__uri_sip(s, 4, u, err_off, why);
+	}
 	if (s.len == 0 || !sip_cs(s.p[0], SIP_CS_ALPHA))
 		SIP__FAIL(0, "URI does not start with a scheme");
 	i = sip__span(s, 1, SIP_CS_SCHEME);
