@@ -416,24 +416,41 @@ static int sip__require(size_t at, const struct sip_msg *m, struct sip_parse_err
 	return 0;
 }
 
+/*
+ * The first element of a header value for sip_list_next's loop, and the cursor after it.
+ * Values come trimmed of LWS at both ends (sip__add_header, sip__fold), so one without a
+ * comma, which is nearly every Via and Contact, is its own one element: what
+ * sip_list_next would return, without its calls and trims.
+ */
+static bool sip__list_first(struct sip_str v, struct sip_str *cursor, struct sip_str *item)
+{
+	if (v.len && !memchr(v.p, ',', v.len)) {
+		*item = v;
+		*cursor = sip_str_make(v.p + v.len, 0);
+		return true;
+	}
+	*cursor = v;
+	return sip_list_next(cursor, item);
+}
+
 /* Every Via value of header i; the topmost of the message goes to m->via. */
 static int sip__check_vias(const char *buf, size_t i, struct sip_msg *m,
 			   struct sip_parse_error *err)
 {
 	const struct sip_header *h = &m->hdrs[i];
-	struct sip_str cur = h->value, item;
+	struct sip_str cur, item;
 	struct sip_via via, *dst = m->first[SIP_HDR_VIA] == i + 1 ? &m->via : &via;
 	size_t off;
 	const char *why;
 
-	if (!sip_list_next(&cur, &item))
+	if (!sip__list_first(h->value, &cur, &item))
 		return sip__value_fail(buf, h, 0, "empty Via", err);
 	do {
 		if (sip_via_parse(item, dst, &off, &why))
 			return sip__value_fail(buf, h, (size_t)(item.p - h->value.p) + off, why,
 					       err);
 		dst = &via;
-	} while (sip_list_next(&cur, &item));
+	} while (cur.len && sip_list_next(&cur, &item));
 	return 0;
 }
 
@@ -445,12 +462,13 @@ static int sip__check_vias(const char *buf, size_t i, struct sip_msg *m,
 static int sip__check_contacts(const char *buf, const struct sip_header *h, size_t *values,
 			       const char **star_at, struct sip_parse_error *err)
 {
-	struct sip_str cur = h->value, item;
+	struct sip_str cur, item;
 	struct sip_contact c;
 	size_t off;
 	const char *why;
+	bool more = sip__list_first(h->value, &cur, &item);
 
-	while (sip_list_next(&cur, &item)) {
+	for (; more; more = cur.len && sip_list_next(&cur, &item)) {
 		if (sip_contact_parse(item, &c, &off, &why))
 			return sip__value_fail(buf, h, (size_t)(item.p - h->value.p) + off, why,
 					       err);
