@@ -129,9 +129,9 @@ static inline bool sip__ieq(const char *a, const char *b, size_t n)
 
 /*
  * hostname / IPv4address from v.p[i], checked in the one scan: labels of alphanum and
- * "-", none empty and none starting with "-" (RFC 3261 §25.1 domainlabel), a final "."
- * allowed. Returns the index after the host, or i itself when no valid host starts there
- * (an empty label, or a label starting with "-").
+ * "-", none empty and none starting or ending with "-" (RFC 3261 §25.1 domainlabel), a
+ * final "." allowed. Returns the index after the host, or i itself when no valid host
+ * starts there (an empty label, or a label starting or ending with "-").
  */
 static inline size_t sip__hostname_end(struct sip_str v, size_t i)
 {
@@ -144,6 +144,8 @@ static inline size_t sip__hostname_end(struct sip_str v, size_t i)
 			return i; /* after a final "." */
 		}
 		i = sip__span(v, i + 1, SIP_CS_LABEL);
+		if (v.p[i - 1] == '-')
+			return start;
 		if (i >= v.len || v.p[i] != '.')
 			return i;
 		i++;

@@ -98,6 +98,13 @@ static void host_names_and_ipv4(void **state)
 	assert_string_equal(why, "invalid host");
 	assert_int_equal(uri_fails_at("sip:a..com", &why), 4);
 	assert_int_equal(uri_fails_at("sip:a.-b.com", &why), 4);
+	assert_int_equal(uri_fails_at("sip:a-.b.com", &why), 4);
+	assert_int_equal(uri_fails_at("sip:u@a.b-:5060", &why), 6);
+	assert_string_equal(why, "invalid host");
+	assert_true(sip_host_valid(SIP_STR("a-b.c--d.example.")));
+	assert_false(sip_host_valid(SIP_STR("a-.b")));
+	assert_false(sip_host_valid(SIP_STR("a.b-")));
+	assert_false(sip_host_valid(SIP_STR("a.b-.")));
 	assert_int_equal(uri_fails_at("sip:u@", &why), 6);
 	assert_true(sip_host_valid(SIP_STR("192.0.2.1")));
 	assert_true(sip_host_valid(SIP_STR("[::1]")));
