@@ -41,6 +41,8 @@ struct ctl_run {
 		uint32_t ip;
 		uint16_t port;
 	} server_update[CTL_SLOTS];
+	uint32_t call_target; /* sent to the workers; UINT32_MAX: nothing yet */
+	bool calls_pending;
 	char eal_prefix[64];
 	char eal_lcores[256]; /* the lab default with --workers N */
 	char eal_vdev[96];
@@ -310,6 +312,27 @@ static struct ctl_fo *ctl__fo_of(struct ctl_run *r, unsigned flow)
 	}
 }
 
+/* Calls: the rate, hold time and next hop of new INVITEs to every worker, when the
+ * target moved (or a full ring refused it last time). */
+static void ctl__calls(struct ctl_run *r)
+{
+	uint32_t t = ctl_fo_call_target(&r->fo);
+	struct dp_msg c = {.type = DP_CMD_CALLS,
+			   .value = r->c.call_rate_milli / dp_workers(r->d),
+			   .value2 = r->c.call_hold_ms,
+			   .target = t};
+	bool all = true;
+
+	if (!r->c.dp.call_to || r->stop_ms || (t == r->call_target && !r->calls_pending))
+		return;
+	if (c.value == 0 && r->c.call_rate_milli) /* a rate split too fine: one per 1000 s */
+		c.value = 1;
+	for (unsigned k = 0; k < dp_workers(r->d); k++)
+		all &= dp_command(r->d, k, &c) == 0;
+	r->calls_pending = !all;
+	r->call_target = t;
+}
+
 static void ctl__tick(uv_timer_t *t)
 {
 	struct ctl_run *r = t->data;
@@ -324,7 +347,10 @@ static void ctl__tick(uv_timer_t *t)
 		for (unsigned k = 0; k < n; k++) {
 			struct ctl_fo *fo = ctl__fo_of(r, ev[k].flow);
 
-			ctl_fo_event(fo ? fo : &r->fo, &ev[k], now_us);
+			if (ev[k].type == DP_EV_CALL)
+				ctl_fo_call_event(&r->fo, &ev[k], now_us);
+			else
+				ctl_fo_event(fo ? fo : &r->fo, &ev[k], now_us);
 		}
 	}
 	for (unsigned f = 0; f < DP_FLOW__COUNT; f++) {
@@ -333,6 +359,7 @@ static void ctl__tick(uv_timer_t *t)
 		if (fo)
 			ctl_fo_tick(fo, now_us);
 	}
+	ctl__calls(r);
 	for (unsigned k = 0; k < CTL_SLOTS; k++) {
 		if (r->server_update[k].pending)
 			ctl__set_server(r, k, r->server_update[k].ip, r->server_update[k].port);
@@ -387,9 +414,9 @@ static void ctl__worker_stats(const struct ctl_run *r, unsigned w, struct dp_sta
 static void ctl__workers_table(const struct ctl_run *r, FILE *out)
 {
 	fprintf(out,
-		"\n| worker (lcore) | lines | frames in / out / handed over | requests sent (REGISTER, SUBSCRIBE) | "
+		"\n| worker (lcore) | lines | busy | frames in / out / handed over | requests sent (REGISTER, SUBSCRIBE) | "
 		"retransmissions | responses 1xx / 2xx / 4xx / 5xx | requests answered | "
-		"SIP dropped | frames dropped |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+		"SIP dropped | frames dropped |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 	for (unsigned w = 0; w < dp_workers(r->d); w++) {
 		struct dp_stats s;
 
@@ -516,6 +543,8 @@ static void ctl__summary(struct ctl_run *r, FILE *out, bool json)
 			(unsigned long long)s.rx_requests[DP_M_INVITE],
 			(unsigned long long)s.rx_requests[DP_M_OTHER]);
 		ctl_fo_report_table(&r->fo, &s, r->peak_rps, out);
+		if (r->c.dp.call_to)
+			ctl_fo_report_calls_table(&r->fo, &s, out);
 		if (r->c.dp.reg2) {
 			const struct ctl_fo *fo[2] = {&r->fo, &r->fo_reg2};
 			struct dp_stats fs[2];
@@ -577,6 +606,8 @@ static void ctl__summary(struct ctl_run *r, FILE *out, bool json)
 	ctl_json_u64(&j, "events_lost", s.events_lost);
 	ctl_json_u64(&j, "bad_commands", s.bad_commands);
 	ctl_fo_report_json(&r->fo, &s, r->peak_rps, &j);
+	if (r->c.dp.call_to)
+		ctl_fo_report_calls_json(&r->fo, &s, &j);
 	if (r->c.dp.reg2) {
 		const struct ctl_fo *fo[2] = {&r->fo, &r->fo_reg2};
 		struct dp_stats fs[2];
@@ -756,6 +787,7 @@ static int ctl__run(struct ctl_run *r)
 	r->tick.data = r->progress.data = r->sigint.data = r->sigterm.data = r;
 	uv_signal_start(&r->sigint, ctl__signal, SIGINT);
 	uv_signal_start(&r->sigterm, ctl__signal, SIGTERM);
+	r->call_target = UINT32_MAX;
 	if (dp_start(r->d) != 0) {
 		fprintf(stderr, "sipedge run: the worker lcore would not start\n");
 		dp_destroy(r->d);

@@ -920,6 +920,28 @@ void ctl_fo_event(struct ctl_fo *fo, const struct dp_msg *ev, uint64_t now_us)
 	fo->ignored++;
 }
 
+uint32_t ctl_fo_call_target(const struct ctl_fo *fo)
+{
+	bool up[CTL_ROLE__COUNT];
+	struct ctl_targets t;
+
+	ctl__roles_up(fo, up);
+	t = ctl_mode_sub_targets(fo->cfg.mode, fo->cfg.configured, up);
+	return DP_TARGET(t.reg, t.aor, ctl_fo_via_slot(fo, t.via, 0));
+}
+
+void ctl_fo_call_event(struct ctl_fo *fo, const struct dp_msg *ev, uint64_t now_us)
+{
+	int via = (int)DP_TARGET_VIA(ev->target);
+
+	if (ev->reason == DP_FAIL_TIMEOUT)
+		ctl__server_failed(fo, via, ctl__sent_before(now_us, fo->cfg.timer_f_ms), now_us);
+	else if (ev->reason == DP_FAIL_TRANSPORT || ev->value == 503)
+		ctl__server_failed(fo, via, now_us, now_us);
+	else
+		ctl__server_ok(fo, via, now_us); /* whatever the callee said, the hop lives */
+}
+
 /* Release one queued line: which kind of GO depends on where it stands now. */
 static bool ctl__release(struct ctl_fo *fo, uint64_t now_us)
 {

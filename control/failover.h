@@ -272,6 +272,15 @@ bool ctl_fo_role_up(const struct ctl_fo *fo, int role);
 uint8_t ctl_fo_via_slot(const struct ctl_fo *fo, int role, uint32_t i);
 /* An event from the dataplane (for this flow; probes go to the registrations'). */
 void ctl_fo_event(struct ctl_fo *fo, const struct dp_msg *ev, uint64_t now_us);
+/*
+ * Calls (DESIGN.md §4: INVITE follows the active targets, as SUBSCRIBE does): where a new
+ * INVITE goes now, DP_TARGET(proxy role, AOR, next-hop slot), from the servers' health
+ * read through ctl_mode_sub_targets.
+ */
+uint32_t ctl_fo_call_target(const struct ctl_fo *fo);
+/* A call's outcome (DP_EV_CALL) as a signal about its next hop: silence or a transport
+ * error or 503 is a failure, any other answer shows it alive. */
+void ctl_fo_call_event(struct ctl_fo *fo, const struct dp_msg *ev, uint64_t now_us);
 /* Periodic work: probes due, storm control's releases. */
 void ctl_fo_tick(struct ctl_fo *fo, uint64_t now_us);
 /* The run ends: no more moves; every line takes CTL_E_STOP (the dataplane un-registers

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sip/uri.h"
+
 const char ctl_run_cfg_usage[] =
 	"usage: sipedge run [EAL ARGS --] [-c FILE] [OPTIONS]\n"
 	"Registers N lines through a DPDK port, keeps them registered and moves them between\n"
@@ -74,6 +76,11 @@ const char ctl_run_cfg_usage[] =
 	"  --seed N             fixed seed for branches, tags and jitter\n"
 	"  --pcap FILE          write every frame in and out as a pcap (Wireshark, sngrep)\n"
 	"  --invite busy|answer INVITE gets 486, or 180 then 200 with SDP (busy)\n"
+	"  --calls N            lines place N calls per second in all (0.5: one in 2 s; 0)\n"
+	"                       through the active proxy, to --call-to\n"
+	"  --call-to URI        Request-URI of every call (sip:user@host)\n"
+	"  --call-hold S        an answered call is ended with BYE after S seconds (5)\n"
+	"  --call-max N         calls at once per worker, at most (4096)\n"
 	"  --keepalive K        none, stun (RFC 5626 STUN binding) or crlf (none)\n"
 	"  --keepalive-interval S   keep-alive at 80-100 %% of S, or of the server's\n"
 	"                       Flow-Timer when it sends one (30)\n"
@@ -243,6 +250,7 @@ void ctl_run_cfg_defaults(struct ctl_run_cfg *r)
 		.t2_ms = 4000,
 		.tf_ms = 32000,
 		.retry_ms = 30000,
+		.call_max = 4096,
 		.rate = 1000,
 		.ka_interval_ms = 30000,
 		.ka_timeout_ms = 10000,
@@ -268,6 +276,7 @@ void ctl_run_cfg_defaults(struct ctl_run_cfg *r)
 		.flow_max_ms = 1800000,
 	};
 	r->outbound = -1;
+	r->call_hold_ms = 5000;
 	ctl_dns_resolver_defaults(&r->dns);
 }
 
@@ -291,6 +300,10 @@ enum {
 	O_SUMMARY,
 	O_SEED,
 	O_WORKERS,
+	O_CALLS,
+	O_CALL_TO,
+	O_CALL_HOLD,
+	O_CALL_MAX,
 	O_QUIET,
 	O_PCAP,
 	O_KA,
@@ -346,6 +359,10 @@ const struct option ctl_run_cfg_opts[] = {
 	{"summary-json", 1, NULL, O_SUMMARY},
 	{"seed", 1, NULL, O_SEED},
 	{"workers", 1, NULL, O_WORKERS},
+	{"calls", 1, NULL, O_CALLS},
+	{"call-to", 1, NULL, O_CALL_TO},
+	{"call-hold", 1, NULL, O_CALL_HOLD},
+	{"call-max", 1, NULL, O_CALL_MAX},
 	{"quiet", 0, NULL, O_QUIET},
 	{"pcap", 1, NULL, O_PCAP},
 	{"keepalive", 1, NULL, O_KA},
@@ -558,6 +575,37 @@ int ctl_run_cfg_option(struct ctl_run_cfg *r, int code, const char *arg, char *e
 			return ctl__err(err, errlen, "wants none, stun or crlf, not '%s'", arg);
 		r->keepalive_set = true;
 		break;
+	case O_CALLS:
+		/* calls per second over every line, milli-precision: "0.5" is one in 2 s */
+		if (!strcmp(arg, "0"))
+			r->call_rate_milli = 0;
+		else if (!ctl__seconds_ms(arg, &r->call_rate_milli))
+			return ctl__err(err, errlen,
+					"wants calls per second (0, or 0.001..86400), not '%s'",
+					arg);
+		break;
+	case O_CALL_TO: {
+		struct sip_uri u;
+		size_t off;
+		const char *why;
+
+		if (strlen(arg) >= DP_CALL_TO_MAX ||
+		    sip_uri_parse(sip_str_cstr(arg), &u, &off, &why) != 0 ||
+		    (u.scheme != SIP_SCHEME_SIP && u.scheme != SIP_SCHEME_SIPS))
+			return ctl__err(err, errlen,
+					"wants a sip: or sips: URI of at most 127 octets, not '%s'",
+					arg);
+		r->dp.call_to = arg;
+		break;
+	}
+	case O_CALL_HOLD:
+		if (!ctl__seconds_ms(arg, &r->call_hold_ms))
+			return ctl__err(err, errlen, "wants seconds (0.001..86400), not '%s'", arg);
+		break;
+	case O_CALL_MAX:
+		if (!ctl__u32(arg, 65535, &r->dp.call_max) || r->dp.call_max == 0)
+			return ctl__err(err, errlen, "wants 1..65535 calls at once, not '%s'", arg);
+		break;
 	case O_INVITE:
 		if (!strcmp(arg, "busy") || !strcmp(arg, "answer"))
 			r->dp.invite_answer = arg[0] == 'a';
@@ -769,6 +817,8 @@ int ctl_run_cfg_finish(struct ctl_run_cfg *r, char *err, size_t errlen)
 		if (!r->lines_set)
 			r->dp.lines = r->csv.n;
 	}
+	if (r->call_rate_milli && !r->dp.call_to)
+		return ctl__err(err, errlen, "--calls needs --call-to, the URI the lines call");
 	if ((r->user_pattern || r->user_base) &&
 	    ctl_linegen_init(&r->users, r->user_pattern ? r->user_pattern : "1{id:05}",
 			     r->user_base, why, sizeof(why)) != 0)

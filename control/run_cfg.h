@@ -34,6 +34,9 @@ struct ctl_run_cfg {
 	uint16_t dns_port[CTL_ROLE__COUNT]; /* 0: none given (NAPTR, SRV) */
 	struct ctl_dns_resolver_config dns;
 	bool keepalive_set; /* else mode 4 keeps its flows alive with STUN */
+	/* calls the lines place (dp.call_to): calls per 1000 s over all lines, hold time */
+	uint32_t call_rate_milli;
+	uint32_t call_hold_ms;
 	uint32_t user_base;
 	char domain_buf[DP_MAX_AORS][256];
 	const char *summary_json;

@@ -17,6 +17,8 @@ struct dp;
 /* Every line's +sip.instance is "<urn:uuid:" DP_INSTANCE_PREFIX "<line id, 12 hex>>". */
 #define DP_INSTANCE_PREFIX "5e1bed9e-0000-4000-8000-"
 
+#define DP_CALL_TO_MAX 128 /* a call's Request-URI, NUL included */
+
 /* Writes line id's user name (NUL-terminated) into buf; returns 0 or -ENOSPC. */
 typedef int (*dp_line_user_fn)(void *ctx, uint32_t id, char *buf, size_t cap);
 
@@ -78,6 +80,11 @@ struct dp_config {
 	uint64_t seed;		 /* for branches, tags, jitter; 0 picks one */
 	const char *pcap_path;	 /* write every frame in and out here (libpcap), or NULL */
 	bool invite_answer;	 /* INVITE gets 180 then 200 with SDP; else 486 Busy Here */
+	/* calls the lines place (dataplane/call.h): INVITEs to this Request-URI (NULL: no
+	 * calls), up to call_max at once per worker; rate, hold time and next hop come from
+	 * control (DP_CMD_CALLS) */
+	const char *call_to;
+	uint32_t call_max;
 	uint8_t keepalive;	 /* enum dp_keepalive of dataplane/line.h: 0 none, 1 STUN, 2 CRLF */
 	uint32_t ka_interval_ms; /* keep-alive interval (ms) when the server sends no Flow-Timer */
 	uint32_t ka_timeout_ms;	 /* an unanswered STUN keep-alive fails the flow after this */

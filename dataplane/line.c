@@ -535,13 +535,10 @@ static int dp__pick_challenge(const struct sip_challenge *ch, size_t n)
 	return best;
 }
 
-static void dp__on_challenge(struct dp_lines *L, uint32_t i, const struct sip_msg *m,
-			     uint64_t now_us)
+int dp_line_challenge(const struct sip_msg *m, struct sip_challenge ch[DP_CHALLENGES])
 {
-	struct dp_line *l = &L->line[i];
 	bool proxy = m->status == 407;
 	const struct sip_header *h;
-	struct sip_challenge ch[4];
 	size_t n = 0, off;
 	int pick = -1;
 
@@ -550,11 +547,21 @@ static void dp__on_challenge(struct dp_lines *L, uint32_t i, const struct sip_ms
 				 k)) &&
 	     pick < 0;
 	     k++) {
-		int rc = sip_digest_challenges_parse(h->value, ch, 4, &n, &off);
+		int rc = sip_digest_challenges_parse(h->value, ch, DP_CHALLENGES, &n, &off);
 
 		if (rc == 0 || rc == -ENOSPC)
 			pick = dp__pick_challenge(ch, n);
 	}
+	return pick;
+}
+
+static void dp__on_challenge(struct dp_lines *L, uint32_t i, const struct sip_msg *m,
+			     uint64_t now_us)
+{
+	struct dp_line *l = &L->line[i];
+	bool proxy = m->status == 407;
+	struct sip_challenge ch[DP_CHALLENGES];
+	int pick = dp_line_challenge(m, ch);
 	/* credentials already sent and refused without stale=true: wrong password */
 	if (pick < 0 || (l->auth_sent && !ch[pick].stale)) {
 		dp__fail(L, i, DP_FAIL_AUTH, m->status, L->cfg.retry_ms, now_us);

@@ -153,6 +153,11 @@ static inline int64_t dp_lines_index(const struct dp_lines *L, uint32_t ip, uint
 	return (int64_t)(g - L->first_id);
 }
 
+#define DP_CHALLENGES 4 /* challenges read from one 401/407 */
+/* The challenge of a 401 or 407 to answer (the strongest we hold a HA1 kind for), its
+ * index in ch, or -1 when none is usable. */
+int dp_line_challenge(const struct sip_msg *m, struct sip_challenge ch[DP_CHALLENGES]);
+
 /* Begin registering line i now. */
 void dp_line_start(struct dp_lines *L, uint32_t i, uint64_t now_us);
 /*

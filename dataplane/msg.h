@@ -47,6 +47,9 @@ enum dp_msg_type {
 	DP_CMD_KEEPALIVE,      /* flow's keep-alives: reason = enum dp_keepalive, value =
 				* interval ms, value2 = STUN answer timeout ms; from each line's
 				* next registration or keep-alive on */
+	DP_CMD_CALLS,	       /* calls placed by the worker's lines: value = calls per 1000 s
+				* (0: no new calls), value2 = hold ms, target = proxy, AOR and
+				* next hop of new INVITEs (control keeps it on the active proxy) */
 	/* events, worker -> control */
 	DP_EV_REGISTERED = 64, /* line, value: granted expiry s, target */
 	DP_EV_UNREGISTERED,    /* line, target */
@@ -54,6 +57,8 @@ enum dp_msg_type {
 	DP_EV_STOPPED,	   /* worker left its loop */
 	DP_EV_FLOW_FAILED, /* line: its keep-alive went unanswered (RFC 5626 §4.4) */
 	DP_EV_PROBE,	   /* target's via: reason NONE and value = status, or why it failed */
+	DP_EV_CALL,	   /* line's INVITE (or BYE) to target ended: reason NONE and value =
+			    * final status when the next hop answered, else why it failed */
 };
 
 enum dp_fail_reason {

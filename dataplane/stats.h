@@ -12,6 +12,7 @@
 #include "dataplane/net.h"
 
 #define DP_LAT_BUCKET_US 100 /* registration latency histogram: 100 us buckets */
+#define DP_CALL_LAT_BUCKETS 500 /* 10 ms each: call set-up up to 5 s */
 #define DP_LAT_BUCKETS 2000  /* up to 200 ms; slower ones land in the last bucket */
 
 enum dp_sip_drop {
@@ -81,6 +82,18 @@ struct dp_stats {
 	 * passes that found work; busy / run is how loaded the worker's core is */
 	uint64_t run_cycles;
 	uint64_t busy_cycles;
+	/* calls the lines placed (dataplane/call.h) */
+	uint64_t calls_attempted;	       /* first INVITEs */
+	uint64_t calls_answered;	       /* 2xx to the INVITE */
+	uint64_t calls_completed;	       /* our BYE answered 2xx */
+	uint64_t calls_failed[DP_FAIL__COUNT]; /* INVITE: timer B, 4xx, 5xx, 6xx, credentials */
+	uint64_t calls_no_answer;	       /* ringing past the set-up limit: given up */
+	uint64_t calls_bye_failed;	       /* our BYE timed out or was refused */
+	uint64_t calls_remote_bye;	       /* the other side hung up */
+	uint64_t calls_not_placed; /* a call was due but no line was free and registered */
+	uint64_t calls_active;	   /* gauge */
+	uint64_t calls_by_server[DP_MAX_SERVERS]; /* first INVITEs per next hop */
+	uint64_t call_setup_hist[DP_CALL_LAT_BUCKETS]; /* first INVITE to 2xx */
 } __attribute__((aligned(64)));
 
 /* to += from, every counter (a struct of uint64_t only). */

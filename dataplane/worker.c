@@ -188,6 +188,16 @@ void dp_worker_bind_io(struct dp_worker *w)
 	w->flow[0].held = w->held;
 }
 
+void dp_worker_tx(struct dp_worker *w, struct rte_mbuf *m)
+{
+	dp__tx(w, m);
+}
+
+void dp_worker_event(struct dp_worker *w, const struct dp_msg *m)
+{
+	dp__event_put(w, m);
+}
+
 /* --- requests to our lines: what a phone answers --- */
 
 static enum dp_method_stat dp__method(struct sip_str m)
@@ -286,6 +296,8 @@ static void dp__answer(struct dp_worker *w, const struct dp_pkt *p, const struct
 		return; /* ACK gets no response (RFC 3261 §17.1.1.3) */
 	snprintf(tag, sizeof(tag), "se%x", (unsigned)(line < 0 ? 0 : w->lines.first_id + line));
 	o.to_tag = sip_str_cstr(tag);
+	if (ms == DP_M_BYE && line >= 0)
+		dp_calls_remote_bye(w, req); /* the other side ended one of our calls */
 	if (line < 0)
 		o.status = 404;
 	else if (ms == DP_M_OPTIONS || ms == DP_M_NOTIFY || ms == DP_M_BYE)
@@ -464,6 +476,11 @@ static void dp__sip(struct dp_worker *w, const struct dp_pkt *p, const char *pay
 	}
 	if (unlikely(w->probes_out && sip_str_eq(msg.cseq.method, SIP_STR("OPTIONS"))))
 		return dp__probe_response(w, &msg, now_us);
+	if (w->calls.on &&
+	    (sip_str_eq(msg.cseq.method, SIP_STR("INVITE")) ||
+	     sip_str_eq(msg.cseq.method, SIP_STR("BYE"))) &&
+	    dp_calls_response(w, (uint32_t)line, &msg, now_us))
+		return;
 	if (w->subs_on && sip_str_eq(msg.cseq.method, SIP_STR("SUBSCRIBE")))
 		return dp_line_response(&w->subs, (uint32_t)line, &msg, p->src_ip, p->src_port,
 					now_us);
@@ -691,7 +708,12 @@ static unsigned dp__commands(struct dp_worker *w, uint64_t now_us)
 			if (i < w->lines.n)
 				dp_line_unregister(L, i, now_us);
 			break;
+		case DP_CMD_CALLS:
+			dp_calls_set(w, c[k].value, c[k].value2, c[k].target, now_us);
+			break;
 		case DP_CMD_UNREGISTER_ALL:
+			if (w->calls.on)
+				dp_calls_stop(w, now_us);
 			w->start_next = w->lines.n; /* no more starts */
 			w->unreg_all = true;
 			w->unreg_next = 0;
@@ -745,6 +767,8 @@ int dp_worker_main(void *arg)
 			ndue += nf;
 		}
 		work += (unsigned)ndue + dp__ramps(w, now_us);
+		if (w->calls.on)
+			work += dp_calls_poll(w, now_us);
 		dp__arp(w, now_us);
 		n = dp__commands(w, now_us);
 		work += n;

@@ -13,6 +13,7 @@
 #include <rte_spinlock.h>
 #include <pcap/pcap.h>
 
+#include "dataplane/call.h"
 #include "dataplane/line.h"
 #include "dataplane/net.h"
 #include "dataplane/stats.h"
@@ -79,6 +80,7 @@ struct dp_worker {
 	bool invite_answer;	   /* INVITE: 180 then 200 with SDP instead of 486 */
 	pcap_dumper_t *pcap;	   /* --pcap: every frame in and out, NULL when off */
 	rte_spinlock_t *pcap_lock; /* the workers share one pcap file */
+	struct dp_calls calls; /* calls the lines place, when on */
 	struct dp_probe probe[DP_MAX_SERVERS];
 	unsigned probes_out;
 	struct dp_stats stats;
@@ -95,6 +97,10 @@ static inline uint64_t dp_tsc_us(uint64_t cycles, uint64_t hz)
 	return cycles / hz * 1000000ull + cycles % hz * 1000000ull / hz;
 }
 
+/* Queue frame m for the port (the worker sends its queue each loop). */
+void dp_worker_tx(struct dp_worker *w, struct rte_mbuf *m);
+/* An event for control; a full ring is a counted loss. */
+void dp_worker_event(struct dp_worker *w, const struct dp_msg *m);
 /* The worker's main loop; arg is its struct dp_worker. */
 int dp_worker_main(void *arg);
 /* The line logic's view of this worker's port. */

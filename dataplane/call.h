@@ -1,0 +1,96 @@
+/*
+ * Calls the lines place (DESIGN.md §4: INVITE follows the active proxy, as REGISTER and
+ * SUBSCRIBE do): at a rate the worker's share of --calls, a registered line without a
+ * call sends an INVITE with an SDP offer to the Request-URI --call-to, through the next
+ * hop control names (the proxy the line's subscriptions use: P or BP, or an outbound
+ * proxy), answers a challenge (401/407) once, ACKs the final answer, holds an answered
+ * call for --call-hold and ends it with a BYE along the dialog's route set (RFC 3261
+ * §12.1.2: the 2xx's Record-Route reversed, its Contact as remote target).
+ *
+ * A call is one of a fixed number of slots per worker; its timers run on a wheel of
+ * their own. Calls are rare next to registrations and keep-alives, so their requests are
+ * formatted here rather than from per-line templates. Internal to dataplane/.
+ */
+#ifndef DP_CALL_H
+#define DP_CALL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dataplane/dataplane.h"
+#include "dataplane/wheel.h"
+#include "sip/parser.h"
+
+struct dp_worker;
+struct dp_pkt;
+
+#define DP_CALL_TAG_MAX 48
+#define DP_CALL_URI_MAX DP_CALL_TO_MAX
+#define DP_CALL_ROUTE_MAX 256
+
+enum dp_call_state {
+	DP_CALL_FREE = 0,
+	DP_CALL_CALLING,    /* INVITE out, retransmitted on timer A until timer B */
+	DP_CALL_PROCEEDING, /* a provisional answer came: wait for the final one */
+	DP_CALL_UP,	    /* 2xx ACKed: held until the hold time runs out */
+	DP_CALL_BYE,	    /* BYE out, retransmitted on timer E until timer F */
+};
+
+struct dp_call {
+	uint32_t line; /* index into the worker's lines */
+	uint32_t seq;  /* the worker's call number: Call-ID, tag and branches carry it */
+	uint8_t state; /* enum dp_call_state */
+	uint8_t cseq;  /* of the INVITE: 1, 2 after a challenge */
+	uint8_t auth_sent;
+	uint8_t to_tag_len;
+	uint32_t target; /* DP_TARGET() the INVITE went to */
+	uint32_t interval_ms;
+	uint64_t t_invite_us; /* first INVITE sent: call set-up time starts here */
+	uint64_t deadline_us;
+	struct rte_mbuf *held; /* the INVITE or BYE out, for retransmission */
+	uint16_t rtarget_len;
+	uint16_t route_len;
+	char to_tag[DP_CALL_TAG_MAX];
+	char rtarget[DP_CALL_URI_MAX]; /* the 2xx's Contact: the BYE's Request-URI */
+	char route[DP_CALL_ROUTE_MAX]; /* the 2xx's Record-Route reversed: the BYE's Route */
+};
+
+struct dp_calls {
+	bool on;
+	uint32_t max; /* slots */
+	struct dp_call *call;
+	uint32_t *free; /* stack of free slot numbers */
+	uint32_t nfree;
+	struct dp_wheel wheel;
+	uint32_t *wheel_slots;
+	struct dp_wheel_link *links;
+	uint8_t *busy;	  /* per line of the worker: 1 while it has a call */
+	uint64_t step_us; /* one call placed every step_us (0: none) */
+	uint64_t due_us;
+	uint32_t hold_ms;
+	uint32_t target; /* DP_TARGET(): proxy, AOR, next hop of new calls */
+	uint32_t cursor; /* next line to consider for a call */
+	uint32_t seq;
+	char to[DP_CALL_URI_MAX]; /* Request-URI and To of every INVITE */
+};
+
+/* Slots and timers for up to max calls at once, for n lines; 0 or -ENOMEM. */
+int dp_calls_init(struct dp_calls *c, uint32_t max, uint32_t n, const char *to, uint64_t now_ms);
+void dp_calls_free(struct dp_calls *c);
+/* Control's DP_CMD_CALLS: rate in calls per 1000 s for this worker, hold ms, target. */
+void dp_calls_set(struct dp_worker *w, uint32_t rate_milli, uint32_t hold_ms, uint32_t target,
+		  uint64_t now_us);
+/* Place due calls, run due timers; returns the work done. */
+unsigned dp_calls_poll(struct dp_worker *w, uint64_t now_us);
+/* A response to an INVITE or BYE of ours at line i (by its Via branch); false when it
+ * answers no call of ours (then it is the caller's to count). */
+bool dp_calls_response(struct dp_worker *w, uint32_t i, const struct sip_msg *m, uint64_t now_us);
+/* A BYE to line i: when it ends one of our calls (its Call-ID), the call is over. */
+void dp_calls_remote_bye(struct dp_worker *w, const struct sip_msg *m);
+/* The run ends: no new calls; calls up are ended with a BYE now, calls being set up as
+ * soon as they are answered. */
+void dp_calls_stop(struct dp_worker *w, uint64_t now_us);
+/* Frees every held request (the worker is stopping). */
+void dp_calls_release(struct dp_calls *c);
+
+#endif
