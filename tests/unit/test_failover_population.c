@@ -362,6 +362,70 @@ static void p_down_switches_to_the_backup_aor_at_r(void **state)
 	assert_int_equal(f->fo.ep[0].settled, N);
 }
 
+static void call_ev(struct fx *f, uint32_t target, uint16_t reason, uint32_t status)
+{
+	struct dp_msg m = {.type = DP_EV_CALL, .target = target, .reason = reason, .value = status};
+
+	ctl_fo_call_event(&f->fo, &m, f->now_us);
+}
+
+/* Calls follow the proxy (seed table, mode 1): new INVITEs go to P with the primary AOR;
+ * two INVITEs that time out take P down, and calls go to BP with the backup AOR; a
+ * callee's refusal through P (486, a 408 of P's own timer) is no failure of P. */
+static void calls_follow_the_proxy_and_fail_it_over(void **state)
+{
+	struct fx *f = *state;
+	const uint32_t via_p = DP_TARGET(CTL_P, CTL_AOR_PRIMARY, CTL_P);
+	const uint32_t via_bp = DP_TARGET(CTL_BP, CTL_AOR_BACKUP, CTL_BP);
+
+	all_registered_at(f, AT_R);
+	assert_int_equal(ctl_fo_call_target(&f->fo), via_p);
+	call_ev(f, via_p, DP_FAIL_NONE, 486);
+	call_ev(f, via_p, DP_FAIL_NONE, 408);
+	call_ev(f, via_p, DP_FAIL_NONE, 200);
+	assert_true(f->fo.srv[CTL_P].up);
+	assert_int_equal(f->fo.srv[CTL_P].fail_signals, 0);
+	/* INVITEs sent after P's last answer time out (timer B) */
+	f->now_us += 4 * S_US;
+	call_ev(f, via_p, DP_FAIL_TIMEOUT, 0);
+	assert_true(f->fo.srv[CTL_P].up); /* one: below the threshold */
+	call_ev(f, via_p, DP_FAIL_TIMEOUT, 0);
+	assert_false(f->fo.srv[CTL_P].up);
+	assert_int_equal(ctl_fo_call_target(&f->fo), via_bp);
+	/* and the registrations take the backup AOR (bullet 3) */
+	assert_int_equal(f->fo.want.aor, CTL_AOR_BACKUP);
+	/* a 503 from BP is overload: a failure signal */
+	call_ev(f, via_bp, DP_FAIL_NONE, 503);
+	assert_int_equal(f->fo.srv[CTL_BP].fail_signals, 1);
+}
+
+/* A timeout of an INVITE sent before the proxy's last answer is a loss, not a failure. */
+static void a_call_timeout_older_than_the_last_answer_is_outlived(void **state)
+{
+	struct fx *f = *state;
+	const uint32_t via_p = DP_TARGET(CTL_P, CTL_AOR_PRIMARY, CTL_P);
+
+	all_registered_at(f, AT_R);
+	f->now_us += 10 * S_US;
+	call_ev(f, via_p, DP_FAIL_NONE, 200); /* P answered just now */
+	f->now_us += 1 * S_US; /* timer B is 3 s: these INVITEs left before that answer */
+	call_ev(f, via_p, DP_FAIL_TIMEOUT, 0);
+	call_ev(f, via_p, DP_FAIL_TIMEOUT, 0);
+	assert_true(f->fo.srv[CTL_P].up);
+	assert_int_equal(f->fo.srv[CTL_P].fails_outlived, 2);
+}
+
+/* Mode 4: calls go through the outbound proxy that works. */
+static void mode4_calls_use_the_working_outbound_proxy(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(DP_TARGET_VIA(ctl_fo_call_target(&f->fo)), CTL_OP);
+	f->fo.srv[CTL_OP].up = false;
+	assert_int_equal(DP_TARGET_VIA(ctl_fo_call_target(&f->fo)), CTL_BOP);
+	assert_int_equal(DP_TARGET_REG(ctl_fo_call_target(&f->fo)), CTL_P);
+}
+
 /* An event about a target the line has left (sent before the move) changes nothing for
  * the line, though it still counts against that server. */
 static void stale_events_from_the_old_target_are_ignored(void **state)
@@ -900,6 +964,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(retry_after_of_a_503_sets_the_retry_delay, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(stop_leaves_no_line_behind, setup, teardown),
+		cmocka_unit_test_setup_teardown(calls_follow_the_proxy_and_fail_it_over, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			a_call_timeout_older_than_the_last_answer_is_outlived, setup, teardown),
+		cmocka_unit_test_setup_teardown(mode4_calls_use_the_working_outbound_proxy,
+						setup_mode4, teardown),
 		cmocka_unit_test_setup_teardown(subscriptions_start_after_registering_and_follow_p,
 						setup, teardown),
 		cmocka_unit_test(percentiles_stay_open_until_enough_lines_settled),
