@@ -44,7 +44,7 @@ struct ctl_run {
 	uint32_t call_target; /* sent to the workers; UINT32_MAX: nothing yet */
 	bool calls_pending;
 	char eal_prefix[64];
-	char eal_lcores[256]; /* the lab default with --workers N */
+	char eal_lcores[1024]; /* the lab default with --workers N (64 at most) */
 	char eal_vdev[96];
 	char *eal_argv[CTL_MAX_EAL_ARGS];
 	/* run state */
@@ -316,19 +316,21 @@ static struct ctl_fo *ctl__fo_of(struct ctl_run *r, unsigned flow)
  * target moved (or a full ring refused it last time). */
 static void ctl__calls(struct ctl_run *r)
 {
-	uint32_t t = ctl_fo_call_target(&r->fo);
-	struct dp_msg c = {.type = DP_CMD_CALLS,
-			   .value = r->c.call_rate_milli / dp_workers(r->d),
-			   .value2 = r->c.call_hold_ms,
-			   .target = t};
+	uint32_t t = ctl_fo_call_target(&r->fo), nw = dp_workers(r->d);
 	bool all = true;
 
 	if (!r->c.dp.call_to || r->stop_ms || (t == r->call_target && !r->calls_pending))
 		return;
-	if (c.value == 0 && r->c.call_rate_milli) /* a rate split too fine: one per 1000 s */
-		c.value = 1;
-	for (unsigned k = 0; k < dp_workers(r->d); k++)
+	for (unsigned k = 0; k < nw; k++) {
+		/* the rate split over the workers, the remainder to the first ones */
+		struct dp_msg c = {.type = DP_CMD_CALLS,
+				   .value = r->c.call_rate_milli / nw +
+					    (k < r->c.call_rate_milli % nw),
+				   .value2 = r->c.call_hold_ms,
+				   .target = t};
+
 		all &= dp_command(r->d, k, &c) == 0;
+	}
 	r->calls_pending = !all;
 	r->call_target = t;
 }
@@ -378,8 +380,8 @@ static void ctl__tick(uv_timer_t *t)
 		/* done when every line was reached, none is registered and no transaction is
 		 * out (a REGISTER in flight may still make a binding), or after timer F */
 		bool quiet = s.registered == 0 && s.in_flight == 0 && s.unreg_pending == 0 &&
-			     sub.registered == 0 && sub.in_flight == 0 && reg2.registered == 0 &&
-			     reg2.in_flight == 0;
+			     s.calls_active == 0 && sub.registered == 0 && sub.in_flight == 0 &&
+			     reg2.registered == 0 && reg2.in_flight == 0;
 
 		if (quiet ||
 		    uv_now(&r->loop) - r->stop_ms >

@@ -323,11 +323,16 @@ void ctl_fo_report_flows_json(const struct ctl_fo *const fo[2], const struct dp_
 	ctl_json_end_array(j);
 }
 
-/* The time by which pct % of the answered calls had their 2xx, in ms (10 ms buckets). */
-static uint64_t ctl__call_setup_ms(const struct dp_stats *s, double pct)
+/* The time by which pct % of the answered calls had their 2xx, in ms (10 ms buckets; the
+ * last holds the slower ones, so a figure of DP_CALL_LAT_BUCKETS * 10 means "or more");
+ * 0 with no call answered. */
+static uint64_t ctl__call_setup_ms(const struct dp_stats *s, unsigned pct)
 {
-	uint64_t want = (uint64_t)((double)s->calls_answered * pct / 100.0 + 0.999999), n = 0;
+	uint64_t n = 0, total = 0, want;
 
+	for (int k = 0; k < DP_CALL_LAT_BUCKETS; k++)
+		total += s->call_setup_hist[k];
+	want = (total * pct + 99) / 100;
 	for (int k = 0; k < DP_CALL_LAT_BUCKETS && want; k++) {
 		n += s->call_setup_hist[k];
 		if (n >= want)
@@ -341,11 +346,11 @@ void ctl_fo_report_calls_table(const struct ctl_fo *fo, const struct dp_stats *s
 	fprintf(out,
 		"\n| calls | attempted | answered | completed (our BYE) | ended by the other side "
 		"| timed out | refused 4xx / 5xx / 6xx / auth | not answered | BYE failed | "
-		"due but no line free | set-up p50 / p99 ms |\n"
-		"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+		"due but no line free | stray 2xx ended | set-up p50 / p99 ms |\n"
+		"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 	fprintf(out,
 		"| all | %llu | %llu | %llu | %llu | %llu | %llu / %llu / %llu / %llu | %llu | "
-		"%llu | %llu | %llu / %llu |\n",
+		"%llu | %llu | %llu | %llu / %llu |\n",
 		(unsigned long long)s->calls_attempted, (unsigned long long)s->calls_answered,
 		(unsigned long long)s->calls_completed, (unsigned long long)s->calls_remote_bye,
 		(unsigned long long)s->calls_failed[DP_FAIL_TIMEOUT],
@@ -354,14 +359,14 @@ void ctl_fo_report_calls_table(const struct ctl_fo *fo, const struct dp_stats *s
 		(unsigned long long)s->calls_failed[DP_FAIL_6XX],
 		(unsigned long long)s->calls_failed[DP_FAIL_AUTH],
 		(unsigned long long)s->calls_no_answer, (unsigned long long)s->calls_bye_failed,
-		(unsigned long long)s->calls_not_placed,
+		(unsigned long long)s->calls_not_placed, (unsigned long long)s->calls_stray_2xx,
 		(unsigned long long)ctl__call_setup_ms(s, 50),
 		(unsigned long long)ctl__call_setup_ms(s, 99));
 	for (int r = 0; r < CTL_ROLE__COUNT; r++) {
 		uint64_t n = ctl__role_sum(fo, s->calls_by_server, r);
 
 		if (fo->cfg.configured[r] && n)
-			fprintf(out, "| first INVITEs via %s | %llu | | | | | | | | | |\n",
+			fprintf(out, "| first INVITEs via %s | %llu | | | | | | | | | | |\n",
 				ctl_role_name(r), (unsigned long long)n);
 	}
 }
@@ -378,8 +383,11 @@ void ctl_fo_report_calls_json(const struct ctl_fo *fo, const struct dp_stats *s,
 		ctl_json_u64(j, dp_fail_name(k), s->calls_failed[k]);
 	ctl_json_end_object(j);
 	ctl_json_u64(j, "no_answer", s->calls_no_answer);
+	ctl_json_u64(j, "cancelled", s->calls_cancelled);
 	ctl_json_u64(j, "bye_failed", s->calls_bye_failed);
 	ctl_json_u64(j, "not_placed", s->calls_not_placed);
+	ctl_json_u64(j, "stray_2xx", s->calls_stray_2xx);
+	ctl_json_u64(j, "too_big", s->calls_too_big);
 	ctl_json_u64(j, "active_end", s->calls_active);
 	ctl_json_begin_object(j, "by_server");
 	for (int r = 0; r < CTL_ROLE__COUNT; r++) {

@@ -78,7 +78,7 @@ const char ctl_run_cfg_usage[] =
 	"  --invite busy|answer INVITE gets 486, or 180 then 200 with SDP (busy)\n"
 	"  --calls N            lines place N calls per second in all (0.5: one in 2 s; 0)\n"
 	"                       through the active proxy, to --call-to\n"
-	"  --call-to URI        Request-URI of every call (sip:user@host)\n"
+	"  --call-to URI        Request-URI of every call (sip:user@host; UDP, so not sips:)\n"
 	"  --call-hold S        an answered call is ended with BYE after S seconds (5)\n"
 	"  --call-max N         calls at once per worker, at most (4096)\n"
 	"  --keepalive K        none, stun (RFC 5626 STUN binding) or crlf (none)\n"
@@ -155,7 +155,7 @@ static bool ctl__seconds_ms(const char *s, uint32_t *ms)
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || *end || v < 0.001 || v > 86400)
+	if (errno || end == s || *end || !(v >= 0.001 && v <= 86400)) /* NaN fails too */
 		return false;
 	*ms = (uint32_t)(v * 1000 + 0.5);
 	return true;
@@ -591,10 +591,10 @@ int ctl_run_cfg_option(struct ctl_run_cfg *r, int code, const char *arg, char *e
 
 		if (strlen(arg) >= DP_CALL_TO_MAX ||
 		    sip_uri_parse(sip_str_cstr(arg), &u, &off, &why) != 0 ||
-		    (u.scheme != SIP_SCHEME_SIP && u.scheme != SIP_SCHEME_SIPS))
+		    u.scheme != SIP_SCHEME_SIP)
+			/* sips: would need TLS on every hop (RFC 3261 §26.2.2); calls are UDP */
 			return ctl__err(err, errlen,
-					"wants a sip: or sips: URI of at most 127 octets, not '%s'",
-					arg);
+					"wants a sip: URI of at most 127 octets, not '%s'", arg);
 		r->dp.call_to = arg;
 		break;
 	}

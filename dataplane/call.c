@@ -1,12 +1,12 @@
 /*
  * The calls of dataplane/call.h: a UAC INVITE transaction per call (RFC 3261 §17.1.1 on
- * UDP: timer A doubling, timer B), its ACK (the same transaction's for a failure, a new
- * one along the dialog for a 2xx), and the dialog's BYE (§15.1.1, a non-INVITE
- * transaction: timer E up to T2, timer F).
+ * UDP: timer A doubling, timer B), the ACK of a failure in its transaction (§17.1.1.3) and
+ * of a 2xx along the dialog (§13.2.2.4), CANCEL of a call that rings too long (§9.1), and
+ * the dialog's BYE (§15.1.1, a non-INVITE transaction: timer E up to T2, timer F).
  *
  * Every request names its call in its Via branch, "z9hG4bKc" + slot (4 hex) + call number
- * (8 hex) + kind, and in its Call-ID, "c" + slot + "." + call number + "." + run seed, so
- * a response or a BYE finds its call without a search.
+ * (8 hex) + kind, and in its Call-ID, "c" + slot + "." + call number + "." + worker + "."
+ * + run seed, so a response or a BYE finds its call without a search.
  */
 #include "dataplane/call.h"
 
@@ -22,11 +22,14 @@
 #include "sip/hdr.h"
 
 #define DP_CALL_WHEEL_SLOTS 4096   /* 1 ms ticks */
-#define DP_CALL_NO_ANSWER_MS 60000 /* ringing longer than this: the call is given up */
+#define DP_CALL_NO_ANSWER_MS 60000 /* ringing longer than this: the call is cancelled */
 #define DP_CALL_BRANCH_LEN 21	   /* "z9hG4bKc" + 4 + 8 + 1 */
 #define DP_CALL_TEXT_MAX 1400	   /* under the path MTU (RFC 3261 §18.1.1) */
+#define DP_CALL_RR_MAX 16	   /* Record-Route entries kept */
 
-enum { DP_CALL_K_INVITE = 'i', DP_CALL_K_ACK = 'a', DP_CALL_K_BYE = 'b' };
+/* Branch kinds: the INVITE and its CANCEL (i, j after a challenge), the ACK of a 2xx (a),
+ * the BYE (b, e after a challenge), and the requests of a dialog no call keeps (s). */
+enum { DP_CALL_K_INVITE = 'i', DP_CALL_K_ACK = 'a', DP_CALL_K_BYE = 'b', DP_CALL_K_STRAY = 's' };
 
 int dp_calls_init(struct dp_calls *c, uint32_t max, uint32_t n, const char *to, uint64_t now_ms)
 {
@@ -37,8 +40,8 @@ int dp_calls_init(struct dp_calls *c, uint32_t max, uint32_t n, const char *to, 
 	c->free = calloc(max, sizeof(*c->free));
 	c->wheel_slots = calloc(DP_CALL_WHEEL_SLOTS, sizeof(*c->wheel_slots));
 	c->links = calloc(max, sizeof(*c->links));
-	c->busy = calloc(n ? n : 1, 1);
-	if (!c->call || !c->free || !c->wheel_slots || !c->links || !c->busy) {
+	c->slot_of = calloc(n ? n : 1, sizeof(*c->slot_of));
+	if (!c->call || !c->free || !c->wheel_slots || !c->links || !c->slot_of) {
 		dp_calls_free(c);
 		return -ENOMEM;
 	}
@@ -64,7 +67,7 @@ void dp_calls_free(struct dp_calls *c)
 	free(c->free);
 	free(c->wheel_slots);
 	free(c->links);
-	free(c->busy);
+	free(c->slot_of);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -72,23 +75,36 @@ void dp_calls_set(struct dp_worker *w, uint32_t rate_milli, uint32_t hold_ms, ui
 		  uint64_t now_us)
 {
 	struct dp_calls *c = &w->calls;
-	unsigned via = DP_TARGET_VIA(target), aor = DP_TARGET_AOR(target);
 
-	if (!c->on || via >= DP_MAX_SERVERS || !w->lines.cfg.server[via].port ||
-	    aor >= DP_MAX_AORS || !w->lines.cfg.aor_domain[aor].len) {
+	/* a slot whose address DNS has not given yet is taken: calls wait for it */
+	if (!c->on || DP_TARGET_VIA(target) >= DP_MAX_SERVERS ||
+	    DP_TARGET_AOR(target) >= DP_MAX_AORS ||
+	    !w->lines.cfg.aor_domain[DP_TARGET_AOR(target)].len) {
 		w->stats.bad_commands++;
 		return;
 	}
 	if (rate_milli && !c->step_us)
 		c->due_us = now_us;
 	c->step_us = rate_milli ? 1000000000ull / rate_milli : 0;
-	c->hold_ms = hold_ms;
+	c->hold_ms = c->stopping ? 0 : hold_ms;
 	c->target = target;
+	if (c->stopping)
+		c->step_us = 0;
 }
 
 static void dp__call_arm(struct dp_calls *c, uint32_t k, uint64_t due_us)
 {
 	dp_wheel_arm(&c->wheel, k, (due_us + 999) / 1000);
+}
+
+/* Timer E (or A when unbounded) after interval: the next retransmission, or the
+ * deadline when that comes first. */
+static void dp__call_arm_retx(struct dp_calls *c, uint32_t k, uint64_t now_us)
+{
+	const struct dp_call *call = &c->call[k];
+	uint64_t next = now_us + call->interval_ms * 1000ull;
+
+	dp__call_arm(c, k, next < call->deadline_us ? next : call->deadline_us);
 }
 
 static void dp__call_end(struct dp_worker *w, uint32_t k)
@@ -99,7 +115,7 @@ static void dp__call_end(struct dp_worker *w, uint32_t k)
 	rte_pktmbuf_free(call->held);
 	call->held = NULL;
 	dp_wheel_cancel(&c->wheel, k);
-	c->busy[call->line] = 0;
+	c->slot_of[call->line] = 0;
 	call->state = DP_CALL_FREE;
 	c->free[c->nfree++] = k;
 	w->stats.calls_active--;
@@ -122,40 +138,103 @@ static void dp__call_event(struct dp_worker *w, const struct dp_call *call, enum
 	dp_worker_event(w, &m);
 }
 
-/* Send n octets of text for call k to its next hop; hold them for retransmission when
- * keep. False when no buffer (or no next-hop MAC) was there: counted. */
-static bool dp__call_send(struct dp_worker *w, struct dp_call *call, const char *text, int n,
-			  bool keep)
+/* Send n octets of text from line i to ip:port; hold them in *keep for retransmission when
+ * keep is given. False when nothing went out (no buffer, no next-hop MAC yet): counted. */
+static bool dp__call_tx(struct dp_worker *w, uint32_t i, uint32_t ip, uint16_t port,
+			const char *text, int n, struct rte_mbuf **keep)
 {
-	const struct dp_server_addr *to = &w->lines.cfg.server[DP_TARGET_VIA(call->target)];
 	struct rte_mbuf *m;
-	uint32_t ip;
-	uint16_t port;
+	uint32_t src_ip;
+	uint16_t src_port;
 	size_t flen;
 
-	if (n <= 0 || n > DP_CALL_TEXT_MAX || !w->net.next_hop_known ||
-	    !(m = rte_pktmbuf_alloc(w->pool))) {
+	if (n <= 0 || n > DP_CALL_TEXT_MAX) {
+		w->stats.calls_too_big++;
+		return false;
+	}
+	if (!w->net.next_hop_known || !(m = rte_pktmbuf_alloc(w->pool))) {
 		w->stats.sip_drops[DP_SIP_DROP_NO_BUFFER]++;
 		return false;
 	}
 	memcpy(rte_pktmbuf_mtod(m, char *) + DP_NET_UDP_HDRS_LEN, text, (size_t)n);
-	dp_lines_addr(&w->lines, call->line, &ip, &port);
-	flen = dp_net_udp_finish(&w->net, rte_pktmbuf_mtod(m, uint8_t *), &w->net.next_hop_mac, ip,
-				 port, to->ip, to->port, (size_t)n);
+	dp_lines_addr(&w->lines, i, &src_ip, &src_port);
+	flen = dp_net_udp_finish(&w->net, rte_pktmbuf_mtod(m, uint8_t *), &w->net.next_hop_mac,
+				 src_ip, src_port, ip, port, (size_t)n);
 	m->data_len = (uint16_t)flen;
 	m->pkt_len = (uint32_t)flen;
 	if (keep) {
-		rte_pktmbuf_free(call->held);
+		rte_pktmbuf_free(*keep);
 		rte_mbuf_refcnt_update(m, 1);
-		call->held = m;
+		*keep = m;
 	}
 	dp_worker_tx(w, m);
 	return true;
 }
 
-/* What every request of call k starts with: the start line is the caller's; then Via,
- * Max-Forwards, From, Call-ID. Returns the length written, or -1. */
-static int dp__call_head(const struct dp_worker *w, uint32_t k, char kind, char *b, size_t cap)
+/* To the call's next hop, the request held for retransmission when keep. */
+static bool dp__call_send(struct dp_worker *w, struct dp_call *call, const char *text, int n,
+			  bool keep)
+{
+	const struct dp_server_addr *to = &w->lines.cfg.server[DP_TARGET_VIA(call->target)];
+
+	return dp__call_tx(w, call->line, to->ip, to->port, text, n, keep ? &call->held : NULL);
+}
+
+/* The parts of one request: everything but the start line's method and the Via branch
+ * comes in as text; extra is more header lines (each ending CRLF), body the body. */
+struct dp__req {
+	const char *method;
+	struct sip_str ruri;
+	struct sip_str branch;
+	struct sip_str from; /* header values */
+	struct sip_str to;
+	struct sip_str call_id;
+	uint32_t cseq;
+	struct sip_str route; /* empty: no Route */
+	struct sip_str extra;
+	struct sip_str body;
+};
+
+/* Format r as sent by line i into b; its length, or -1 when it does not fit. */
+static int dp__call_fmt(const struct dp_worker *w, uint32_t i, const struct dp__req *r, char *b,
+			size_t cap)
+{
+	uint32_t ip;
+	uint16_t port;
+	int n;
+
+	dp_lines_addr(&w->lines, i, &ip, &port);
+	n = snprintf(b, cap,
+		     "%s %.*s SIP/2.0\r\n"
+		     "Via: SIP/2.0/UDP %u.%u.%u.%u:%u;branch=%.*s;rport\r\n"
+		     "Max-Forwards: 70\r\n"
+		     "From: %.*s\r\n"
+		     "To: %.*s\r\n"
+		     "Call-ID: %.*s\r\n"
+		     "CSeq: %u %s\r\n"
+		     "%s%.*s%s"
+		     "%.*s"
+		     "Content-Length: %zu\r\n\r\n%.*s",
+		     r->method, (int)r->ruri.len, r->ruri.p, ip >> 24, (ip >> 16) & 255,
+		     (ip >> 8) & 255, ip & 255, port, (int)r->branch.len, r->branch.p,
+		     (int)r->from.len, r->from.p, (int)r->to.len, r->to.p, (int)r->call_id.len,
+		     r->call_id.p, r->cseq, r->method, r->route.len ? "Route: " : "",
+		     (int)r->route.len, r->route.p, r->route.len ? "\r\n" : "", (int)r->extra.len,
+		     r->extra.p, r->body.len, (int)r->body.len, r->body.p);
+	return n > 0 && (size_t)n < cap ? n : -1;
+}
+
+/* Our side of call k: its branch of kind, From (with our tag), To (with the remote tag
+ * once known), Call-ID; into the caller's buffers. */
+struct dp__ids {
+	char branch[DP_CALL_BRANCH_LEN + 1];
+	char from[160];
+	char to[DP_CALL_URI_MAX + DP_CALL_TAG_MAX + 8];
+	char call_id[64];
+};
+
+static void dp__call_ids(const struct dp_worker *w, uint32_t k, char kind, bool to_tag,
+			 struct dp__ids *id, struct dp__req *r)
 {
 	const struct dp_call *call = &w->calls.call[k];
 	struct sip_str dom = w->lines.cfg.aor_domain[DP_TARGET_AOR(call->target)];
@@ -164,153 +243,297 @@ static int dp__call_head(const struct dp_worker *w, uint32_t k, char kind, char 
 	int n;
 
 	dp_lines_addr(&w->lines, call->line, &ip, &port);
-	n = snprintf(b, cap,
-		     "Via: SIP/2.0/UDP %u.%u.%u.%u:%u;branch=z9hG4bKc%04x%08x%c;rport\r\n"
-		     "Max-Forwards: 70\r\n"
-		     "From: <sip:%.31s@%.*s>;tag=c%08x%04x\r\n"
-		     "Call-ID: c%04x.%08x.%08x@%u.%u.%u.%u\r\n",
-		     ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255, port, k, call->seq,
-		     kind, w->lines.auth_user[call->line], (int)dom.len, dom.p, call->seq, k, k,
-		     call->seq, (uint32_t)w->lines.id_seed, ip >> 24, (ip >> 16) & 255,
+	snprintf(id->branch, sizeof(id->branch), "z9hG4bKc%04x%08x%c", k, call->seq, kind);
+	n = snprintf(id->from, sizeof(id->from), "<sip:%.32s@%.*s>;tag=c%08x%04xw%x",
+		     w->lines.auth_user[call->line], (int)dom.len, dom.p, call->seq, k, w->id);
+	r->from = sip_str_make(id->from, n > 0 && (size_t)n < sizeof(id->from) ? (size_t)n : 0);
+	n = snprintf(id->to, sizeof(id->to), "<%s>%s%.*s", w->calls.to, to_tag ? ";tag=" : "",
+		     to_tag ? (int)call->to_tag_len : 0, call->to_tag);
+	r->to = sip_str_make(id->to, n > 0 && (size_t)n < sizeof(id->to) ? (size_t)n : 0);
+	n = snprintf(id->call_id, sizeof(id->call_id), "c%04x.%08x.%x.%08x@%u.%u.%u.%u", k,
+		     call->seq, w->id, (uint32_t)w->lines.id_seed, ip >> 24, (ip >> 16) & 255,
 		     (ip >> 8) & 255, ip & 255);
-	return n > 0 && (size_t)n < cap ? n : -1;
+	r->call_id = sip_str_make(id->call_id, (size_t)n);
+	r->branch = sip_str_make(id->branch, DP_CALL_BRANCH_LEN);
 }
 
-/* The INVITE of call k (CSeq call->cseq), with credentials for challenge ch when given. */
-static int dp__call_invite(struct dp_worker *w, uint32_t k, const struct sip_challenge *ch,
-			   bool proxy, char *b, size_t cap)
+/* The credentials line for method to uri answering ch, as line i, into b; its length, or
+ * -1 when the realm is no AOR domain of ours (no HA1 was made for it). */
+static int dp__call_auth(struct dp_worker *w, uint32_t i, const struct sip_challenge *ch,
+			 bool proxy, const char *method, struct sip_str uri, char *b, size_t cap)
 {
-	struct dp_calls *c = &w->calls;
-	struct dp_call *call = &c->call[k];
-	char auth[768] = "", sdp[256], ip_s[16];
+	bool sha = sip_digest_hex_len(ch->algorithm) == 64;
+	char cn[SIP_DIGEST_CNONCE_LEN];
+	struct sip_digest_req req = {
+		.method = sip_str_cstr(method),
+		.uri = uri,
+		.username = sip_str_make(w->lines.auth_user[i], strnlen(w->lines.auth_user[i], 32)),
+		.nc = 1,
+	};
+	const char *name = proxy ? "Proxy-Authorization: " : "Authorization: ";
+	size_t nl = strlen(name);
+	ssize_t an;
+	int a = -1;
+
+	for (int d = 0; d < DP_MAX_AORS && a < 0; d++) {
+		if (w->lines.cfg.aor_domain[d].len &&
+		    sip_str_eq(w->lines.cfg.aor_domain[d], ch->realm))
+			a = d;
+	}
+	if (a < 0 || cap < nl + 3)
+		return -1;
+	req.ha1 = sha ? sip_str_make(w->lines.ha1_sha256[a][i], 64)
+		      : sip_str_make(w->lines.ha1_md5[a][i], 32);
+	req.cnonce = sip_digest_cnonce(w->lines.rng++ * 0x9e3779b97f4a7c15ull, cn);
+	memcpy(b, name, nl);
+	an = sip_digest_authorization(&w->lines.dctx, ch, &req, NULL, b + nl, cap - nl - 2);
+	if (an <= 0)
+		return -1;
+	memcpy(b + nl + an, "\r\n", 2);
+	return (int)(nl + (size_t)an + 2);
+}
+
+/* (Re)send the INVITE of call k, with credentials for ch when given; arms timers A/B.
+ * False when it could not be built or sent (no buffer, a realm we hold no HA1 for). */
+static bool dp__call_invite(struct dp_worker *w, uint32_t k, const struct sip_challenge *ch,
+			    bool proxy, uint64_t now_us)
+{
+	struct dp_call *call = &w->calls.call[k];
+	char b[DP_CALL_TEXT_MAX + 1], extra[DP_CALL_AUTH_MAX + 192], sdp[256];
+	struct dp__ids id;
+	struct dp__req r = {
+		.method = "INVITE", .ruri = sip_str_cstr(w->calls.to), .cseq = call->cseq};
 	uint32_t ip;
 	uint16_t port;
-	int h, n, sl;
+	int n, a = 0;
 
-	dp_lines_addr(&w->lines, call->line, &ip, &port);
-	snprintf(ip_s, sizeof(ip_s), "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255,
-		 ip & 255);
+	call->auth_len = 0;
 	if (ch) {
-		/* the realm is an AOR domain: its HA1 was made at load */
-		bool sha = sip_digest_hex_len(ch->algorithm) == 64;
-		int a = -1;
-		char cn[SIP_DIGEST_CNONCE_LEN];
-		struct sip_digest_req req = {
-			.method = SIP_STR("INVITE"),
-			.uri = sip_str_cstr(c->to),
-			.username = sip_str_make(w->lines.auth_user[call->line],
-						 strnlen(w->lines.auth_user[call->line], 32)),
-			.nc = 1,
-		};
-		ssize_t an;
-
-		for (int d = 0; d < DP_MAX_AORS && a < 0; d++) {
-			if (w->lines.cfg.aor_domain[d].len &&
-			    sip_str_eq(w->lines.cfg.aor_domain[d], ch->realm))
-				a = d;
-		}
+		a = dp__call_auth(w, call->line, ch, proxy, "INVITE", r.ruri, call->auth,
+				  sizeof(call->auth));
 		if (a < 0)
-			return -1;
-		req.ha1 = sha ? sip_str_make(w->lines.ha1_sha256[a][call->line], 64)
-			      : sip_str_make(w->lines.ha1_md5[a][call->line], 32);
-		req.cnonce = sip_digest_cnonce(w->lines.rng++ * 0x9e3779b97f4a7c15ull, cn);
-		an = sip_digest_authorization(&w->lines.dctx, ch, &req, NULL, auth, sizeof(auth));
-		if (an <= 0)
-			return -1;
+			return false;
+		call->auth_len = (uint16_t)a;
 	}
-	sl = snprintf(sdp, sizeof(sdp),
-		      "v=0\r\no=- %u %u IN IP4 %s\r\ns=sipedge\r\nc=IN IP4 %s\r\nt=0 0\r\n"
-		      "m=audio %u RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n",
-		      w->lines.first_id + call->line, call->seq, ip_s, ip_s,
-		      20000u + 2 * (port % 20000));
-	n = snprintf(b, cap, "INVITE %s SIP/2.0\r\n", c->to);
-	if (n <= 0 || (size_t)n >= cap ||
-	    (h = dp__call_head(w, k, DP_CALL_K_INVITE + call->cseq - 1, b + n, cap - (size_t)n)) <
-		    0)
-		return -1;
-	n += h;
-	h = snprintf(b + n, cap - (size_t)n,
-		     "To: <%s>\r\n"
-		     "CSeq: %u INVITE\r\n"
-		     "Contact: <sip:%.31s@%s:%u>\r\n"
-		     "%s%s%s"
+	dp__call_ids(w, k, (char)(DP_CALL_K_INVITE + call->cseq - 1), false, &id, &r);
+	dp_lines_addr(&w->lines, call->line, &ip, &port);
+	n = snprintf(sdp, sizeof(sdp),
+		     "v=0\r\no=- %u %u IN IP4 %u.%u.%u.%u\r\ns=sipedge\r\nc=IN IP4 %u.%u.%u.%u\r\n"
+		     "t=0 0\r\nm=audio %u RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n",
+		     w->lines.first_id + call->line, call->seq, ip >> 24, (ip >> 16) & 255,
+		     (ip >> 8) & 255, ip & 255, ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255,
+		     ip & 255, 20000u + 2 * (port % 20000));
+	r.body = sip_str_make(sdp, (size_t)n);
+	n = snprintf(extra, sizeof(extra),
+		     "Contact: <sip:%.32s@%u.%u.%u.%u:%u>\r\n%.*s"
 		     "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, NOTIFY\r\n"
-		     "Content-Type: application/sdp\r\n"
-		     "Content-Length: %d\r\n\r\n%s",
-		     c->to, call->cseq, w->lines.auth_user[call->line], ip_s, port,
-		     ch ? (proxy ? "Proxy-Authorization: " : "Authorization: ") : "", auth,
-		     ch ? "\r\n" : "", sl, sdp);
-	return h > 0 && (size_t)h < cap - (size_t)n ? n + h : -1;
+		     "Content-Type: application/sdp\r\n",
+		     w->lines.auth_user[call->line], ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255,
+		     ip & 255, port, (int)call->auth_len, call->auth);
+	r.extra = sip_str_make(extra, (size_t)n);
+	call->state = DP_CALL_CALLING;
+	call->interval_ms = w->lines.cfg.t1_ms;
+	call->deadline_us = now_us + w->lines.cfg.tf_ms * 1000ull; /* timer B = 64*T1 */
+	call->sent = 0;
+	dp__call_arm(&w->calls, k, now_us + call->interval_ms * 1000ull);
+	n = dp__call_fmt(w, call->line, &r, b, sizeof(b));
+	if (!dp__call_send(w, call, b, n, true))
+		return false;
+	call->sent = 1;
+	w->stats.tx_requests[DP_M_INVITE]++;
+	return true;
 }
 
-/* ACK of call k: for a 2xx a request of the dialog (to the remote target, along the route
- * set); for a failure the INVITE transaction's own (its branch and Request-URI, §17.1.1.3). */
-static void dp__call_ack(struct dp_worker *w, uint32_t k, bool ok, const struct sip_str to_tag)
+/* The ACK of call k's 2xx, a request of the dialog: to the remote target, along the route
+ * set, with the INVITE's credentials (RFC 3261 §13.2.2.4). */
+static void dp__call_ack_2xx(struct dp_worker *w, uint32_t k)
 {
 	struct dp_call *call = &w->calls.call[k];
 	char b[DP_CALL_TEXT_MAX + 1];
-	int n, h;
+	struct dp__ids id;
+	struct dp__req r = {
+		.method = "ACK",
+		.ruri = sip_str_make(call->rtarget, call->rtarget_len),
+		.cseq = call->cseq,
+		.route = sip_str_make(call->route, call->route_len),
+		.extra = sip_str_make(call->auth, call->auth_len),
+	};
 
-	if (ok)
-		n = snprintf(b, sizeof(b), "ACK %.*s SIP/2.0\r\n", (int)call->rtarget_len,
-			     call->rtarget);
-	else
-		n = snprintf(b, sizeof(b), "ACK %s SIP/2.0\r\n", w->calls.to);
-	h = dp__call_head(w, k, ok ? DP_CALL_K_ACK : DP_CALL_K_INVITE + call->cseq - 1, b + n,
-			  sizeof(b) - (size_t)n);
-	if (h < 0)
-		return;
-	n += h;
-	h = snprintf(b + n, sizeof(b) - (size_t)n,
-		     "To: <%s>;tag=%.*s\r\nCSeq: %u ACK\r\n%s%.*s%sContent-Length: 0\r\n\r\n",
-		     w->calls.to, (int)to_tag.len, to_tag.p, call->cseq,
-		     ok && call->route_len ? "Route: " : "", ok ? (int)call->route_len : 0,
-		     call->route, ok && call->route_len ? "\r\n" : "");
-	if (h > 0 && (size_t)h < sizeof(b) - (size_t)n && dp__call_send(w, call, b, n + h, false))
+	dp__call_ids(w, k, DP_CALL_K_ACK, true, &id, &r);
+	if (dp__call_send(w, call, b, dp__call_fmt(w, call->line, &r, b, sizeof(b)), false))
 		w->stats.tx_requests[DP_M_ACK]++;
+}
+
+/* Build and send call k's BYE (kind b, or e with credentials for ch); held for timer E. */
+static void dp__call_bye_send(struct dp_worker *w, uint32_t k, const struct sip_challenge *ch,
+			      bool proxy)
+{
+	struct dp_call *call = &w->calls.call[k];
+	char b[DP_CALL_TEXT_MAX + 1], auth[DP_CALL_AUTH_MAX];
+	struct dp__ids id;
+	struct dp__req r = {
+		.method = "BYE",
+		.ruri = sip_str_make(call->rtarget, call->rtarget_len),
+		.cseq = call->cseq + 1u + (ch != NULL),
+		.route = sip_str_make(call->route, call->route_len),
+	};
+	int a;
+
+	if (ch) {
+		if ((a = dp__call_auth(w, call->line, ch, proxy, "BYE", r.ruri, auth,
+				       sizeof(auth))) < 0)
+			return;
+		r.extra = sip_str_make(auth, (size_t)a);
+	}
+	dp__call_ids(w, k, ch ? DP_CALL_K_BYE + 3 : DP_CALL_K_BYE, true, &id, &r);
+	if (dp__call_send(w, call, b, dp__call_fmt(w, call->line, &r, b, sizeof(b)), true)) {
+		call->sent = 1;
+		w->stats.tx_requests[DP_M_BYE]++;
+	}
+	/* else: nothing held; timer E builds it again */
 }
 
 static void dp__call_bye(struct dp_worker *w, uint32_t k, uint64_t now_us)
 {
 	struct dp_call *call = &w->calls.call[k];
-	char b[DP_CALL_TEXT_MAX + 1];
-	int n, h;
 
 	call->state = DP_CALL_BYE;
+	call->sent = 0;
 	call->interval_ms = w->lines.cfg.t1_ms;
 	call->deadline_us = now_us + w->lines.cfg.tf_ms * 1000ull;
-	dp__call_arm(&w->calls, k, now_us + call->interval_ms * 1000ull);
-	n = snprintf(b, sizeof(b), "BYE %.*s SIP/2.0\r\n", (int)call->rtarget_len, call->rtarget);
-	if ((h = dp__call_head(w, k, DP_CALL_K_BYE, b + n, sizeof(b) - (size_t)n)) < 0)
-		return;
-	n += h;
-	h = snprintf(b + n, sizeof(b) - (size_t)n,
-		     "To: <%s>;tag=%.*s\r\nCSeq: %u BYE\r\n%s%.*s%sContent-Length: 0\r\n\r\n",
-		     w->calls.to, (int)call->to_tag_len, call->to_tag, call->cseq + 1,
-		     call->route_len ? "Route: " : "", (int)call->route_len, call->route,
-		     call->route_len ? "\r\n" : "");
-	if (h > 0 && (size_t)h < sizeof(b) - (size_t)n && dp__call_send(w, call, b, n + h, true))
-		w->stats.tx_requests[DP_M_BYE]++;
-	/* else: nothing held; timer E finds nothing to resend and timer F ends the call */
+	rte_pktmbuf_free(call->held);
+	call->held = NULL;
+	dp__call_arm_retx(&w->calls, k, now_us);
+	dp__call_bye_send(w, k, NULL, false);
 }
 
-/* (Re)send the INVITE of call k, with credentials for ch when given; arms timers A/B.
- * False when it could not be built or sent (no buffer, a realm we hold no HA1 for). */
-static bool dp__call_send_invite(struct dp_worker *w, uint32_t k, const struct sip_challenge *ch,
-				 bool proxy, uint64_t now_us)
+/* CANCEL of call k's INVITE (§9.1: its branch, Request-URI, From, To, Call-ID and CSeq
+ * number), retransmitted on timer E until the INVITE's final answer or timer F. */
+static void dp__call_cancel(struct dp_worker *w, uint32_t k, uint64_t now_us)
 {
 	struct dp_call *call = &w->calls.call[k];
 	char b[DP_CALL_TEXT_MAX + 1];
-	int n = dp__call_invite(w, k, ch, proxy, b, sizeof(b));
+	struct dp__ids id;
+	struct dp__req r = {
+		.method = "CANCEL", .ruri = sip_str_cstr(w->calls.to), .cseq = call->cseq};
 
-	call->state = DP_CALL_CALLING;
+	call->state = DP_CALL_CANCELLING;
+	call->sent = 0;
 	call->interval_ms = w->lines.cfg.t1_ms;
-	call->deadline_us = now_us + w->lines.cfg.tf_ms * 1000ull; /* timer B = 64*T1 */
-	dp__call_arm(&w->calls, k, now_us + call->interval_ms * 1000ull);
-	if (n <= 0 || !dp__call_send(w, call, b, n, true))
-		return false;
-	w->stats.tx_requests[DP_M_INVITE]++;
+	call->deadline_us = now_us + w->lines.cfg.tf_ms * 1000ull;
+	rte_pktmbuf_free(call->held);
+	call->held = NULL;
+	dp__call_arm_retx(&w->calls, k, now_us);
+	dp__call_ids(w, k, (char)(DP_CALL_K_INVITE + call->cseq - 1), false, &id, &r);
+	w->stats.calls_cancelled++;
+	if (dp__call_send(w, call, b, dp__call_fmt(w, call->line, &r, b, sizeof(b)), true)) {
+		call->sent = 1;
+		w->stats.tx_requests[DP_M_OTHER]++;
+	}
+}
+
+/* The ACK of a failure to one of our INVITEs, in the INVITE's transaction (§17.1.1.3):
+ * its branch, Request-URI, From and Call-ID, the response's To; to where the response came
+ * from (the INVITE's next hop). Built from the response alone, so a retransmission of it
+ * after the call is gone is ACKed as well. */
+static void dp__call_ack_failure(struct dp_worker *w, uint32_t i, const struct sip_msg *m,
+				 uint32_t ip, uint16_t port)
+{
+	const struct sip_header *from = sip_msg_header(m, SIP_HDR_FROM, 0);
+	const struct sip_header *to = sip_msg_header(m, SIP_HDR_TO, 0);
+	char b[DP_CALL_TEXT_MAX + 1];
+	struct dp__req r = {
+		.method = "ACK",
+		.ruri = sip_str_cstr(w->calls.to),
+		.branch = m->via.branch,
+		.call_id = m->call_id,
+		.cseq = m->cseq.seq,
+	};
+
+	if (!from || !to)
+		return;
+	r.from = from->value;
+	r.to = to->value;
+	if (dp__call_tx(w, i, ip, port, b, dp__call_fmt(w, i, &r, b, sizeof(b)), NULL))
+		w->stats.tx_requests[DP_M_ACK]++;
+}
+
+/* The Record-Route entries of m, reversed and joined: the route set of its dialog
+ * (§12.1.2). False when there are more, or longer, than we keep. */
+static bool dp__route_set(const struct sip_msg *m, char *b, size_t cap, size_t *len)
+{
+	const struct sip_header *h;
+	struct sip_str rr[DP_CALL_RR_MAX];
+	unsigned nrr = 0;
+	size_t n = 0;
+
+	for (size_t k = 0; (h = sip_msg_header(m, SIP_HDR_RECORD_ROUTE, k)); k++) {
+		struct sip_str cur = h->value, item;
+
+		while (sip_list_next(&cur, &item)) {
+			if (nrr == DP_CALL_RR_MAX)
+				return false;
+			rr[nrr++] = item;
+		}
+	}
+	for (unsigned k = nrr; k-- > 0;) {
+		int l = snprintf(b + n, cap - n, "%s%.*s", n ? ", " : "", (int)rr[k].len, rr[k].p);
+
+		if (l < 0 || (size_t)l >= cap - n)
+			return false;
+		n += (size_t)l;
+	}
+	*len = n;
 	return true;
+}
+
+/* The remote target of m's dialog: its Contact URI, else fallback. */
+static struct sip_str dp__remote_target(const struct sip_msg *m, struct sip_str fallback)
+{
+	const struct sip_header *h = sip_msg_header(m, SIP_HDR_CONTACT, 0);
+	struct sip_contact ct;
+	const char *why;
+	size_t off;
+
+	if (h && sip_contact_parse(h->value, &ct, &off, &why) == 0 && !ct.addr.star &&
+	    ct.addr.uri_str.len)
+		return ct.addr.uri_str;
+	return fallback;
+}
+
+/* A 2xx to one of our INVITEs that no call keeps (a retransmission after the call ended,
+ * a fork's, one after we gave up, or a dialog too big to keep): §13.2.2.4 wants it ACKed,
+ * and the dialog is ended at once with a BYE; both sent once, to where the 2xx came from. */
+static void dp__call_stray_2xx(struct dp_worker *w, uint32_t i, const struct sip_msg *m,
+			       uint32_t ip, uint16_t port)
+{
+	const struct sip_header *from = sip_msg_header(m, SIP_HDR_FROM, 0);
+	const struct sip_header *to = sip_msg_header(m, SIP_HDR_TO, 0);
+	char b[DP_CALL_TEXT_MAX + 1], route[DP_CALL_TEXT_MAX / 2], branch[DP_CALL_BRANCH_LEN + 1];
+	size_t rl = 0;
+	struct dp__req r = {
+		.method = "ACK",
+		.ruri = dp__remote_target(m, sip_str_cstr(w->calls.to)),
+		.call_id = m->call_id,
+		.cseq = m->cseq.seq,
+	};
+
+	w->stats.calls_stray_2xx++;
+	if (!from || !to || !dp__route_set(m, route, sizeof(route), &rl))
+		return;
+	r.from = from->value;
+	r.to = to->value;
+	r.route = sip_str_make(route, rl);
+	snprintf(branch, sizeof(branch), "z9hG4bKc%04x%08x%c", 0xffffu,
+		 (uint32_t)(w->lines.rng++ * 0x9e3779b97f4a7c15ull >> 32), DP_CALL_K_STRAY);
+	r.branch = sip_str_make(branch, DP_CALL_BRANCH_LEN);
+	if (dp__call_tx(w, i, ip, port, b, dp__call_fmt(w, i, &r, b, sizeof(b)), NULL))
+		w->stats.tx_requests[DP_M_ACK]++;
+	r.method = "BYE";
+	r.cseq++;
+	branch[DP_CALL_BRANCH_LEN - 2] ^= 1; /* a transaction of its own */
+	if (dp__call_tx(w, i, ip, port, b, dp__call_fmt(w, i, &r, b, sizeof(b)), NULL))
+		w->stats.tx_requests[DP_M_BYE]++;
 }
 
 /* A registered line without a call, from the cursor on; -1 when none of a few is. */
@@ -323,7 +546,7 @@ static int64_t dp__call_line(struct dp_worker *w)
 
 		if (c->cursor >= w->lines.n)
 			c->cursor = 0;
-		if (!c->busy[i] && w->lines.line[i].state == DP_LINE_REGISTERED)
+		if (!c->slot_of[i] && w->lines.line[i].state == DP_LINE_REGISTERED)
 			return i;
 	}
 	return -1;
@@ -333,9 +556,11 @@ static void dp__call_place(struct dp_worker *w, uint64_t now_us)
 {
 	struct dp_calls *c = &w->calls;
 	struct dp_call *call;
-	int64_t i = c->nfree ? dp__call_line(w) : -1;
+	int64_t i = -1;
 	uint32_t k;
 
+	if (c->nfree && w->lines.cfg.server[DP_TARGET_VIA(c->target)].port)
+		i = dp__call_line(w);
 	if (i < 0) {
 		w->stats.calls_not_placed++;
 		return;
@@ -349,9 +574,9 @@ static void dp__call_place(struct dp_worker *w, uint64_t now_us)
 		.target = c->target,
 		.t_invite_us = now_us,
 	};
-	c->busy[i] = 1;
+	c->slot_of[i] = (uint16_t)(k + 1);
 	w->stats.calls_active++;
-	if (!dp__call_send_invite(w, k, NULL, false, now_us)) {
+	if (!dp__call_invite(w, k, NULL, false, now_us)) {
 		/* nothing went out: not the next hop's failure */
 		w->stats.calls_not_placed++;
 		dp__call_end(w, k);
@@ -361,6 +586,24 @@ static void dp__call_place(struct dp_worker *w, uint64_t now_us)
 	w->stats.calls_by_server[DP_TARGET_VIA(c->target)]++;
 }
 
+static void dp__call_retransmit(struct dp_worker *w, uint32_t k, uint64_t now_us, bool capped)
+{
+	struct dp_call *call = &w->calls.call[k];
+
+	if (call->held) {
+		rte_mbuf_refcnt_update(call->held, 1);
+		dp_worker_tx(w, call->held);
+		w->stats.tx_retransmissions++;
+	} else if (call->state == DP_CALL_BYE) {
+		dp__call_bye_send(w, k, NULL, false); /* it found no buffer before */
+	}
+	/* timer A doubles without bound, timer E up to T2 (§17.1.1.2, §17.1.2.2) */
+	call->interval_ms *= 2;
+	if (capped && call->interval_ms > w->lines.cfg.t2_ms)
+		call->interval_ms = w->lines.cfg.t2_ms;
+	dp__call_arm_retx(&w->calls, k, now_us);
+}
+
 static void dp__call_timer(struct dp_worker *w, uint32_t k, uint64_t now_us)
 {
 	struct dp_call *call = &w->calls.call[k];
@@ -368,37 +611,26 @@ static void dp__call_timer(struct dp_worker *w, uint32_t k, uint64_t now_us)
 	switch (call->state) {
 	case DP_CALL_CALLING:
 	case DP_CALL_BYE:
-		if (now_us >= call->deadline_us) {
-			/* timer B or F: the next hop is silent, a failure signal for it */
+		if (now_us < call->deadline_us)
+			return dp__call_retransmit(w, k, now_us, call->state == DP_CALL_BYE);
+		/* timer B or F: the next hop is silent, a failure signal for it (when anything
+		 * went out to it) */
+		if (call->sent)
 			dp__call_event(w, call, DP_FAIL_TIMEOUT, 0, now_us);
-			if (call->state == DP_CALL_CALLING)
-				w->stats.calls_failed[DP_FAIL_TIMEOUT]++;
-			else
-				w->stats.calls_bye_failed++;
-			dp__call_end(w, k);
-			return;
-		}
-		if (call->held) {
-			rte_mbuf_refcnt_update(call->held, 1);
-			dp_worker_tx(w, call->held);
-			w->stats.tx_retransmissions++;
-		}
-		/* timer A doubles without bound, timer E up to T2 (§17.1.1.2, §17.1.2.2) */
-		call->interval_ms *= 2;
-		if (call->state == DP_CALL_BYE && call->interval_ms > w->lines.cfg.t2_ms)
-			call->interval_ms = w->lines.cfg.t2_ms;
-		dp__call_arm(&w->calls, k,
-			     now_us + call->interval_ms * 1000ull < call->deadline_us
-				     ? now_us + call->interval_ms * 1000ull
-				     : call->deadline_us);
-		return;
+		if (call->state == DP_CALL_CALLING)
+			w->stats.calls_failed[DP_FAIL_TIMEOUT]++;
+		else
+			w->stats.calls_bye_failed++;
+		return dp__call_end(w, k);
+	case DP_CALL_CANCELLING:
+		if (now_us < call->deadline_us)
+			return dp__call_retransmit(w, k, now_us, true);
+		return dp__call_end(w, k); /* no 487 came: the transaction is over (§9.1) */
 	case DP_CALL_PROCEEDING:
 		w->stats.calls_no_answer++;
-		dp__call_end(w, k);
-		return;
+		return dp__call_cancel(w, k, now_us);
 	case DP_CALL_UP:
-		dp__call_bye(w, k, now_us);
-		return;
+		return dp__call_bye(w, k, now_us);
 	default:
 		return;
 	}
@@ -459,46 +691,106 @@ static struct dp_call *dp__call_named(struct dp_calls *c, const char *p, char se
 	return &c->call[k];
 }
 
-/* The dialog's remote target and route set from its 2xx (RFC 3261 §12.1.2): the Contact
- * URI, and the Record-Route entries in reverse order. */
-static void dp__call_dialog(struct dp_call *call, const struct sip_msg *m)
+/* The 2xx of call k: keep its dialog (remote tag, target, route set), ACK it, hold the
+ * call; a dialog too big to keep is ACKed and ended at once, statelessly. */
+static void dp__call_answered(struct dp_worker *w, uint32_t k, const struct sip_msg *m, uint32_t ip,
+			      uint16_t port, uint64_t now_us)
 {
-	const struct sip_header *h = sip_msg_header(m, SIP_HDR_CONTACT, 0);
-	struct sip_str rr[8];
-	unsigned nrr = 0;
-	struct sip_contact ct;
-	size_t off;
-	const char *why;
-	int n = 0;
+	struct dp_calls *c = &w->calls;
+	struct dp_call *call = &c->call[k];
+	struct sip_str rt = dp__remote_target(m, sip_str_cstr(c->to));
+	bool hang_up = call->state == DP_CALL_CANCELLING || c->stopping;
+	size_t rl = 0;
+	uint64_t ms = (now_us - call->t_invite_us) / 10000;
 
-	call->rtarget_len = 0;
-	if (h && sip_contact_parse(h->value, &ct, &off, &why) == 0 && !ct.addr.star &&
-	    ct.addr.uri_str.len < sizeof(call->rtarget)) {
-		memcpy(call->rtarget, ct.addr.uri_str.p, ct.addr.uri_str.len);
-		call->rtarget_len = (uint16_t)ct.addr.uri_str.len;
+	w->stats.call_setup_hist[ms < DP_CALL_LAT_BUCKETS ? ms : DP_CALL_LAT_BUCKETS - 1]++;
+	w->stats.calls_answered++;
+	dp__call_event(w, call, DP_FAIL_NONE, m->status, now_us);
+	if (!m->to.tag.len || m->to.tag.len >= sizeof(call->to_tag) ||
+	    rt.len >= sizeof(call->rtarget) ||
+	    !dp__route_set(m, call->route, sizeof(call->route), &rl)) {
+		dp__call_stray_2xx(w, call->line, m, ip, port);
+		return dp__call_end(w, k);
 	}
-	for (size_t k = 0; (h = sip_msg_header(m, SIP_HDR_RECORD_ROUTE, k)); k++) {
-		struct sip_str cur = h->value, item;
-
-		while (sip_list_next(&cur, &item) && nrr < 8)
-			rr[nrr++] = item;
-	}
-	call->route_len = 0;
-	for (unsigned k = nrr; k-- > 0;) {
-		int len = snprintf(call->route + n, sizeof(call->route) - (size_t)n, "%s%.*s",
-				   n ? ", " : "", (int)rr[k].len, rr[k].p);
-
-		if (len < 0 || (size_t)len >= sizeof(call->route) - (size_t)n)
-			return; /* too long to keep: the BYE goes without (and likely fails) */
-		n += len;
-	}
-	call->route_len = (uint16_t)n;
+	memcpy(call->to_tag, m->to.tag.p, m->to.tag.len);
+	call->to_tag_len = (uint8_t)m->to.tag.len;
+	memcpy(call->rtarget, rt.p, rt.len);
+	call->rtarget_len = (uint16_t)rt.len;
+	call->route_len = (uint16_t)rl;
+	rte_pktmbuf_free(call->held);
+	call->held = NULL;
+	dp__call_ack_2xx(w, k);
+	/* answered while being cancelled, or as the run ends: hung up at once */
+	call->state = DP_CALL_UP;
+	dp__call_arm(c, k, now_us + (hang_up ? 0 : c->hold_ms * 1000ull));
 }
 
-bool dp_calls_response(struct dp_worker *w, uint32_t i, const struct sip_msg *m, uint64_t now_us)
+/* A final failure to call k's INVITE (it is ACKed already): a first challenge is
+ * answered, anything else ends the call. */
+static void dp__call_refused(struct dp_worker *w, uint32_t k, const struct sip_msg *m,
+			     uint64_t now_us)
+{
+	struct dp_call *call = &w->calls.call[k];
+	bool cancelling = call->state == DP_CALL_CANCELLING;
+
+	rte_pktmbuf_free(call->held);
+	call->held = NULL;
+	if ((m->status == 401 || m->status == 407) && !call->auth_sent && !cancelling &&
+	    !w->calls.stopping) {
+		struct sip_challenge ch[DP_CHALLENGES];
+		int pick = dp_line_challenge(m, ch);
+
+		call->auth_sent = 1;
+		call->cseq = 2;
+		if (pick >= 0 && dp__call_invite(w, k, &ch[pick], m->status == 407, now_us))
+			return;
+	}
+	if (!cancelling) { /* a 487 to our CANCEL was counted as no answer */
+		if (m->status == 401 || m->status == 407)
+			w->stats.calls_failed[DP_FAIL_AUTH]++;
+		else
+			w->stats.calls_failed[m->status < 500	? DP_FAIL_4XX
+					      : m->status < 600 ? DP_FAIL_5XX
+								: DP_FAIL_6XX]++;
+		dp__call_event(w, call, DP_FAIL_NONE, m->status, now_us);
+	}
+	dp__call_end(w, k);
+}
+
+/* The BYE's answer: 2xx completes the call, a first challenge is answered. */
+static void dp__call_bye_answer(struct dp_worker *w, uint32_t k, const struct sip_msg *m)
+{
+	struct dp_call *call = &w->calls.call[k];
+
+	if (m->status < 200)
+		return;
+	if (m->status < 300) {
+		w->stats.calls_completed++;
+		return dp__call_end(w, k);
+	}
+	if ((m->status == 401 || m->status == 407) && !call->bye_auth_sent) {
+		struct sip_challenge ch[DP_CHALLENGES];
+		int pick = dp_line_challenge(m, ch);
+
+		call->bye_auth_sent = 1;
+		if (pick >= 0) {
+			rte_pktmbuf_free(call->held);
+			call->held = NULL;
+			dp__call_bye_send(w, k, &ch[pick], m->status == 407);
+			if (call->held)
+				return;
+		}
+	}
+	w->stats.calls_bye_failed++;
+	dp__call_end(w, k);
+}
+
+bool dp_calls_response(struct dp_worker *w, uint32_t i, const struct sip_msg *m, uint32_t ip,
+		       uint16_t port, uint64_t now_us)
 {
 	struct dp_calls *c = &w->calls;
 	const struct sip_str *b = &m->via.branch;
+	bool invite = sip_str_eq(m->cseq.method, SIP_STR("INVITE"));
 	struct dp_call *call;
 	uint32_t k;
 	char kind;
@@ -506,87 +798,64 @@ bool dp_calls_response(struct dp_worker *w, uint32_t i, const struct sip_msg *m,
 	if (!c->on || b->len != DP_CALL_BRANCH_LEN || memcmp(b->p, "z9hG4bKc", 8) != 0)
 		return false;
 	kind = b->p[DP_CALL_BRANCH_LEN - 1];
-	if (!(call = dp__call_named(c, b->p + 8, 0, &k)) || call->line != i) {
-		w->stats.sip_drops[DP_SIP_DROP_STALE]++;
-		return true;
-	}
 	w->stats.rx_responses[m->status / 100]++;
-	if (kind == DP_CALL_K_BYE) {
-		if (call->state != DP_CALL_BYE || m->status < 200)
-			return true;
-		if (m->status < 300)
-			w->stats.calls_completed++;
-		else
-			w->stats.calls_bye_failed++;
-		dp__call_end(w, k);
-		return true;
-	}
-	if (kind != DP_CALL_K_INVITE + call->cseq - 1)
-		return true; /* an answer to the INVITE before the challenge: stale */
-	if (m->status < 200) {
-		if (call->state == DP_CALL_CALLING) {
-			call->state = DP_CALL_PROCEEDING;
-			rte_pktmbuf_free(call->held);
-			call->held = NULL;
-			dp__call_arm(c, k, now_us + DP_CALL_NO_ANSWER_MS * 1000ull);
-		}
-		return true;
-	}
-	if (m->status < 300) {
-		uint64_t ms;
+	call = dp__call_named(c, b->p + 8, 0, &k);
+	if (call && call->line != i)
+		call = NULL;
+	if (invite && (kind == DP_CALL_K_INVITE || kind == DP_CALL_K_INVITE + 1)) {
+		bool current = call && kind == DP_CALL_K_INVITE + call->cseq - 1;
 
-		if (call->state == DP_CALL_UP) { /* the 2xx again: our ACK was lost */
-			dp__call_ack(w, k, true, sip_str_make(call->to_tag, call->to_tag_len));
+		if (m->status >= 300)
+			dp__call_ack_failure(w, i, m, ip, port);
+		if (current && m->status >= 200 && m->status < 300 &&
+		    (call->state == DP_CALL_UP || call->state == DP_CALL_BYE) &&
+		    m->to.tag.len == call->to_tag_len &&
+		    memcmp(m->to.tag.p, call->to_tag, call->to_tag_len) == 0) {
+			if (call->state == DP_CALL_UP) /* the 2xx again: our ACK was lost */
+				dp__call_ack_2xx(w, k);
 			return true;
 		}
-		if (call->state != DP_CALL_CALLING && call->state != DP_CALL_PROCEEDING)
+		if (!current ||
+		    (call->state != DP_CALL_CALLING && call->state != DP_CALL_PROCEEDING &&
+		     call->state != DP_CALL_CANCELLING)) {
+			/* for no live INVITE of ours: a retransmission, a fork's 2xx */
+			if (m->status >= 200 && m->status < 300)
+				dp__call_stray_2xx(w, i, m, ip, port);
+			else if (m->status < 300)
+				w->stats.sip_drops[DP_SIP_DROP_STALE]++;
 			return true;
-		call->to_tag_len = 0;
-		if (m->to.tag.len < sizeof(call->to_tag)) {
-			memcpy(call->to_tag, m->to.tag.p, m->to.tag.len);
-			call->to_tag_len = (uint8_t)m->to.tag.len;
 		}
-		dp__call_dialog(call, m);
-		if (!call->rtarget_len) { /* no Contact: the dialog's requests go to the AOR */
-			call->rtarget_len = (uint16_t)strlen(c->to);
-			memcpy(call->rtarget, c->to, call->rtarget_len);
+		if (m->status < 200) {
+			if (call->state == DP_CALL_CALLING) {
+				call->state = DP_CALL_PROCEEDING;
+				rte_pktmbuf_free(call->held);
+				call->held = NULL;
+				if (c->stopping)
+					dp__call_cancel(w, k, now_us);
+				else
+					dp__call_arm(c, k, now_us + DP_CALL_NO_ANSWER_MS * 1000ull);
+			}
+			return true;
 		}
+		if (m->status < 300)
+			dp__call_answered(w, k, m, ip, port, now_us);
+		else
+			dp__call_refused(w, k, m, now_us);
+		return true;
+	}
+	if (sip_str_eq(m->cseq.method, SIP_STR("CANCEL")) && call &&
+	    call->state == DP_CALL_CANCELLING) {
+		/* the CANCEL is answered: no more retransmissions; the 487 ends the call */
 		rte_pktmbuf_free(call->held);
 		call->held = NULL;
-		dp__call_ack(w, k, true, sip_str_make(call->to_tag, call->to_tag_len));
-		call->state = DP_CALL_UP;
-		dp__call_arm(c, k, now_us + c->hold_ms * 1000ull);
-		ms = (now_us - call->t_invite_us) / 10000;
-		w->stats.call_setup_hist[ms < DP_CALL_LAT_BUCKETS ? ms : DP_CALL_LAT_BUCKETS - 1]++;
-		w->stats.calls_answered++;
-		dp__call_event(w, call, DP_FAIL_NONE, m->status, now_us);
 		return true;
 	}
-	if (call->state != DP_CALL_CALLING && call->state != DP_CALL_PROCEEDING)
+	if (sip_str_eq(m->cseq.method, SIP_STR("BYE")) && call && call->state == DP_CALL_BYE &&
+	    kind == (call->bye_auth_sent ? DP_CALL_K_BYE + 3 : DP_CALL_K_BYE)) {
+		dp__call_bye_answer(w, k, m);
 		return true;
-	/* a failure: ACK it in its transaction, then answer a first challenge */
-	dp__call_ack(w, k, false, m->to.tag);
-	rte_pktmbuf_free(call->held);
-	call->held = NULL;
-	if ((m->status == 401 || m->status == 407) && !call->auth_sent) {
-		struct sip_challenge ch[DP_CHALLENGES];
-		int pick = dp_line_challenge(m, ch);
-
-		if (pick >= 0) {
-			call->auth_sent = 1;
-			call->cseq = 2;
-			if (dp__call_send_invite(w, k, &ch[pick], m->status == 407, now_us))
-				return true;
-		}
 	}
-	if (m->status == 401 || m->status == 407)
-		w->stats.calls_failed[DP_FAIL_AUTH]++;
-	else
-		w->stats.calls_failed[m->status < 500	? DP_FAIL_4XX
-				      : m->status < 600 ? DP_FAIL_5XX
-							: DP_FAIL_6XX]++;
-	dp__call_event(w, call, DP_FAIL_NONE, m->status, now_us);
-	dp__call_end(w, k);
+	w->stats.sip_drops[DP_SIP_DROP_STALE]++;
 	return true;
 }
 
@@ -594,23 +863,56 @@ void dp_calls_stop(struct dp_worker *w, uint64_t now_us)
 {
 	struct dp_calls *c = &w->calls;
 
+	c->stopping = true;
 	c->step_us = 0;
-	c->hold_ms = 0; /* a call answered from now on ends at once */
+	c->hold_ms = 0;
 	for (uint32_t k = 0; c->on && k < c->max; k++) {
 		if (c->call[k].state == DP_CALL_UP)
 			dp__call_bye(w, k, now_us);
+		else if (c->call[k].state == DP_CALL_PROCEEDING)
+			dp__call_cancel(w, k, now_us);
+		/* a call still CALLING is cancelled at its first provisional answer */
 	}
 }
 
-void dp_calls_remote_bye(struct dp_worker *w, const struct sip_msg *m)
+void dp_calls_remote_bye(struct dp_worker *w, uint32_t i, const struct sip_msg *m)
 {
 	struct dp_calls *c = &w->calls;
 	struct dp_call *call;
 	uint32_t k;
 
 	if (!c->on || m->call_id.len < 14 || m->call_id.p[0] != 'c' ||
-	    !(call = dp__call_named(c, m->call_id.p + 1, '.', &k)) || call->state != DP_CALL_UP)
+	    !(call = dp__call_named(c, m->call_id.p + 1, '.', &k)) || call->line != i ||
+	    (call->state != DP_CALL_UP && call->state != DP_CALL_BYE) ||
+	    m->from.tag.len != call->to_tag_len ||
+	    memcmp(m->from.tag.p, call->to_tag, call->to_tag_len) != 0)
 		return;
 	w->stats.calls_remote_bye++;
+	dp__call_end(w, k);
+}
+
+void dp_calls_unreachable(struct dp_worker *w, uint32_t i, uint32_t ip, uint16_t port,
+			  uint64_t now_us)
+{
+	struct dp_calls *c = &w->calls;
+	const struct dp_server_addr *to;
+	struct dp_call *call;
+	uint32_t k;
+
+	if (!c->on || i >= w->lines.n || !c->slot_of[i])
+		return;
+	k = c->slot_of[i] - 1u;
+	call = &c->call[k];
+	to = &w->lines.cfg.server[DP_TARGET_VIA(call->target)];
+	if (to->ip != ip || to->port != port ||
+	    (call->state != DP_CALL_CALLING && call->state != DP_CALL_BYE &&
+	     call->state != DP_CALL_CANCELLING))
+		return;
+	if (call->state != DP_CALL_CANCELLING)
+		dp__call_event(w, call, DP_FAIL_TRANSPORT, 0, now_us);
+	if (call->state == DP_CALL_CALLING)
+		w->stats.calls_failed[DP_FAIL_TRANSPORT]++;
+	else if (call->state == DP_CALL_BYE)
+		w->stats.calls_bye_failed++;
 	dp__call_end(w, k);
 }

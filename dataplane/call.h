@@ -24,48 +24,55 @@
 struct dp_worker;
 struct dp_pkt;
 
-#define DP_CALL_TAG_MAX 48
+#define DP_CALL_TAG_MAX 64
 #define DP_CALL_URI_MAX DP_CALL_TO_MAX
-#define DP_CALL_ROUTE_MAX 256
+#define DP_CALL_ROUTE_MAX 512
+#define DP_CALL_AUTH_MAX 640
 
 enum dp_call_state {
 	DP_CALL_FREE = 0,
 	DP_CALL_CALLING,    /* INVITE out, retransmitted on timer A until timer B */
 	DP_CALL_PROCEEDING, /* a provisional answer came: wait for the final one */
+	DP_CALL_CANCELLING, /* CANCEL out (no answer in time, or the run ends): wait for 487 */
 	DP_CALL_UP,	    /* 2xx ACKed: held until the hold time runs out */
 	DP_CALL_BYE,	    /* BYE out, retransmitted on timer E until timer F */
 };
 
 struct dp_call {
-	uint32_t line; /* index into the worker's lines */
-	uint32_t seq;  /* the worker's call number: Call-ID, tag and branches carry it */
-	uint8_t state; /* enum dp_call_state */
-	uint8_t cseq;  /* of the INVITE: 1, 2 after a challenge */
-	uint8_t auth_sent;
+	uint32_t line;	       /* index into the worker's lines */
+	uint32_t seq;	       /* the worker's call number: Call-ID, tag and branches carry it */
+	uint8_t state;	       /* enum dp_call_state */
+	uint8_t cseq;	       /* of the INVITE: 1, 2 after a challenge */
+	uint8_t auth_sent;     /* the INVITE was challenged and answered */
+	uint8_t bye_auth_sent; /* the BYE was challenged and answered */
+	uint8_t sent;	       /* the request of the current state went out at least once */
 	uint8_t to_tag_len;
+	uint16_t rtarget_len;
+	uint16_t route_len;
+	uint16_t auth_len;
 	uint32_t target; /* DP_TARGET() the INVITE went to */
 	uint32_t interval_ms;
 	uint64_t t_invite_us; /* first INVITE sent: call set-up time starts here */
 	uint64_t deadline_us;
-	struct rte_mbuf *held; /* the INVITE or BYE out, for retransmission */
-	uint16_t rtarget_len;
-	uint16_t route_len;
+	struct rte_mbuf *held; /* the INVITE, CANCEL or BYE out, for retransmission */
 	char to_tag[DP_CALL_TAG_MAX];
 	char rtarget[DP_CALL_URI_MAX]; /* the 2xx's Contact: the BYE's Request-URI */
 	char route[DP_CALL_ROUTE_MAX]; /* the 2xx's Record-Route reversed: the BYE's Route */
+	char auth[DP_CALL_AUTH_MAX];   /* the INVITE's credentials line: its ACK repeats it */
 };
 
 struct dp_calls {
 	bool on;
-	uint32_t max; /* slots */
+	bool stopping; /* the run ends: answered calls end at once, ringing ones are cancelled */
+	uint32_t max;  /* slots */
 	struct dp_call *call;
 	uint32_t *free; /* stack of free slot numbers */
 	uint32_t nfree;
 	struct dp_wheel wheel;
 	uint32_t *wheel_slots;
 	struct dp_wheel_link *links;
-	uint8_t *busy;	  /* per line of the worker: 1 while it has a call */
-	uint64_t step_us; /* one call placed every step_us (0: none) */
+	uint16_t *slot_of; /* per line of the worker: its call's slot + 1, 0: none */
+	uint64_t step_us;  /* one call placed every step_us (0: none) */
 	uint64_t due_us;
 	uint32_t hold_ms;
 	uint32_t target; /* DP_TARGET(): proxy, AOR, next hop of new calls */
@@ -82,13 +89,21 @@ void dp_calls_set(struct dp_worker *w, uint32_t rate_milli, uint32_t hold_ms, ui
 		  uint64_t now_us);
 /* Place due calls, run due timers; returns the work done. */
 unsigned dp_calls_poll(struct dp_worker *w, uint64_t now_us);
-/* A response to an INVITE or BYE of ours at line i (by its Via branch); false when it
- * answers no call of ours (then it is the caller's to count). */
-bool dp_calls_response(struct dp_worker *w, uint32_t i, const struct sip_msg *m, uint64_t now_us);
+/*
+ * A response to an INVITE, CANCEL or BYE of ours at line i (by its Via branch), from
+ * ip:port; false when it answers no call of ours (then it is the caller's to count). A
+ * final answer to an INVITE is ACKed even when its call is gone (a retransmission, a 2xx
+ * of a fork or after we gave up: that dialog is ACKed and ended with BYE at once).
+ */
+bool dp_calls_response(struct dp_worker *w, uint32_t i, const struct sip_msg *m, uint32_t ip,
+		       uint16_t port, uint64_t now_us);
 /* A BYE to line i: when it ends one of our calls (its Call-ID), the call is over. */
-void dp_calls_remote_bye(struct dp_worker *w, const struct sip_msg *m);
-/* The run ends: no new calls; calls up are ended with a BYE now, calls being set up as
- * soon as they are answered. */
+void dp_calls_remote_bye(struct dp_worker *w, uint32_t i, const struct sip_msg *m);
+/* ICMP: line i's datagram to ip:port could not be delivered; a call there fails now. */
+void dp_calls_unreachable(struct dp_worker *w, uint32_t i, uint32_t ip, uint16_t port,
+			  uint64_t now_us);
+/* The run ends: no new calls; calls up are ended with a BYE now, ringing ones cancelled,
+ * calls being set up cancelled at their first provisional answer or ended at their 2xx. */
 void dp_calls_stop(struct dp_worker *w, uint64_t now_us);
 /* Frees every held request (the worker is stopping). */
 void dp_calls_release(struct dp_calls *c);

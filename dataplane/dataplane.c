@@ -564,7 +564,7 @@ int dp_create(const struct dp_config *c, struct dp **out, char *err, size_t errl
 			return dp__fail(err, errlen, rc,
 					"calls: no memory for %u at once, or a Request-URI longer "
 					"than 127: %s",
-					c->call_max, c->call_to);
+					c->call_max ? c->call_max : 4096, c->call_to);
 	}
 	return 0;
 }

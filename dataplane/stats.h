@@ -87,10 +87,13 @@ struct dp_stats {
 	uint64_t calls_answered;	       /* 2xx to the INVITE */
 	uint64_t calls_completed;	       /* our BYE answered 2xx */
 	uint64_t calls_failed[DP_FAIL__COUNT]; /* INVITE: timer B, 4xx, 5xx, 6xx, credentials */
-	uint64_t calls_no_answer;	       /* ringing past the set-up limit: given up */
+	uint64_t calls_no_answer;	       /* ringing past the set-up limit: cancelled */
+	uint64_t calls_cancelled;	       /* CANCELs sent (no answer, or the run ended) */
 	uint64_t calls_bye_failed;	       /* our BYE timed out or was refused */
 	uint64_t calls_remote_bye;	       /* the other side hung up */
 	uint64_t calls_not_placed; /* a call was due but no line was free and registered */
+	uint64_t calls_stray_2xx;  /* 2xx no call kept (a fork's, a late one): ACK and BYE */
+	uint64_t calls_too_big;	   /* a request of a call did not fit a datagram: not sent */
 	uint64_t calls_active;	   /* gauge */
 	uint64_t calls_by_server[DP_MAX_SERVERS]; /* first INVITEs per next hop */
 	uint64_t call_setup_hist[DP_CALL_LAT_BUCKETS]; /* first INVITE to 2xx */

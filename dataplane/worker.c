@@ -297,7 +297,7 @@ static void dp__answer(struct dp_worker *w, const struct dp_pkt *p, const struct
 	snprintf(tag, sizeof(tag), "se%x", (unsigned)(line < 0 ? 0 : w->lines.first_id + line));
 	o.to_tag = sip_str_cstr(tag);
 	if (ms == DP_M_BYE && line >= 0)
-		dp_calls_remote_bye(w, req); /* the other side ended one of our calls */
+		dp_calls_remote_bye(w, (uint32_t)line, req); /* the other side hung up */
 	if (line < 0)
 		o.status = 404;
 	else if (ms == DP_M_OPTIONS || ms == DP_M_NOTIFY || ms == DP_M_BYE)
@@ -478,8 +478,9 @@ static void dp__sip(struct dp_worker *w, const struct dp_pkt *p, const char *pay
 		return dp__probe_response(w, &msg, now_us);
 	if (w->calls.on &&
 	    (sip_str_eq(msg.cseq.method, SIP_STR("INVITE")) ||
-	     sip_str_eq(msg.cseq.method, SIP_STR("BYE"))) &&
-	    dp_calls_response(w, (uint32_t)line, &msg, now_us))
+	     sip_str_eq(msg.cseq.method, SIP_STR("BYE")) ||
+	     sip_str_eq(msg.cseq.method, SIP_STR("CANCEL"))) &&
+	    dp_calls_response(w, (uint32_t)line, &msg, p->src_ip, p->src_port, now_us))
 		return;
 	if (w->subs_on && sip_str_eq(msg.cseq.method, SIP_STR("SUBSCRIBE")))
 		return dp_line_response(&w->subs, (uint32_t)line, &msg, p->src_ip, p->src_port,
@@ -576,6 +577,8 @@ static void dp__rx_one(struct dp_worker *w, struct rte_mbuf *m, uint64_t now_us,
 		w->stats.icmp_unreachable++;
 		if (w->probes_out)
 			dp__probe_unreachable(w, p.src_ip, p.src_port, now_us);
+		if (w->calls.on && line >= 0)
+			dp_calls_unreachable(w, (uint32_t)line, p.src_ip, p.src_port, now_us);
 		for (unsigned fl = 0; line >= 0 && fl < DP_FLOW__COUNT; fl++) {
 			struct dp_lines *L = dp__flow_lines(w, fl);
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Calls the lines place, against SIPp as the proxy and callee: it challenges every INVITE
-# with 401 and checks the answer with its own digest code (verifyauth), then answers 200 with a Contact
+# with 401 and checks the answer with its own digest code (verifyauth), then answers 200
+# with a Contact
 # and a Record-Route: each call is ACKed, held, and ended with a BYE whose Request-URI is
 # the Contact and whose Route is the Record-Route (SIPp refuses the message otherwise).
 # The lines register at a real Kamailio R. A wrong password shows the check has teeth.
@@ -22,8 +23,9 @@ run() { # name scenario [sipedge options...]
 	sipp_pid=$!
 	sleep 0.5
 	"$SIPEDGE" run "${eal[@]}" -- --lines $lines --registrar 198.18.0.1 --proxy $sipp_ip \
-		--subscribe off --monitor-interval 0 --calls 20 --call-to "sip:callee@$sipp_ip" --call-hold 0.5 \
-		--duration 6 --summary-json "$tmp/$name.json" --quiet "$@" >"$tmp/$name.out" 2>&1
+		--subscribe off --monitor-interval 0 --calls 20 --call-to "sip:callee@$sipp_ip" \
+		--call-hold 0.5 --duration 6 --summary-json "$tmp/$name.json" --quiet "$@" \
+		>"$tmp/$name.out" 2>&1
 	check "$name: sipedge run exits 0" test $? -eq 0
 	sleep 1
 	pkill -f "sipp -sf $sf" # through the namespace's exec: not a child of ours
@@ -58,4 +60,14 @@ check "wrong password: the lines registered ($(s .registrations_ok))" \
 	test "$(s .registrations_ok)" -eq $lines
 check "wrong password: every call refused 403 after its credentials ($(s .calls.failures | tr -d ' \n'), answered $(s .calls.answered))" \
 	test "$(s .calls.answered)" -eq 0 -a "$(s '.calls.failures["4xx"]')" -eq "$(s .calls.attempted)" -a "$(s .calls.attempted)" -ge 50
+
+# A callee that only rings: when the run ends every ringing call is cancelled (CANCEL,
+# 200, 487, ACK of the 487), as SIPp's scenario checks message by message.
+run ring "$scen/callee_ring.xml" --call-hold 30
+s() { jq -r "$1" "$tmp/ring.json"; }
+check "ring: calls were placed and rang ($(s .calls.attempted))" test "$(s .calls.attempted)" -ge 50
+check "ring: each was cancelled at the end ($(s .calls.cancelled) of $(s .calls.attempted)), none left" \
+	test "$(s .calls.cancelled)" -eq "$(s .calls.attempted)" -a "$(s .calls.active_end)" -eq 0
+check "ring: SIPp saw each call cancelled as scripted ($(sipp_stat ring 'SuccessfulCall(C)') of $(s .calls.attempted), failed $(sipp_stat ring 'FailedCall(C)'))" \
+	test "$(sipp_stat ring 'SuccessfulCall(C)')" -eq "$(s .calls.attempted)" -a "$(sipp_stat ring 'FailedCall(C)')" -eq 0
 finish
