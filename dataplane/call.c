@@ -228,7 +228,7 @@ static int dp__call_fmt(const struct dp_worker *w, uint32_t i, const struct dp__
  * once known), Call-ID; into the caller's buffers. */
 struct dp__ids {
 	char branch[DP_CALL_BRANCH_LEN + 1];
-	char from[160];
+	char from[48 + 256]; /* <sip:user@domain>;tag=...: a domain may take 255 */
 	char to[DP_CALL_URI_MAX + DP_CALL_TAG_MAX + 8];
 	char call_id[64];
 };
