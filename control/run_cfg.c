@@ -436,7 +436,29 @@ int ctl_run_cfg_option(struct ctl_run_cfg *r, int code, const char *arg, char *e
 			   : code == O_OUTBOUND_PROXY	? CTL_OP
 							: CTL_BOP;
 		struct dp_server_cfg *sv = &r->dp.server[role];
+		const char *tp = strchr(arg, ';');
+		char addr[300];
 
+		/* ";transport=" as in a SIP URI: UDP is what the lines speak */
+		if (tp) {
+			if (strncasecmp(tp, ";transport=", 11) != 0 ||
+			    (size_t)(tp - arg) >= sizeof(addr))
+				return ctl__err(err, errlen,
+						"wants IPv4[:port] or a host name[:port], then "
+						"optionally ;transport=udp, not '%s'",
+						arg);
+			if (strcasecmp(tp + 11, "udp") != 0)
+				return ctl__err(
+					err, errlen,
+					"asks for transport %s: sipedge's lines speak SIP over "
+					"UDP only for now (give ;transport=udp or none)",
+					tp + 11);
+			memcpy(addr, arg, (size_t)(tp - arg));
+			addr[tp - arg] = 0;
+			arg = ctl_run_cfg_keep(r, addr);
+			if (!arg)
+				return ctl__err(err, errlen, "out of memory");
+		}
 		sv->port = 5060;
 		sv->host = NULL;
 		r->dns_host[role][0] = 0;
