@@ -50,6 +50,10 @@ check "both flows of every line un-registered (holds \$(flows_held R))" wait_unt
 s() { jq -r "$1" "$tmp/summary.json"; }
 check "summary: STUN keep-alives answered on both flows (got $(s '[.outbound_flows[].keepalive_answered]'))" \
 	test "$(s '[.outbound_flows[] | select(.keepalive_answered > 0)] | length')" -eq 2
-check "summary: flow 1 saw the flow failures, flow 2 none (got $(s '[.outbound_flows[].flow_failures]'))" \
-	test "$(s '.outbound_flows[0].flow_failures')" -ge $lines -a "$(s '.outbound_flows[1].flow_failures')" -eq 0
+# every line's flow 1 failed: mostly by its missed keep-alive, a few by a REGISTER refresh
+# that fell due in the outage first (timer F); flow 2 never failed
+check "summary: flow 1 failed on every line, flow 2 on none (flow failures $(s '[.outbound_flows[].flow_failures]' | tr -d ' \n'), failures $(s '[.outbound_flows[].failures]' | tr -d ' \n'))" \
+	test "$(s '.outbound_flows[0].flow_failures + .outbound_flows[0].failures')" -ge $lines -a \
+	"$(s '.outbound_flows[0].flow_failures')" -ge $((lines * 9 / 10)) -a \
+	"$(s '.outbound_flows[1].flow_failures')" -eq 0
 finish
