@@ -41,6 +41,7 @@ void ctl_fo_report_calls_table(const struct ctl_fo *fo, const struct dp_stats *s
 /* Key "calls": attempted, answered, completed, remote_bye, failures (timeout, transport,
  * auth, 4xx, 5xx, 6xx), no_answer, cancelled, bye_failed, not_placed, stray_2xx, too_big,
  * active_end, by_server, setup_ms (p50, p90, p99). */
-void ctl_fo_report_calls_json(const struct ctl_fo *fo, const struct dp_stats *s, struct ctl_json *j);
+void ctl_fo_report_calls_json(const struct ctl_fo *fo, const struct dp_stats *s,
+			      struct ctl_json *j);
 
 #endif

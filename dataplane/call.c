@@ -107,6 +107,22 @@ static void dp__call_arm_retx(struct dp_calls *c, uint32_t k, uint64_t now_us)
 	dp__call_arm(c, k, next < call->deadline_us ? next : call->deadline_us);
 }
 
+/* Call k's next transaction begins in state: its request goes out now (not held yet),
+ * retransmitted from T1 on until timer B or F, 64*T1. */
+static void dp__call_begin(struct dp_calls *c, uint32_t k, uint8_t state,
+			   const struct dp_line_cfg *cfg, uint64_t now_us)
+{
+	struct dp_call *call = &c->call[k];
+
+	call->state = state;
+	call->sent = 0;
+	call->interval_ms = cfg->t1_ms;
+	call->deadline_us = now_us + cfg->tf_ms * 1000ull;
+	rte_pktmbuf_free(call->held);
+	call->held = NULL;
+	dp__call_arm_retx(c, k, now_us);
+}
+
 static void dp__call_end(struct dp_worker *w, uint32_t k)
 {
 	struct dp_calls *c = &w->calls;
@@ -331,11 +347,7 @@ static bool dp__call_invite(struct dp_worker *w, uint32_t k, const struct sip_ch
 		     w->lines.auth_user[call->line], ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255,
 		     ip & 255, port, (int)call->auth_len, call->auth);
 	r.extra = sip_str_make(extra, (size_t)n);
-	call->state = DP_CALL_CALLING;
-	call->interval_ms = w->lines.cfg.t1_ms;
-	call->deadline_us = now_us + w->lines.cfg.tf_ms * 1000ull; /* timer B = 64*T1 */
-	call->sent = 0;
-	dp__call_arm(&w->calls, k, now_us + call->interval_ms * 1000ull);
+	dp__call_begin(&w->calls, k, DP_CALL_CALLING, &w->lines.cfg, now_us);
 	n = dp__call_fmt(w, call->line, &r, b, sizeof(b));
 	if (!dp__call_send(w, call, b, n, true))
 		return false;
@@ -395,15 +407,7 @@ static void dp__call_bye_send(struct dp_worker *w, uint32_t k, const struct sip_
 
 static void dp__call_bye(struct dp_worker *w, uint32_t k, uint64_t now_us)
 {
-	struct dp_call *call = &w->calls.call[k];
-
-	call->state = DP_CALL_BYE;
-	call->sent = 0;
-	call->interval_ms = w->lines.cfg.t1_ms;
-	call->deadline_us = now_us + w->lines.cfg.tf_ms * 1000ull;
-	rte_pktmbuf_free(call->held);
-	call->held = NULL;
-	dp__call_arm_retx(&w->calls, k, now_us);
+	dp__call_begin(&w->calls, k, DP_CALL_BYE, &w->lines.cfg, now_us);
 	dp__call_bye_send(w, k, NULL, false);
 }
 
@@ -417,13 +421,7 @@ static void dp__call_cancel(struct dp_worker *w, uint32_t k, uint64_t now_us)
 	struct dp__req r = {
 		.method = "CANCEL", .ruri = sip_str_cstr(w->calls.to), .cseq = call->cseq};
 
-	call->state = DP_CALL_CANCELLING;
-	call->sent = 0;
-	call->interval_ms = w->lines.cfg.t1_ms;
-	call->deadline_us = now_us + w->lines.cfg.tf_ms * 1000ull;
-	rte_pktmbuf_free(call->held);
-	call->held = NULL;
-	dp__call_arm_retx(&w->calls, k, now_us);
+	dp__call_begin(&w->calls, k, DP_CALL_CANCELLING, &w->lines.cfg, now_us);
 	dp__call_ids(w, k, (char)(DP_CALL_K_INVITE + call->cseq - 1), false, &id, &r);
 	w->stats.calls_cancelled++;
 	if (dp__call_send(w, call, b, dp__call_fmt(w, call->line, &r, b, sizeof(b)), true)) {

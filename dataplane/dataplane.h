@@ -76,10 +76,10 @@ struct dp_config {
 	uint32_t t2_ms;
 	uint32_t tf_ms;
 	uint32_t retry_ms;
-	uint32_t rate;		 /* lines started (and un-registered) per second; 0: no cap */
-	uint64_t seed;		 /* for branches, tags, jitter; 0 picks one */
-	const char *pcap_path;	 /* write every frame in and out here (libpcap), or NULL */
-	bool invite_answer;	 /* INVITE gets 180 then 200 with SDP; else 486 Busy Here */
+	uint32_t rate;	       /* lines started (and un-registered) per second; 0: no cap */
+	uint64_t seed;	       /* for branches, tags, jitter; 0 picks one */
+	const char *pcap_path; /* write every frame in and out here (libpcap), or NULL */
+	bool invite_answer;    /* INVITE gets 180 then 200 with SDP; else 486 Busy Here */
 	/* calls the lines place (dataplane/call.h): INVITEs to this Request-URI (NULL: no
 	 * calls), up to call_max at once per worker; rate, hold time and next hop come from
 	 * control (DP_CMD_CALLS) */

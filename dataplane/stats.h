@@ -11,9 +11,9 @@
 #include "dataplane/msg.h"
 #include "dataplane/net.h"
 
-#define DP_LAT_BUCKET_US 100 /* registration latency histogram: 100 us buckets */
+#define DP_LAT_BUCKET_US 100	/* registration latency histogram: 100 us buckets */
 #define DP_CALL_LAT_BUCKETS 500 /* 10 ms each: call set-up up to 5 s */
-#define DP_LAT_BUCKETS 2000  /* up to 200 ms; slower ones land in the last bucket */
+#define DP_LAT_BUCKETS 2000	/* up to 200 ms; slower ones land in the last bucket */
 
 enum dp_sip_drop {
 	DP_SIP_DROP_PARSE = 0,	  /* not a SIP message we can parse */
@@ -95,7 +95,7 @@ struct dp_stats {
 	uint64_t calls_stray_2xx;  /* 2xx no call kept (a fork's, a late one): ACK and BYE */
 	uint64_t calls_too_big;	   /* a request of a call did not fit a datagram: not sent */
 	uint64_t calls_active;	   /* gauge */
-	uint64_t calls_by_server[DP_MAX_SERVERS]; /* first INVITEs per next hop */
+	uint64_t calls_by_server[DP_MAX_SERVERS];      /* first INVITEs per next hop */
 	uint64_t call_setup_hist[DP_CALL_LAT_BUCKETS]; /* first INVITE to 2xx */
 } __attribute__((aligned(64)));
 

@@ -80,7 +80,7 @@ struct dp_worker {
 	bool invite_answer;	   /* INVITE: 180 then 200 with SDP instead of 486 */
 	pcap_dumper_t *pcap;	   /* --pcap: every frame in and out, NULL when off */
 	rte_spinlock_t *pcap_lock; /* the workers share one pcap file */
-	struct dp_calls calls; /* calls the lines place, when on */
+	struct dp_calls calls;	   /* calls the lines place, when on */
 	struct dp_probe probe[DP_MAX_SERVERS];
 	unsigned probes_out;
 	struct dp_stats stats;
