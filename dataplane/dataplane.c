@@ -19,6 +19,7 @@
 #include <rte_malloc.h>
 #include <rte_spinlock.h>
 
+#include "dataplane/lineset.h"
 #include "dataplane/worker.h"
 
 #define DP_WHEEL_SLOTS 65536 /* 1 ms ticks: 65 s before a timer is skipped once */
@@ -41,24 +42,17 @@ struct dp {
 	pcap_dumper_t *pcap;
 	rte_spinlock_t pcap_lock;
 	/* line tables, indexed by line id; each worker reads and writes its shard only */
-	struct dp_line *line;
-	struct sip_tpl *tpl[DP_MAX_SERVERS][DP_MAX_AORS];
-	char (*ha1_md5[DP_MAX_AORS])[32];
-	char (*ha1_sha256[DP_MAX_AORS])[64];
-	char (*auth_user)[32];
+	struct dp_lineset ls;
 	struct rte_mbuf **held;
 	uint32_t *slots; /* DP_WHEEL_SLOTS per worker */
 	struct dp_wheel_link *links;
-	char ruri[DP_MAX_SERVERS][160];
-	/* the tables of the other clients (enum dp_flow): the subscription, when
-	 * cfg.subscribe, and the second outbound registration, when cfg.reg2 */
+	/* the timers and held requests of the other clients (enum dp_flow): the
+	 * subscription, when cfg.subscribe, and the second outbound registration, when
+	 * cfg.reg2 */
 	struct dp__flow_tables {
-		struct dp_line *line;
-		struct sip_tpl *tpl[DP_MAX_SERVERS][DP_MAX_AORS];
 		struct rte_mbuf **held;
 		uint32_t *slots;
 		struct dp_wheel_link *links;
-		char (*to_tag)[DP_TO_TAG_MAX + 1];
 	} fx[DP_FLOW__COUNT]; /* [DP_FLOW_REGISTER] unused: the tables above */
 };
 
@@ -136,122 +130,19 @@ static int dp__port_up(struct dp *d, uint32_t nmbufs, char *err, size_t errlen)
 	return 0;
 }
 
-/* The HA1s of line i: done once here, never on the fast path, and the password is not
- * kept. */
-static int dp__load_line(struct dp *d, const struct dp_config *c, struct sip_digest_ctx *dctx,
-			 uint32_t i, char *err, size_t errlen)
-{
-	char user[32];
-	const char *pw = c->line_password ? c->line_password(c->line_user_ctx, i) : NULL;
-
-	memset(user, 0, sizeof(user));
-	if (!pw)
-		pw = c->password;
-	if (c->line_user(c->line_user_ctx, i, user, sizeof(user)) != 0 || !user[0])
-		return dp__fail(err, errlen, -EINVAL, "line %u: user name empty or longer than 31",
-				i);
-	for (const char *u = user; *u; u++) {
-		/* the name goes into URIs as is: only what RFC 3261 §25.1 user allows unescaped */
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!~*'()&=+$,;?/",
-			    *u))
-			return dp__fail(
-				err, errlen, -EINVAL,
-				"line %u: user name '%s' has '%c', which a SIP URI cannot carry", i,
-				user, *u);
-	}
-	memcpy(d->auth_user[i], user, sizeof(d->auth_user[i]));
-	for (int a = 0; a < DP_MAX_AORS && c->aor_domain[a]; a++) {
-		struct sip_str realm = sip_str_cstr(c->aor_domain[a]);
-
-		if (sip_digest_ha1(dctx, SIP_DIGEST_MD5, sip_str_cstr(user), realm,
-				   sip_str_cstr(pw), d->ha1_md5[a][i]) < 0 ||
-		    sip_digest_ha1(dctx, SIP_DIGEST_SHA256, sip_str_cstr(user), realm,
-				   sip_str_cstr(pw), d->ha1_sha256[a][i]) < 0)
-			return dp__fail(err, errlen, -EIO, "line %u: HA1 failed", i);
-	}
-	d->line[i].req_expires = c->expires;
-	d->line[i].reg = (uint8_t)DP_TARGET_REG(c->target);
-	d->line[i].aor = (uint8_t)DP_TARGET_AOR(c->target);
-	d->line[i].via = c->line_via[DP_FLOW_REGISTER] ? c->line_via[DP_FLOW_REGISTER][i]
-						       : (uint8_t)DP_TARGET_VIA(c->target);
-	if (d->line[i].via >= DP_MAX_SERVERS || !c->server[d->line[i].via].port)
-		return dp__fail(err, errlen, -EINVAL, "line %u: its first next hop is no server",
-				i);
-	return 0;
-}
-
-/*
- * The REGISTER (or SUBSCRIBE) every line sends to server s for AOR a in flow, its own
- * values patched in by the builder. A SUBSCRIBE is to the line's own AOR (its mailbox)
- * and is a dialog of its own: its Call-ID and tag differ from the registration's. The
- * second outbound flow has its own Call-ID too (RFC 5626 §4.2.1), the same instance.
- */
-static int dp__template(struct dp *d, const struct dp_config *c, int s, int a, int flow, char *err,
-			size_t errlen)
-{
-	static const char *const call_id[DP_FLOW__COUNT] = {"{callid}", "s{callid}", "r{callid}"};
-	static const char *const tag[DP_FLOW__COUNT] = {"{tag}", "s{tag}", "r{tag}"};
-	bool sub = flow == DP_FLOW_SUBSCRIBE;
-	char aor[160];
-	struct sip_tpl_params p;
-	struct sip_tpl **tpl = flow ? &d->fx[flow].tpl[s][a] : &d->tpl[s][a];
-	int rc;
-
-	snprintf(aor, sizeof(aor), "sip:{user}@%s", c->aor_domain[a]);
-	p = (struct sip_tpl_params){
-		.method = sub ? SIP_TPL_SUBSCRIBE : SIP_TPL_REGISTER,
-		.request_uri = sub ? sip_str_cstr(aor) : sip_str_cstr(d->ruri[s]),
-		.from_uri = sip_str_cstr(aor),
-		.from_tag = sip_str_cstr(tag[flow]),
-		.call_id = sip_str_cstr(call_id[flow]),
-		.contact_uri = SIP_STR("sip:{user}@{hostport}"),
-		.via_sent_by = SIP_STR("{hostport}"),
-		.transport = SIP_TPL_UDP,
-		.user_agent = sip_str_cstr(c->user_agent),
-		.event = sub && c->sub_event ? sip_str_cstr(c->sub_event) : SIP_STR_NULL,
-		.to_tag_var = sub,
-		.outbound = c->outbound,
-		.reg_id = flow == DP_FLOW_REGISTER2 ? 2 : 1,
-		.instance = c->outbound ? SIP_STR("urn:uuid:" DP_INSTANCE_PREFIX "{uuid}")
-					: SIP_STR_NULL,
-	};
-	*tpl = aligned_alloc(64, (sizeof(**tpl) + 63) & ~(size_t)63);
-	if (!*tpl)
-		return dp__fail(err, errlen, -ENOMEM, "no memory for a request template");
-	if ((rc = sip_tpl_prepare(*tpl, &p)) != 0)
-		return dp__fail(err, errlen, rc, "%s template for %s and domain '%s': %s",
-				sub ? "SUBSCRIBE" : "REGISTER", d->ruri[s], c->aor_domain[a],
-				strerror(-rc));
-	return 0;
-}
-
 /* Another client of the same lines (the subscription, or the second outbound flow): its
- * own lines, templates (made in dp__tables), timers and counters, for every line. */
+ * own timers and held requests for every line; its line state is the lineset's. */
 static int dp__flow_alloc(struct dp *d, const struct dp_config *c, int flow, char *err,
 			  size_t errlen)
 {
-	bool sub = flow == DP_FLOW_SUBSCRIBE;
 	struct dp__flow_tables *x = &d->fx[flow];
-	uint32_t target = sub ? c->sub_target : c->reg2_target;
 
-	x->line = calloc(c->lines, sizeof(*x->line));
 	x->held = calloc(c->lines, sizeof(*x->held));
 	x->slots = calloc((size_t)DP_WHEEL_SLOTS * d->nworkers, sizeof(*x->slots));
 	x->links = calloc(c->lines, sizeof(*x->links));
-	x->to_tag = sub ? calloc(c->lines, sizeof(*x->to_tag)) : NULL;
-	if (!x->line || !x->held || !x->slots || !x->links || (sub && !x->to_tag))
+	if (!x->held || !x->slots || !x->links)
 		return dp__fail(err, errlen, -ENOMEM, "no memory for %u %s", c->lines,
-				sub ? "subscriptions" : "second flows");
-	for (uint32_t i = 0; i < c->lines; i++) {
-		x->line[i].req_expires = sub ? c->sub_expires : c->expires;
-		x->line[i].reg = (uint8_t)DP_TARGET_REG(target);
-		x->line[i].aor = (uint8_t)DP_TARGET_AOR(target);
-		x->line[i].via =
-			c->line_via[flow] ? c->line_via[flow][i] : (uint8_t)DP_TARGET_VIA(target);
-		if (x->line[i].via >= DP_MAX_SERVERS || !c->server[x->line[i].via].port)
-			return dp__fail(err, errlen, -EINVAL,
-					"line %u: its first next hop is no server", i);
-	}
+				flow == DP_FLOW_SUBSCRIBE ? "subscriptions" : "second flows");
 	return 0;
 }
 
@@ -266,22 +157,10 @@ static int dp__flow_worker(struct dp *d, const struct dp_config *c, struct dp_wo
 	uint32_t first = w->lines.first_id;
 	int rc;
 
-	*S = w->lines;
-	S->line = x->line + first;
-	S->flow = (uint8_t)flow;
-	S->to_tag = x->to_tag ? x->to_tag + first : NULL;
+	dp_lineset_view(&d->ls, c, flow, first, w->lines.n, S);
 	S->stats = sub ? &w->sub_stats : &w->reg2_stats;
+	S->worker = w->id;
 	S->rng = ((seed + w->id) * (sub ? 0x9e3779b97f4a7c15ull : 0xc2b2ae3d27d4eb4full)) | 1;
-	S->cfg.managed = true;
-	if (sub) {
-		S->cfg.expires = c->sub_expires;
-		S->cfg.keepalive = DP_KA_NONE;
-	}
-	memset(S->ha2, 0, sizeof(S->ha2));
-	for (int s = 0; s < DP_MAX_SERVERS; s++) {
-		for (int a = 0; a < DP_MAX_AORS; a++)
-			S->tpl[s][a] = x->tpl[s][a];
-	}
 	if ((rc = sip_digest_ctx_create(&S->dctx)) != 0)
 		return dp__fail(err, errlen, rc, "digest: no usable hash in libcrypto");
 	w->flow[flow].held = x->held + first;
@@ -294,24 +173,15 @@ static int dp__flow_worker(struct dp *d, const struct dp_config *c, struct dp_wo
 			     dp_tsc_us(rte_get_tsc_cycles(), rte_get_tsc_hz()) / 1000);
 }
 
-/* Worker w's shard of the lines: base is every line's client, w takes its slice. */
+/* Worker w's shard of the lines: it takes its slice of every line's client. */
 static int dp__worker_lines(struct dp *d, const struct dp_config *c, struct dp_worker *w,
-			    const struct dp_lines *base, uint64_t seed, char *err, size_t errlen)
+			    uint64_t seed, char *err, size_t errlen)
 {
 	uint32_t first = w->id * d->shard;
 	int rc;
 
-	w->lines = *base;
-	w->lines.first_id = first;
-	w->lines.n = c->lines - first < d->shard ? c->lines - first : d->shard;
-	w->lines.line = d->line + first;
-	w->lines.auth_user = (const char(*)[32])(d->auth_user + first);
-	for (int a = 0; a < DP_MAX_AORS; a++) {
-		w->lines.ha1_md5[a] =
-			d->ha1_md5[a] ? (const char(*)[32])(d->ha1_md5[a] + first) : NULL;
-		w->lines.ha1_sha256[a] =
-			d->ha1_sha256[a] ? (const char(*)[64])(d->ha1_sha256[a] + first) : NULL;
-	}
+	dp_lineset_view(&d->ls, c, DP_FLOW_REGISTER, first,
+			c->lines - first < d->shard ? c->lines - first : d->shard, &w->lines);
 	w->lines.rng = (seed + w->id * 0x2545f4914f6cdd1dull) | 1;
 	w->lines.stats = &w->stats;
 	w->lines.worker = w->id;
@@ -329,120 +199,33 @@ static int dp__worker_lines(struct dp *d, const struct dp_config *c, struct dp_w
 
 static int dp__tables(struct dp *d, const struct dp_config *c, char *err, size_t errlen)
 {
-	struct sip_digest_ctx dctx;
-	struct dp_lines base;
 	uint64_t seed = c->seed ? c->seed : rte_get_tsc_cycles();
-	int rc = 0;
+	int rc;
 
-	d->line = calloc(c->lines, sizeof(*d->line));
-	d->auth_user = calloc(c->lines, sizeof(*d->auth_user));
 	d->held = calloc(c->lines, sizeof(*d->held));
 	d->slots = calloc((size_t)DP_WHEEL_SLOTS * d->nworkers, sizeof(*d->slots));
 	d->links = calloc(c->lines, sizeof(*d->links));
-	if (!d->line || !d->auth_user || !d->held || !d->slots || !d->links)
+	if (!d->held || !d->slots || !d->links)
 		return dp__fail(err, errlen, -ENOMEM, "no memory for %u lines", c->lines);
-	for (int a = 0; a < DP_MAX_AORS && c->aor_domain[a]; a++) {
-		d->ha1_md5[a] = calloc(c->lines, sizeof(*d->ha1_md5[a]));
-		d->ha1_sha256[a] = calloc(c->lines, sizeof(*d->ha1_sha256[a]));
-		if (!d->ha1_md5[a] || !d->ha1_sha256[a])
-			return dp__fail(err, errlen, -ENOMEM, "no memory for %u lines", c->lines);
-	}
-	for (int s = 0; s < DP_MAX_SERVERS; s++) {
-		const struct dp_server_cfg *sv = &c->server[s];
-
-		if (!sv->port)
-			continue;
-		if (sv->host)
-			snprintf(d->ruri[s], sizeof(d->ruri[s]), "sip:%s", sv->host);
-		else
-			snprintf(d->ruri[s], sizeof(d->ruri[s]), "sip:%u.%u.%u.%u", sv->ip >> 24,
-				 (sv->ip >> 16) & 255, (sv->ip >> 8) & 255, sv->ip & 255);
-		for (int a = 0; a < DP_MAX_AORS && c->aor_domain[a]; a++) {
-			if ((rc = dp__template(d, c, s, a, DP_FLOW_REGISTER, err, errlen)) != 0 ||
-			    (c->subscribe && (rc = dp__template(d, c, s, a, DP_FLOW_SUBSCRIBE, err,
-								errlen)) != 0) ||
-			    (c->reg2 &&
-			     (rc = dp__template(d, c, s, a, DP_FLOW_REGISTER2, err, errlen)) != 0))
-				return rc;
-		}
-	}
-	if ((rc = sip_digest_ctx_create(&dctx)) != 0)
-		return dp__fail(err, errlen, rc, "digest: no usable hash in libcrypto");
-	for (uint32_t i = 0; i < c->lines && rc == 0; i++)
-		rc = dp__load_line(d, c, &dctx, i, err, errlen);
-	sip_digest_ctx_destroy(&dctx);
-	if (rc)
+	if ((rc = dp_lineset_load(&d->ls, c, SIP_TPL_UDP, seed, err, errlen)))
 		return rc;
 	if ((c->subscribe && (rc = dp__flow_alloc(d, c, DP_FLOW_SUBSCRIBE, err, errlen))) ||
 	    (c->reg2 && (rc = dp__flow_alloc(d, c, DP_FLOW_REGISTER2, err, errlen))))
 		return rc;
-	base = (struct dp_lines){
-		.n = c->lines,
-		.first_ip = c->first_ip,
-		.first_port = c->first_port,
-		.nports = c->nports,
-		.id_seed = seed,
-		.cfg =
-			{
-				.t1_ms = c->t1_ms,
-				.t2_ms = c->t2_ms,
-				.tf_ms = c->tf_ms,
-				.expires = c->expires,
-				.refresh_min_pct = c->refresh_min_pct,
-				.refresh_max_pct = c->refresh_max_pct,
-				.retry_ms = c->retry_ms,
-				.managed = c->managed,
-				.keepalive = c->keepalive,
-				.ka_interval_ms = c->ka_interval_ms,
-				.ka_timeout_ms = c->ka_timeout_ms,
-			},
-	};
-	for (int s = 0; s < DP_MAX_SERVERS; s++) {
-		base.cfg.server[s] = (struct dp_server_addr){c->server[s].ip, c->server[s].port};
-		base.cfg.ruri[s] = sip_str_cstr(d->ruri[s]);
-		for (int a = 0; a < DP_MAX_AORS; a++)
-			base.tpl[s][a] = d->tpl[s][a];
-	}
-	for (int a = 0; a < DP_MAX_AORS; a++) {
-		base.ha1_md5[a] = (const char(*)[32])d->ha1_md5[a];
-		base.ha1_sha256[a] = (const char(*)[64])d->ha1_sha256[a];
-		base.cfg.aor_domain[a] =
-			c->aor_domain[a] ? sip_str_cstr(c->aor_domain[a]) : SIP_STR_NULL;
-	}
 	for (unsigned k = 0; k < d->nworkers && rc == 0; k++)
-		rc = dp__worker_lines(d, c, &d->w[k], &base, seed, err, errlen);
+		rc = dp__worker_lines(d, c, &d->w[k], seed, err, errlen);
 	return rc;
 }
 
 static int dp__check(const struct dp_config *c, char *err, size_t errlen)
 {
-	if (c->lines == 0)
-		return dp__fail(err, errlen, -EINVAL, "no lines to emulate (lines must be >= 1)");
-	if (c->nports == 0 || (uint32_t)c->first_port + c->nports > 65536)
-		return dp__fail(err, errlen, -EINVAL, "local port range outside 1..65535");
-	if ((uint64_t)c->first_ip + (c->lines - 1) / c->nports > UINT32_MAX)
+	int rc = dp_lineset_check(c, err, errlen);
+
+	if (rc == 0 && c->keepalive == DP_KA_PING)
 		return dp__fail(err, errlen, -EINVAL,
-				"local address range runs past 255.255.255.255");
-	if (!c->line_user || !c->aor_domain[0] || !c->password)
-		return dp__fail(err, errlen, -EINVAL,
-				"line users, domain and password are required");
-	if (DP_TARGET_REG(c->target) >= DP_MAX_SERVERS ||
-	    DP_TARGET_VIA(c->target) >= DP_MAX_SERVERS || DP_TARGET_AOR(c->target) >= DP_MAX_AORS ||
-	    !c->server[DP_TARGET_REG(c->target)].port ||
-	    !c->server[DP_TARGET_VIA(c->target)].port || !c->aor_domain[DP_TARGET_AOR(c->target)])
-		return dp__fail(err, errlen, -EINVAL,
-				"the lines' first target names a server or AOR not configured");
-	if (c->refresh_min_pct == 0 || c->refresh_min_pct > c->refresh_max_pct ||
-	    c->refresh_max_pct > 100)
-		return dp__fail(err, errlen, -EINVAL,
-				"refresh window must be within 1..100 %% of the expiry");
-	if (c->keepalive > DP_KA_CRLF || (c->keepalive == DP_KA_STUN && c->ka_timeout_ms == 0))
-		return dp__fail(err, errlen, -EINVAL,
-				"keep-alive must be none, stun or crlf, with a timeout for stun");
-	if (c->t1_ms == 0 || c->t2_ms < c->t1_ms || c->tf_ms < c->t1_ms)
-		return dp__fail(err, errlen, -EINVAL,
-				"timers must satisfy 0 < T1 <= T2 and T1 <= F");
-	return 0;
+				"a keep-alive ping waiting for its pong is for TCP and TLS; over "
+				"UDP use stun");
+	return rc;
 }
 
 /* Each worker's rings: commands down, events up, frames handed over by the others. */
@@ -717,31 +500,14 @@ void dp_destroy(struct dp *d)
 	}
 	rte_mempool_free(d->pool);
 	rte_free(d->w);
-	free(d->line);
-	for (int s = 0; s < DP_MAX_SERVERS; s++) {
-		for (int a = 0; a < DP_MAX_AORS; a++)
-			free(d->tpl[s][a]);
-	}
-	for (int a = 0; a < DP_MAX_AORS; a++) {
-		free(d->ha1_md5[a]);
-		free(d->ha1_sha256[a]);
-	}
-	free(d->auth_user);
+	dp_lineset_free(&d->ls);
 	free(d->held);
 	free(d->slots);
 	free(d->links);
 	for (int f = 1; f < DP_FLOW__COUNT; f++) {
-		struct dp__flow_tables *x = &d->fx[f];
-
-		for (int s = 0; s < DP_MAX_SERVERS; s++) {
-			for (int a = 0; a < DP_MAX_AORS; a++)
-				free(x->tpl[s][a]);
-		}
-		free(x->line);
-		free(x->held);
-		free(x->slots);
-		free(x->links);
-		free(x->to_tag);
+		free(d->fx[f].held);
+		free(d->fx[f].slots);
+		free(d->fx[f].links);
 	}
 	if (d->eal_up)
 		rte_eal_cleanup();

@@ -86,13 +86,20 @@ static void dp__line_vars(const struct dp_lines *L, uint32_t i, struct sip_line_
 	char *hp = buf, *tag, *cid; /* at most 21 + 16 + 41 + 12 octets */
 	size_t n = 0, ipn;
 
-	dp_lines_addr(L, i, &ip, &port);
-	for (int k = 3; k >= 0; k--) {
-		n += dp__dec(hp + n, (ip >> (8 * k)) & 255);
-		hp[n++] = k ? '.' : ':';
+	if (L->hostport && L->hostport[i][0]) {
+		/* a connection's own address: the kernel chose it */
+		n = (uint8_t)L->hostport[i][0];
+		memcpy(hp, L->hostport[i] + 1, n);
+		ipn = (size_t)((const char *)memchr(hp, ':', n) - hp);
+	} else {
+		dp_lines_addr(L, i, &ip, &port);
+		for (int k = 3; k >= 0; k--) {
+			n += dp__dec(hp + n, (ip >> (8 * k)) & 255);
+			hp[n++] = k ? '.' : ':';
+		}
+		ipn = n - 1;
+		n += dp__dec(hp + n, port);
 	}
-	ipn = n - 1;
-	n += dp__dec(hp + n, port);
 	v->hostport = sip_str_make(hp, n);
 	tag = hp + n;
 	n = dp__hex(tag, g, 8) + dp__hex(tag + 8, L->id_seed >> 32, 8);
@@ -216,7 +223,7 @@ static void dp__send_register(struct dp_lines *L, uint32_t i, uint64_t now_us, u
 		L->stats->tx_register_auth++;
 	if (expires == 0)
 		L->stats->tx_unregister++;
-	dp__arm(L, i, now_us + l->interval_ms * DP__MS);
+	dp__arm(L, i, now_us + (L->cfg.reliable ? L->cfg.tf_ms : l->interval_ms) * DP__MS);
 }
 
 /* 80-100 % of the keep-alive interval, jittered per send (RFC 5626 §4.4.1). */
@@ -255,10 +262,12 @@ static void dp__send_keepalive(struct dp_lines *L, uint32_t i, uint64_t now_us)
 		L->stats->sip_drops[DP_SIP_DROP_NO_BUFFER]++;
 		return;
 	}
-	if (L->cfg.keepalive == DP_KA_CRLF) {
+	if (L->cfg.keepalive != DP_KA_STUN) {
 		memcpy(buf, "\r\n\r\n", 4);
 		L->io.tx_send(L->io.ctx, i, 4, false);
 		L->stats->tx_keepalive_crlf++;
+		if (L->cfg.keepalive == DP_KA_PING)
+			l->ka_sent_us = now_us; /* its pong is due within the timeout */
 		return;
 	}
 	l->ka_txid++;
@@ -285,6 +294,20 @@ void dp_line_stun_answer(struct dp_lines *L, uint32_t i, const uint8_t *txid, ui
 	    txid[2] != L->flow || memcmp(txid + 4, &g, 4) != 0 ||
 	    memcmp(txid + 8, &l->ka_txid, 4) != 0) {
 		L->stats->rx_stun_other++;
+		return;
+	}
+	l->ka_sent_us = 0;
+	L->stats->rx_keepalive_ok++;
+	dp__arm_registered(L, i);
+}
+
+void dp_line_pong(struct dp_lines *L, uint32_t i, uint64_t now_us)
+{
+	struct dp_line *l = &L->line[i];
+
+	(void)now_us;
+	if (l->state != DP_LINE_REGISTERED || !l->ka_sent_us) {
+		L->stats->rx_stun_other++; /* a pong no ping of ours asked for */
 		return;
 	}
 	l->ka_sent_us = 0;
@@ -418,6 +441,10 @@ void dp_line_timer(struct dp_lines *L, uint32_t i, uint64_t now_us)
 			dp__fail(L, i, DP_FAIL_TIMEOUT, 0, L->cfg.retry_ms, now_us);
 			return;
 		}
+		if (L->cfg.reliable) { /* woken early (a 1xx): only timer F is left */
+			dp__arm(L, i, deadline);
+			return;
+		}
 		/* RFC 3261 §17.1.2.2: timer E doubles up to T2 */
 		L->io.tx_resend(L->io.ctx, i);
 		L->stats->tx_retransmissions++;
@@ -439,6 +466,30 @@ void dp_line_timer(struct dp_lines *L, uint32_t i, uint64_t now_us)
 	case DP_LINE_RETRY_WAIT:
 		dp_line_start(L, i, now_us);
 		return;
+	default:
+		return;
+	}
+}
+
+void dp_line_resend(struct dp_lines *L, uint32_t i, uint64_t now_us)
+{
+	struct dp_line *l = &L->line[i];
+
+	if (l->state != DP_LINE_REGISTERING && l->state != DP_LINE_UNREGISTERING)
+		return;
+	l->unsent = 1;
+	l->auth_sent = 0;
+	dp_line_timer(L, i, now_us);
+}
+
+void dp_line_transport_lost(struct dp_lines *L, uint32_t i, uint64_t now_us)
+{
+	switch (L->line[i].state) {
+	case DP_LINE_REGISTERING:
+	case DP_LINE_UNREGISTERING:
+		return dp__fail(L, i, DP_FAIL_TRANSPORT, 0, L->cfg.retry_ms, now_us);
+	case DP_LINE_REGISTERED:
+		return dp__flow_failed(L, i, now_us);
 	default:
 		return;
 	}
@@ -632,8 +683,9 @@ static bool dp__ours(const struct dp_lines *L, const struct dp_line *l, const st
 
 int dp_lines_keepalive(struct dp_lines *L, uint8_t kind, uint32_t interval_ms, uint32_t timeout_ms)
 {
-	if (kind > DP_KA_CRLF || (kind != DP_KA_NONE && !interval_ms) ||
-	    (kind == DP_KA_STUN && !timeout_ms) || L->flow == DP_FLOW_SUBSCRIBE)
+	if (kind > DP_KA_PING || (kind != DP_KA_NONE && !interval_ms) ||
+	    (kind >= DP_KA_STUN && kind != DP_KA_CRLF && !timeout_ms) ||
+	    L->flow == DP_FLOW_SUBSCRIBE)
 		return -EINVAL;
 	L->cfg.keepalive = kind;
 	L->cfg.ka_interval_ms = interval_ms;
@@ -719,5 +771,44 @@ void dp_line_response(struct dp_lines *L, uint32_t i, const struct sip_msg *m, u
 				: cls == 5 ? DP_FAIL_5XX
 					   : DP_FAIL_6XX,
 				m->status, L->cfg.retry_ms, now_us);
+	}
+}
+
+enum dp_method_stat dp_method_stat_of(struct sip_str m)
+{
+	static const char *const names[DP_M__COUNT] = {"REGISTER", "OPTIONS", "NOTIFY",	  "INVITE",
+						       "BYE",	   "ACK",     "SUBSCRIBE"};
+
+	for (int k = 0; k < DP_M_OTHER; k++) {
+		if (sip_str_eq(m, sip_str_cstr(names[k])))
+			return (enum dp_method_stat)k;
+	}
+	return DP_M_OTHER;
+}
+
+/* Methods RFC 3261 and its extensions define that a phone may refuse with 405. */
+static bool dp__known_method(struct sip_str m)
+{
+	static const char *const known[] = {"SUBSCRIBE", "REFER",   "MESSAGE", "INFO",	  "UPDATE",
+					    "PRACK",	 "PUBLISH", "CANCEL",  "REGISTER"};
+
+	for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++) {
+		if (sip_str_eq(m, sip_str_cstr(known[k])))
+			return true;
+	}
+	return false;
+}
+
+unsigned dp_phone_answer(struct sip_str method)
+{
+	switch (dp_method_stat_of(method)) {
+	case DP_M_OPTIONS:
+	case DP_M_NOTIFY:
+	case DP_M_BYE:
+		return 200;
+	case DP_M_INVITE:
+		return 486; /* busy: the default of a line that takes no calls */
+	default:
+		return dp__known_method(method) ? 405 : 501;
 	}
 }

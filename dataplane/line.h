@@ -58,6 +58,7 @@ enum dp_keepalive {
 	DP_KA_NONE = 0,
 	DP_KA_STUN, /* RFC 5626 §4.4.2: Binding request, a missed answer fails the flow */
 	DP_KA_CRLF, /* double CRLF, what many phones send over UDP; nothing to answer */
+	DP_KA_PING, /* RFC 5626 §4.4.1 on TCP/TLS: double CRLF, a missed CRLF pong fails the flow */
 };
 
 /* What the worker does for the line logic: send, hold for retransmission, report. */
@@ -74,7 +75,8 @@ struct dp_line_io {
 	void (*event)(void *ctx, const struct dp_msg *m);
 };
 
-#define DP_TO_TAG_MAX 47 /* longer remote tags are not kept: the next SUBSCRIBE starts anew */
+#define DP_HOSTPORT_MAX 21 /* "255.255.255.255:65535" */
+#define DP_TO_TAG_MAX 47   /* longer remote tags are not kept: the next SUBSCRIBE starts anew */
 
 struct dp_server_addr {
 	uint32_t ip;
@@ -98,6 +100,8 @@ struct dp_line_cfg {
 	uint8_t keepalive;			      /* enum dp_keepalive */
 	uint32_t ka_interval_ms; /* sent at 80-100 % of this, or of the server's Flow-Timer */
 	uint32_t ka_timeout_ms;	 /* a STUN keep-alive unanswered this long fails the flow */
+	/* TCP/TLS: no retransmission, only timer F (RFC 3261 §17.1.2.2) */
+	bool reliable;
 };
 
 struct dp_lines {
@@ -129,6 +133,9 @@ struct dp_lines {
 	/* SUBSCRIBE flow: the dialog's remote tag per line ([0] its length, 0: none), so a
 	 * refresh or an un-SUBSCRIBE is in the dialog (RFC 6665 §4.1.2.1); NULL otherwise */
 	char (*to_tag)[DP_TO_TAG_MAX + 1];
+	/* TCP/TLS: each line's own address as its connection has it, [0] its length (0: not
+	 * known yet), for Via and Contact; NULL: the line's address of the range */
+	char (*hostport)[DP_HOSTPORT_MAX + 1];
 };
 
 /* Address of line i (index into the table): lines fill the port range, then the next IP. */
@@ -173,6 +180,15 @@ void dp_line_unregister(struct dp_lines *L, uint32_t i, uint64_t now_us);
 void dp_line_timer(struct dp_lines *L, uint32_t i, uint64_t now_us);
 /* A STUN Binding success response arrived for line i with this transaction id. */
 void dp_line_stun_answer(struct dp_lines *L, uint32_t i, const uint8_t *txid, uint64_t now_us);
+/* Line i's address changed (its connection came up): its request out is built anew and
+ * sent, with its credentials asked for again. */
+void dp_line_resend(struct dp_lines *L, uint32_t i, uint64_t now_us);
+/* The pong of line i's ping keep-alive (DP_KA_PING) arrived. */
+void dp_line_pong(struct dp_lines *L, uint32_t i, uint64_t now_us);
+/* Line i's connection is gone (reset, closed, refused, TLS failure): a transaction out
+ * fails as a transport error; a registered flow has failed (RFC 5626 §4.4) and
+ * registers again. */
+void dp_line_transport_lost(struct dp_lines *L, uint32_t i, uint64_t now_us);
 /* ICMP says the line's datagram to server_ip:server_port was not delivered. */
 void dp_line_unreachable(struct dp_lines *L, uint32_t i, uint32_t server_ip, uint16_t server_port,
 			 uint64_t now_us);
@@ -184,5 +200,12 @@ int dp_lines_keepalive(struct dp_lines *L, uint8_t kind, uint32_t interval_ms, u
 bool dp_line_owns(const struct dp_lines *L, uint32_t i, const struct sip_msg *m);
 void dp_line_response(struct dp_lines *L, uint32_t i, const struct sip_msg *m, uint32_t src_ip,
 		      uint16_t src_port, uint64_t now_us);
+
+/* The counter a request's method is counted under (SUBSCRIBE sent, the others received). */
+enum dp_method_stat dp_method_stat_of(struct sip_str method);
+/* What a phone answers a request to one of its lines (not ACK, which gets nothing):
+ * OPTIONS, NOTIFY, BYE 200; INVITE 486 (a line that takes no calls); methods it knows
+ * of but does not take 405, others 501. */
+unsigned dp_phone_answer(struct sip_str method);
 
 #endif

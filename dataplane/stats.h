@@ -97,6 +97,11 @@ struct dp_stats {
 	uint64_t calls_active;	   /* gauge */
 	uint64_t calls_by_server[DP_MAX_SERVERS];      /* first INVITEs per next hop */
 	uint64_t call_setup_hist[DP_CALL_LAT_BUCKETS]; /* first INVITE to 2xx */
+	/* TCP/TLS lines (control/stream.h): their connections */
+	uint64_t conn_opened;  /* connections made */
+	uint64_t conn_failed;  /* refused, unreachable, or the TLS handshake failed */
+	uint64_t conn_lost;    /* reset or closed once up */
+	uint64_t tls_failures; /* handshakes and records OpenSSL refused */
 } __attribute__((aligned(64)));
 
 /* to += from, every counter (a struct of uint64_t only). */

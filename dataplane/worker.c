@@ -200,31 +200,6 @@ void dp_worker_event(struct dp_worker *w, const struct dp_msg *m)
 
 /* --- requests to our lines: what a phone answers --- */
 
-static enum dp_method_stat dp__method(struct sip_str m)
-{
-	static const char *const names[DP_M__COUNT] = {"REGISTER", "OPTIONS", "NOTIFY", "INVITE",
-						       "BYE",	   "ACK",     NULL};
-
-	for (int k = 0; k < DP_M_OTHER; k++) {
-		if (sip_str_eq(m, sip_str_cstr(names[k])))
-			return (enum dp_method_stat)k;
-	}
-	return DP_M_OTHER;
-}
-
-/* Methods RFC 3261 and its extensions define that a phone may refuse with 405. */
-static bool dp__known_method(struct sip_str m)
-{
-	static const char *const known[] = {"SUBSCRIBE", "REFER",   "MESSAGE", "INFO",	  "UPDATE",
-					    "PRACK",	 "PUBLISH", "CANCEL",  "REGISTER"};
-
-	for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++) {
-		if (sip_str_eq(m, sip_str_cstr(known[k])))
-			return true;
-	}
-	return false;
-}
-
 /* Build one response to req into a fresh mbuf and queue it back to where req came from,
  * as rport asks (RFC 3581 §4). */
 static void dp__respond(struct dp_worker *w, const struct dp_pkt *p, const struct sip_msg *req,
@@ -287,7 +262,7 @@ static void dp__answer(struct dp_worker *w, const struct dp_pkt *p, const struct
 		       int64_t line)
 {
 	static const struct sip_str allow = SIP_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, NOTIFY");
-	enum dp_method_stat ms = dp__method(req->method);
+	enum dp_method_stat ms = dp_method_stat_of(req->method);
 	struct sip_response_opts o = {.allow = allow, .server = SIP_STR("sipedge")};
 	char tag[20];
 
@@ -298,16 +273,9 @@ static void dp__answer(struct dp_worker *w, const struct dp_pkt *p, const struct
 	o.to_tag = sip_str_cstr(tag);
 	if (ms == DP_M_BYE && line >= 0)
 		dp_calls_remote_bye(w, (uint32_t)line, req); /* the other side hung up */
-	if (line < 0)
-		o.status = 404;
-	else if (ms == DP_M_OPTIONS || ms == DP_M_NOTIFY || ms == DP_M_BYE)
-		o.status = 200;
-	else if (ms == DP_M_INVITE && w->invite_answer)
+	if (line >= 0 && ms == DP_M_INVITE && w->invite_answer)
 		return dp__answer_call(w, p, req, (uint32_t)line, &o);
-	else if (ms == DP_M_INVITE)
-		o.status = 486; /* busy: the default of a line that takes no calls */
-	else
-		o.status = dp__known_method(req->method) ? 405 : 501;
+	o.status = line < 0 ? 404 : dp_phone_answer(req->method);
 	dp__respond(w, p, req, &o);
 }
 
