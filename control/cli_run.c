@@ -22,8 +22,10 @@
 #include "control/linegen.h"
 #include "control/phonecfg.h"
 #include "control/run_cfg.h"
+#include "control/stream.h"
 #include "control/run_dns.h"
 #include "dataplane/dataplane.h"
+#include "sip/builder.h"
 
 #define CTL_TICK_MS 10 /* events, probes and storm control's releases */
 #define CTL_MAX_EAL_ARGS 64
@@ -49,6 +51,7 @@ struct ctl_run {
 	char *eal_argv[CTL_MAX_EAL_ARGS];
 	/* run state */
 	struct dp *d;
+	struct ctl_stream *st; /* lines over TCP/TLS instead of the dataplane (control/stream.h) */
 	uv_loop_t loop;
 	uv_timer_t tick;
 	uv_timer_t progress;
@@ -68,6 +71,35 @@ struct ctl_run {
 
 /* Options after the EAL's "--" (a -c FILE first, whatever its place): returns -1 to go
  * on, or an exit status. */
+/* The lines' counters of one flow, whichever carries them. */
+static void ctl__flow_stats(const struct ctl_run *r, int flow, struct dp_stats *out)
+{
+	if (r->st)
+		ctl_stream_stats(r->st, flow, out);
+	else if (flow == DP_FLOW_REGISTER)
+		dp_stats_sum(r->d, out);
+	else if (flow == DP_FLOW_SUBSCRIBE)
+		dp_sub_stats_sum(r->d, out);
+	else
+		dp_flow_stats_sum(r->d, flow, out);
+}
+
+static unsigned ctl__events(struct ctl_run *r, struct dp_msg *out, unsigned max)
+{
+	return r->st ? ctl_stream_events(r->st, out, max) : dp_events(r->d, out, max);
+}
+
+/* Workers to tell what all of them do: the stream transport is one. */
+static unsigned ctl__workers(const struct ctl_run *r)
+{
+	return r->st ? 1 : dp_workers(r->d);
+}
+
+static int ctl__worker_command(struct ctl_run *r, unsigned w, const struct dp_msg *c)
+{
+	return r->st ? ctl_stream_command(r->st, c) : dp_command(r->d, w, c);
+}
+
 static int ctl__options(struct ctl_run *r, int argc, char **argv)
 {
 	int code, idx, help = ctl_run_cfg_code("help");
@@ -198,10 +230,10 @@ static void ctl__reg_stats(struct ctl_run *r, struct dp_stats *s)
 {
 	struct dp_stats s2;
 
-	dp_stats_sum(r->d, s);
+	ctl__flow_stats(r, DP_FLOW_REGISTER, s);
 	if (!r->c.dp.reg2)
 		return;
-	dp_flow_stats_sum(r->d, DP_FLOW_REGISTER2, &s2);
+	ctl__flow_stats(r, DP_FLOW_REGISTER2, &s2);
 	for (int k = 0; k < DP_MAX_SERVERS; k++) {
 		s->tx_by_server[k] += s2.tx_by_server[k];
 		s->reg_ok_by_server[k] += s2.reg_ok_by_server[k];
@@ -233,7 +265,7 @@ static void ctl__progress(uv_timer_t *t)
 	if (r->c.dp.reg2 && n < sizeof(at) - 48) {
 		struct dp_stats s2;
 
-		dp_flow_stats_sum(r->d, DP_FLOW_REGISTER2, &s2);
+		ctl__flow_stats(r, DP_FLOW_REGISTER2, &s2);
 		n += (size_t)snprintf(at + n, sizeof(at) - n, "; flow 2 (BOP) %llu",
 				      (unsigned long long)s2.registered);
 	}
@@ -269,7 +301,7 @@ static void ctl__begin_stop(struct ctl_run *r, const char *why)
 	if (r->stop_ms)
 		return;
 	r->stop_ms = uv_now(&r->loop);
-	dp_stats_sum(r->d, &s);
+	ctl__flow_stats(r, DP_FLOW_REGISTER, &s);
 	r->stop_bound = s.registered + s.in_flight;
 	if (!r->c.quiet)
 		fprintf(stderr, "\n%s: un-registering every line\n", why);
@@ -278,8 +310,8 @@ static void ctl__begin_stop(struct ctl_run *r, const char *why)
 		ctl_fo_stop(&r->fo_sub);
 	if (r->c.dp.reg2)
 		ctl_fo_stop(&r->fo_reg2);
-	for (unsigned k = 0; k < dp_workers(r->d); k++)
-		dp_command(r->d, k, &c);
+	for (unsigned k = 0; k < ctl__workers(r); k++)
+		ctl__worker_command(r, k, &c);
 }
 
 static void ctl__signal(uv_signal_t *sig, int signum)
@@ -316,7 +348,7 @@ static struct ctl_fo *ctl__fo_of(struct ctl_run *r, unsigned flow)
  * target moved (or a full ring refused it last time). */
 static void ctl__calls(struct ctl_run *r)
 {
-	uint32_t t = ctl_fo_call_target(&r->fo), nw = dp_workers(r->d);
+	uint32_t t = ctl_fo_call_target(&r->fo), nw = ctl__workers(r);
 	bool all = true;
 
 	if (!r->c.dp.call_to || r->stop_ms || (t == r->call_target && !r->calls_pending))
@@ -329,7 +361,7 @@ static void ctl__calls(struct ctl_run *r)
 				   .value2 = r->c.call_hold_ms,
 				   .target = t};
 
-		all &= dp_command(r->d, k, &c) == 0;
+		all &= ctl__worker_command(r, k, &c) == 0;
 	}
 	r->calls_pending = !all;
 	r->call_target = t;
@@ -344,7 +376,7 @@ static void ctl__tick(uv_timer_t *t)
 
 	uint64_t now_us = uv_hrtime() / 1000;
 
-	while ((n = dp_events(r->d, ev, 256)) > 0) {
+	while ((n = ctl__events(r, ev, 256)) > 0) {
 		r->events += n;
 		for (unsigned k = 0; k < n; k++) {
 			struct ctl_fo *fo = ctl__fo_of(r, ev[k].flow);
@@ -368,9 +400,9 @@ static void ctl__tick(uv_timer_t *t)
 	}
 	if (++r->ticks % 10 == 0 && !r->stop_ms) /* every 100 ms: DNS answers the cache has */
 		ctl_run_dns_tick(&r->dns);
-	dp_stats_sum(r->d, &s);
-	dp_sub_stats_sum(r->d, &sub);
-	dp_flow_stats_sum(r->d, DP_FLOW_REGISTER2, &reg2);
+	ctl__flow_stats(r, DP_FLOW_REGISTER, &s);
+	ctl__flow_stats(r, DP_FLOW_SUBSCRIBE, &sub);
+	ctl__flow_stats(r, DP_FLOW_REGISTER2, &reg2);
 	if (s.registered > r->registered_peak)
 		r->registered_peak = s.registered;
 	if (!r->stop_ms && r->c.duration_s &&
@@ -415,6 +447,8 @@ static void ctl__worker_stats(const struct ctl_run *r, unsigned w, struct dp_sta
 
 static void ctl__workers_table(const struct ctl_run *r, FILE *out)
 {
+	if (r->st)
+		return; /* no worker lcores: the lines run on control's loop */
 	fprintf(out,
 		"\n| worker (lcore) | lines | busy | frames in / out / handed over | requests sent (REGISTER, SUBSCRIBE) | "
 		"retransmissions | responses 1xx / 2xx / 4xx / 5xx | requests answered | "
@@ -453,7 +487,7 @@ static void ctl__workers_json(const struct ctl_run *r, struct ctl_json *j)
 		"REGISTER", "OPTIONS", "NOTIFY", "INVITE", "BYE", "ACK", "SUBSCRIBE", "other"};
 
 	ctl_json_begin_array(j, "workers");
-	for (unsigned w = 0; w < dp_workers(r->d); w++) {
+	for (unsigned w = 0; !r->st && w < dp_workers(r->d); w++) {
 		struct dp_stats s;
 		char cls[4] = "1xx";
 		uint32_t first, n;
@@ -551,12 +585,12 @@ static void ctl__summary(struct ctl_run *r, FILE *out, bool json)
 			const struct ctl_fo *fo[2] = {&r->fo, &r->fo_reg2};
 			struct dp_stats fs[2];
 
-			dp_stats_sum(r->d, &fs[0]);
-			dp_flow_stats_sum(r->d, DP_FLOW_REGISTER2, &fs[1]);
+			ctl__flow_stats(r, DP_FLOW_REGISTER, &fs[0]);
+			ctl__flow_stats(r, DP_FLOW_REGISTER2, &fs[1]);
 			ctl_fo_report_flows_table(fo, fs, out);
 		}
 		if (r->c.dp.subscribe) {
-			dp_sub_stats_sum(r->d, &s);
+			ctl__flow_stats(r, DP_FLOW_SUBSCRIBE, &s);
 			ctl_fo_report_subs_table(&r->fo_sub, &s, out);
 		}
 		ctl_run_dns_table(&r->dns, out);
@@ -614,12 +648,12 @@ static void ctl__summary(struct ctl_run *r, FILE *out, bool json)
 		const struct ctl_fo *fo[2] = {&r->fo, &r->fo_reg2};
 		struct dp_stats fs[2];
 
-		dp_stats_sum(r->d, &fs[0]);
-		dp_flow_stats_sum(r->d, DP_FLOW_REGISTER2, &fs[1]);
+		ctl__flow_stats(r, DP_FLOW_REGISTER, &fs[0]);
+		ctl__flow_stats(r, DP_FLOW_REGISTER2, &fs[1]);
 		ctl_fo_report_flows_json(fo, fs, &j);
 	}
 	if (r->c.dp.subscribe) {
-		dp_sub_stats_sum(r->d, &s);
+		ctl__flow_stats(r, DP_FLOW_SUBSCRIBE, &s);
 		ctl_fo_report_subs_json(&r->fo_sub, &s, &j);
 	}
 	ctl_run_dns_json(&r->dns, &j);
@@ -667,6 +701,8 @@ static int ctl__command(void *ctx, const struct dp_msg *cmd)
 
 	/* a line's commands go to the worker owning it; probes to worker 0, which holds
 	 * line 0, whose address they are sent from */
+	if (r->st)
+		return ctl_stream_command(r->st, cmd);
 	if (cmd->type == DP_CMD_REGISTER || cmd->type == DP_CMD_UNREGISTER)
 		return dp_command(r->d, dp_line_worker(r->d, cmd->line), cmd);
 	return dp_command(r->d, 0, cmd);
@@ -676,8 +712,8 @@ static void ctl__print_roles(const struct ctl_run *r)
 {
 	char ip[16];
 
-	fprintf(stderr, "sipedge run: %u lines on %s, mode %d:", r->c.dp.lines, dp_port_desc(r->d),
-		r->c.fo_cfg.mode);
+	fprintf(stderr, "sipedge run: %u lines on %s, mode %d:", r->c.dp.lines,
+		r->st ? ctl_stream_desc(r->st) : dp_port_desc(r->d), r->c.fo_cfg.mode);
 	for (int k = 0; k < CTL_ROLE__COUNT; k++) {
 		if (!r->c.fo_cfg.configured[k])
 			continue;
@@ -707,7 +743,7 @@ static void ctl__set_server(void *ctx, unsigned slot, uint32_t ip, uint16_t port
 	bool all = true;
 
 	for (unsigned k = 0; k < dp_workers(r->d); k++)
-		all &= dp_command(r->d, k, &c) == 0;
+		all &= ctl__worker_command(r, k, &c) == 0;
 	r->server_update[slot].pending = !all;
 	r->server_update[slot].ip = ip;
 	r->server_update[slot].port = port;
@@ -720,6 +756,15 @@ static void ctl__dns_changed(void *ctx, int role)
 
 	if (!r->stop_ms)
 		ctl_fo_targets_changed(&r->fo, role, uv_hrtime() / 1000);
+}
+
+/* The lines go: the dataplane at once; the stream transport's connections once the loop
+ * has run their close callbacks. */
+static void ctl__lines_close(struct ctl_run *r)
+{
+	ctl_stream_destroy(r->st);
+	dp_destroy(r->d);
+	r->d = NULL;
 }
 
 static int ctl__run(struct ctl_run *r)
@@ -740,14 +785,22 @@ static int ctl__run(struct ctl_run *r)
 	r->dns.changed = ctl__dns_changed;
 	r->dns.ctx = r;
 	t0 = uv_hrtime();
-	rc = dp_create(&r->c.dp, &r->d, err, sizeof(err));
+	if (r->c.stream != SIP_TPL_UDP) {
+		struct ctl_stream_cfg sc = {.transport = r->c.stream,
+					    .tls_ca = r->c.tls_ca,
+					    .source_ip = r->c.stream_source};
+
+		rc = ctl_stream_create(&r->loop, &r->c.dp, &sc, &r->st, err, sizeof(err));
+	} else {
+		rc = dp_create(&r->c.dp, &r->d, err, sizeof(err));
+	}
 
 	r->load_s = (double)(uv_hrtime() - t0) / 1e9;
 	ctl_csv_free(&r->c.csv); /* the dataplane holds HA1s now: the passwords go */
 	r->rss_kb_loaded = ctl__rss_kb();
 	if (rc) {
 		fprintf(stderr, "sipedge run: %s\n", err);
-		dp_destroy(r->d);
+		ctl__lines_close(r);
 		ctl_run_dns_close(&r->dns);
 		uv_run(&r->loop, UV_RUN_DEFAULT);
 		uv_loop_close(&r->loop);
@@ -763,8 +816,9 @@ static int ctl__run(struct ctl_run *r)
 	     ctl_fo_init(&r->fo_reg2, &r->c.fo_cfg, r->c.dp.lines, ctl__command, r) != 0)) {
 		fprintf(stderr, "sipedge run: no memory for %u lines' failover state\n",
 			r->c.dp.lines);
-		dp_destroy(r->d);
+		ctl__lines_close(r);
 		ctl_run_dns_close(&r->dns);
+		uv_run(&r->loop, UV_RUN_DEFAULT);
 		return 1;
 	}
 	if (r->c.dp.subscribe)
@@ -790,7 +844,7 @@ static int ctl__run(struct ctl_run *r)
 	uv_signal_start(&r->sigint, ctl__signal, SIGINT);
 	uv_signal_start(&r->sigterm, ctl__signal, SIGTERM);
 	r->call_target = UINT32_MAX;
-	if (dp_start(r->d) != 0) {
+	if (r->d && dp_start(r->d) != 0) {
 		fprintf(stderr, "sipedge run: the worker lcore would not start\n");
 		dp_destroy(r->d);
 		ctl_run_dns_close(&r->dns);
@@ -817,9 +871,9 @@ static int ctl__run(struct ctl_run *r)
 	uv_close((uv_handle_t *)&r->sigint, NULL);
 	uv_close((uv_handle_t *)&r->sigterm, NULL);
 	ctl_run_dns_close(&r->dns);
+	ctl__lines_close(r);
 	uv_run(&r->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&r->loop);
-	dp_destroy(r->d);
 	ctl_fo_destroy(&r->fo);
 	if (r->c.dp.subscribe)
 		ctl_fo_destroy(&r->fo_sub);

@@ -33,6 +33,8 @@ static const struct ctl__key {
 	{"servers", "BOP", "backup-outbound-proxy"},
 	{"servers", "domain", "domain"},
 	{"servers", "backup_domain", "backup-domain"},
+	{"servers", "tls_ca", "tls-ca"},
+	{"servers", "stream_source", "stream-source"},
 	{"failover", "mode", "mode"},
 	{"failover", "outbound", "outbound"},
 	{"failover", "flow_recovery", "flow-recovery"},

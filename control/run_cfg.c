@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
+#include "sip/builder.h"
 #include "sip/uri.h"
 
 const char ctl_run_cfg_usage[] =
@@ -81,6 +83,9 @@ const char ctl_run_cfg_usage[] =
 	"  --call-to URI        Request-URI of every call (sip:user@host; UDP, so not sips:)\n"
 	"  --call-hold S        an answered call is ended with BYE after S seconds (5)\n"
 	"  --call-max N         calls at once per worker, at most (4096)\n"
+	"  --tls-ca FILE        TLS roles: verify servers against these PEM certificates\n"
+	"                       (none: not verified, as a lab's self-signed servers need)\n"
+	"  --stream-source IP   TCP/TLS roles: connections leave from IP (the kernel's choice)\n"
 	"  --keepalive K        none, stun (RFC 5626 STUN binding) or crlf (none)\n"
 	"  --keepalive-interval S   keep-alive at 80-100 %% of S, or of the server's\n"
 	"                       Flow-Timer when it sends one (30)\n"
@@ -304,6 +309,8 @@ enum {
 	O_CALL_TO,
 	O_CALL_HOLD,
 	O_CALL_MAX,
+	O_TLS_CA,
+	O_STREAM_SOURCE,
 	O_QUIET,
 	O_PCAP,
 	O_KA,
@@ -363,6 +370,8 @@ const struct option ctl_run_cfg_opts[] = {
 	{"call-to", 1, NULL, O_CALL_TO},
 	{"call-hold", 1, NULL, O_CALL_HOLD},
 	{"call-max", 1, NULL, O_CALL_MAX},
+	{"tls-ca", 1, NULL, O_TLS_CA},
+	{"stream-source", 1, NULL, O_STREAM_SOURCE},
 	{"quiet", 0, NULL, O_QUIET},
 	{"pcap", 1, NULL, O_PCAP},
 	{"keepalive", 1, NULL, O_KA},
@@ -439,27 +448,32 @@ int ctl_run_cfg_option(struct ctl_run_cfg *r, int code, const char *arg, char *e
 		const char *tp = strchr(arg, ';');
 		char addr[300];
 
-		/* ";transport=" as in a SIP URI: UDP is what the lines speak */
+		/* ";transport=" as in a SIP URI: UDP through the dataplane, TCP and TLS
+		 * through the kernel (control/stream.h) */
+		r->transport[role] = SIP_TPL_UDP;
 		if (tp) {
 			if (strncasecmp(tp, ";transport=", 11) != 0 ||
 			    (size_t)(tp - arg) >= sizeof(addr))
 				return ctl__err(err, errlen,
 						"wants IPv4[:port] or a host name[:port], then "
-						"optionally ;transport=udp, not '%s'",
+						"optionally ;transport=udp, tcp or tls, not '%s'",
 						arg);
-			if (strcasecmp(tp + 11, "udp") != 0)
-				return ctl__err(
-					err, errlen,
-					"asks for transport %s: sipedge's lines speak SIP over "
-					"UDP only for now (give ;transport=udp or none)",
-					tp + 11);
+			if (!strcasecmp(tp + 11, "tcp"))
+				r->transport[role] = SIP_TPL_TCP;
+			else if (!strcasecmp(tp + 11, "tls"))
+				r->transport[role] = SIP_TPL_TLS;
+			else if (strcasecmp(tp + 11, "udp") != 0)
+				return ctl__err(err, errlen,
+						"asks for transport '%s': udp, tcp or tls",
+						tp + 11);
 			memcpy(addr, arg, (size_t)(tp - arg));
 			addr[tp - arg] = 0;
 			arg = ctl_run_cfg_keep(r, addr);
 			if (!arg)
 				return ctl__err(err, errlen, "out of memory");
 		}
-		sv->port = 5060;
+		/* RFC 3261 §19.1.2: TLS's default port is 5061 */
+		sv->port = r->transport[role] == SIP_TPL_TLS ? 5061 : 5060;
 		sv->host = NULL;
 		r->dns_host[role][0] = 0;
 		if (ctl__ip(arg, &sv->ip, &sv->port))
@@ -470,7 +484,9 @@ int ctl_run_cfg_option(struct ctl_run_cfg *r, int code, const char *arg, char *e
 					"wants IPv4[:port] or a host name[:port], not '%s'", arg);
 		sv->host = r->dns_host[role];
 		sv->ip = 0;
-		sv->port = r->dns_port[role] ? r->dns_port[role] : 5060;
+		sv->port = r->dns_port[role]		       ? r->dns_port[role]
+			   : r->transport[role] == SIP_TPL_TLS ? 5061
+							       : 5060;
 		break;
 	}
 	case O_MODE:
@@ -624,6 +640,18 @@ int ctl_run_cfg_option(struct ctl_run_cfg *r, int code, const char *arg, char *e
 		if (!ctl__seconds_ms(arg, &r->call_hold_ms))
 			return ctl__err(err, errlen, "wants seconds (0.001..86400), not '%s'", arg);
 		break;
+	case O_TLS_CA:
+		if (access(arg, R_OK) != 0)
+			return ctl__err(err, errlen, "cannot read '%s': %s", arg, strerror(errno));
+		r->tls_ca = arg;
+		break;
+	case O_STREAM_SOURCE: {
+		uint16_t port = 0;
+
+		if (!ctl__ip(arg, &r->stream_source, &port) || port)
+			return ctl__err(err, errlen, "wants an IPv4 address, not '%s'", arg);
+		break;
+	}
 	case O_CALL_MAX:
 		if (!ctl__u32(arg, 65535, &r->dp.call_max) || r->dp.call_max == 0)
 			return ctl__err(err, errlen, "wants 1..65535 calls at once, not '%s'", arg);
@@ -741,11 +769,44 @@ static void ctl__ip_str(uint32_t ip, char *buf, size_t cap)
 }
 
 /* What the roles given add up to: AOR domains, the mode's needs, the lines' first target. */
+/* One transport for every line: the roles' (all the same), a sentence when they differ. */
+static int ctl__transport(struct ctl_run_cfg *r, char *err, size_t errlen)
+{
+	static const char *const name[] = {"udp", "tcp", "tls"};
+	int first = -1;
+
+	for (int k = 0; k < CTL_ROLE__COUNT; k++) {
+		if (!r->dp.server[k].port)
+			continue;
+		if (first < 0)
+			first = k;
+		else if (r->transport[k] != r->transport[first])
+			return ctl__err(err, errlen,
+					"%s says ;transport=%s but %s says %s: the lines use one "
+					"transport, so give every role the same",
+					ctl_role_name(k), name[r->transport[k]],
+					ctl_role_name(first), name[r->transport[first]]);
+	}
+	r->stream = first >= 0 ? r->transport[first] : SIP_TPL_UDP;
+	if (r->stream == SIP_TPL_UDP && (r->tls_ca || r->stream_source))
+		return ctl__err(err, errlen,
+				"--tls-ca and --stream-source are for roles with ;transport=tcp or "
+				"tls");
+	if (r->stream != SIP_TPL_UDP && r->dp.call_to)
+		return ctl__err(err, errlen,
+				"calls go over UDP only for now; the roles say ;transport=%s",
+				name[r->stream]);
+	if (r->stream == SIP_TPL_TCP && r->tls_ca)
+		return ctl__err(err, errlen, "--tls-ca is for roles with ;transport=tls");
+	return 0;
+}
+
 static int ctl__roles(struct ctl_run_cfg *r, char *err, size_t errlen)
 {
 	const struct dp_server_cfg *sv = r->dp.server;
 	bool up[CTL_ROLE__COUNT];
 	struct ctl_targets t;
+	int rc;
 
 	for (int k = 0; k < CTL_ROLE__COUNT; k++)
 		r->fo_cfg.configured[k] = up[k] = sv[k].port != 0;
@@ -779,6 +840,8 @@ static int ctl__roles(struct ctl_run_cfg *r, char *err, size_t errlen)
 		return ctl__err(err, errlen,
 				"mode %d needs an outbound proxy (OP) and a backup one (BOP)",
 				r->fo_cfg.mode);
+	if ((rc = ctl__transport(r, err, errlen)))
+		return rc;
 	t = ctl_mode_targets(r->fo_cfg.mode, r->fo_cfg.configured, up);
 	r->dp.target = DP_TARGET(t.reg, t.aor, t.via);
 	if (r->fo_cfg.mode == 4) { /* RFC 5626: a flow per outbound proxy, kept alive */

@@ -34,6 +34,12 @@ struct ctl_run_cfg {
 	uint16_t dns_port[CTL_ROLE__COUNT]; /* 0: none given (NAPTR, SRV) */
 	struct ctl_dns_resolver_config dns;
 	bool keepalive_set; /* else mode 4 keeps its flows alive with STUN */
+	/* per role: enum sip_tpl_transport of its ;transport=; the lines' one transport
+	 * (stream: TCP or TLS through the kernel, control/stream.h; UDP: the dataplane) */
+	int transport[CTL_ROLE__COUNT];
+	int stream;
+	const char *tls_ca;
+	uint32_t stream_source; /* host order, 0: the kernel's choice */
 	/* calls the lines place (dp.call_to): calls per 1000 s over all lines, hold time */
 	uint32_t call_rate_milli;
 	uint32_t call_hold_ms;

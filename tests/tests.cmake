@@ -72,3 +72,14 @@ foreach(src ${INTEGRATION_TESTS})
     LABELS "integration;${area}" TIMEOUT 900 SKIP_RETURN_CODE 77 RESOURCE_LOCK cpu_lab
     ENVIRONMENT "SIPEDGE=$<TARGET_FILE:sipedge>;SIPEDGE_SOURCE_DIR=${CMAKE_SOURCE_DIR};BUILD_DIR=${CMAKE_BINARY_DIR}")
 endforeach()
+
+# Mode 4 over TCP: the same test, every role with ;transport=tcp. (Over TLS the script
+# runs too, `failover_mode4.sh tls`, but with 1,000 lines the lab's Kamailios do not keep
+# up yet: not in CI until that is understood.)
+foreach(tp tcp)
+  add_test(NAME integration.failover.mode4_${tp}
+           COMMAND bash ${CMAKE_SOURCE_DIR}/tests/integration/failover_mode4.sh ${tp})
+  set_tests_properties(integration.failover.mode4_${tp} PROPERTIES
+    LABELS "integration;failover" TIMEOUT 900 SKIP_RETURN_CODE 77 RESOURCE_LOCK cpu_lab
+    ENVIRONMENT "SIPEDGE=$<TARGET_FILE:sipedge>;SIPEDGE_SOURCE_DIR=${CMAKE_SOURCE_DIR};BUILD_DIR=${CMAKE_BINARY_DIR}")
+endforeach()

@@ -33,7 +33,7 @@ lines:
 servers:
   R: 198.18.0.300
   BR: registrar..example.net
-  P: "198.18.0.3:5060;transport=tls"
+  P: "198.18.0.3:5060;transport=sctp"
 failover:
   mode: 7
 storm: [1, 2]
@@ -48,7 +48,7 @@ $tmp/bad.yaml:2: lines.count wants 1..16777216, not 'lots'
 $tmp/bad.yaml:3: unknown key 'colour' in lines (it knows: count, user, user_base, password, local_ip, local_ports, phone_config, csv)
 $tmp/bad.yaml:5: servers.R wants IPv4[:port] or a host name[:port], not '198.18.0.300'
 $tmp/bad.yaml:6: servers.BR wants IPv4[:port] or a host name[:port], not 'registrar..example.net'
-$tmp/bad.yaml:7: servers.P asks for transport tls: sipedge's lines speak SIP over UDP only for now (give ;transport=udp or none)
+$tmp/bad.yaml:7: servers.P asks for transport 'sctp': udp, tcp or tls
 $tmp/bad.yaml:9: failover.mode wants 1, 2, 3 or 4, not '7'
 $tmp/bad.yaml:10: section storm wants keys under it (key: value)
 $tmp/bad.yaml:13: timers.t1_ms wants a single value, not a list

@@ -9,18 +9,45 @@
 #    subscriptions move through BOP; the dead flows' bindings expire at R;
 #  - OP returns: each line re-establishes its reg-id 1 flow in the background after the
 #    RFC 5626 §4.5 back-off (here 2 s / 4 s bases, 20 s cap), subscriptions return to OP.
+#
+# With an argument tcp or tls (ctest's mode4_tcp and mode4_tls), every role says
+# ;transport=tcp or tls: each flow is a connection of its own through the kernel
+# (control/stream.h), kept alive by CRLF pings whose pongs Kamailio sends.
 . "$(dirname "$0")/lab.sh.inc"
 lines=1000
+tp=${1:-udp}
 P=198.18.0.3
 OP=198.18.0.5
 BOP=198.18.0.6
+R=198.18.0.1
+ka=stun sfx= rate=2000
+# a TLS handshake per flow costs the lab's servers far more than a datagram
+[ "$tp" = tls ] && rate=500
+if [ "$tp" != udp ]; then
+	ka=crlf sfx=";transport=$tp"
+	# a connection's Contact is the kernel's address and port: the flows are checked by
+	# AOR, reg-id, instance and edge proxy, and every contact by its transport
+	holds_flows() {
+		local n=$2 dom=$3 ids=$4 i id
+		"$lab" flows "$1" >"$tmp/flows"
+		[ "$(awk '{print $1, $3, $4, $5}' "$tmp/flows" | sort | md5sum)" = "$(
+			for ((i = 0; i < n; i++)); do
+				for id in $ids; do
+					printf '1%05d@%s reg-id=%d <urn:uuid:5e1bed9e-0000-4000-8000-%012x> 198.18.0.%d\n' \
+						"$i" "$dom" "$id" "$i" $((4 + id))
+				done
+			done | sort | md5sum)" ] &&
+			! awk '{print $2}' "$tmp/flows" | grep -qv "^sip:1[0-9]*@198\.19\.254\.1:[0-9]*;transport=$tp\$"
+	}
+fi
 
 "$lab" up --roles R,P,OP,BOP >/dev/null || { echo "FAIL: lab did not come up"; exit 1; }
 "$SIPEDGE" run "${eal[@]}" -- --lines $lines --mode 4 --expires 30 --timer-f 3000 \
-	--registrar 198.18.0.1 --proxy $P --outbound-proxy $OP --backup-outbound-proxy $BOP \
-	--keepalive stun --keepalive-interval 5 --keepalive-timeout 2000 \
+	--registrar "$R$sfx" --proxy "$P$sfx" --outbound-proxy "$OP$sfx" \
+	--backup-outbound-proxy "$BOP$sfx" \
+	--keepalive $ka --keepalive-interval 5 --keepalive-timeout 2000 \
 	--flow-recovery 2,4,20 --probe-interval 1-2 --probe-timeout 1500 --monitor-interval 2 \
-	--storm-window 2 --rate 2000 --sub-expires 20 \
+	--storm-window 2 --rate $rate --sub-expires 20 \
 	--summary-json "$tmp/summary.json" >"$tmp/out" 2>&1 &
 sipedge_pid=$!
 
