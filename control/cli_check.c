@@ -10,6 +10,7 @@
 
 #include "control/config.h"
 #include "control/run_cfg.h"
+#include "sip/builder.h"
 
 static const char ctl__check_usage[] =
 	"usage: sipedge check -c FILE...\n"
@@ -32,6 +33,8 @@ static void ctl__describe(const char *path, const struct ctl_run_cfg *c)
 			       c->dns_port[k] ? "A" : "NAPTR/SRV");
 		else
 			printf(" %s %s:%u", ctl_role_name(k), ip, c->dp.server[k].port);
+		if (c->stream != SIP_TPL_UDP)
+			printf(";transport=%s", c->stream == SIP_TPL_TLS ? "tls" : "tcp");
 	}
 	printf(", AOR user@%s", c->dp.aor_domain[0]);
 	if (c->dp.aor_domain[1])

@@ -534,6 +534,45 @@ static void ctl__workers_json(const struct ctl_run *r, struct ctl_json *j)
 	ctl_json_end_array(j);
 }
 
+/* TCP/TLS: the connections of every flow of the lines. */
+static void ctl__conn_sum(const struct ctl_run *r, struct dp_stats *all)
+{
+	struct dp_stats f;
+
+	memset(all, 0, sizeof(*all));
+	for (int k = 0; k < DP_FLOW__COUNT; k++) {
+		ctl__flow_stats(r, k, &f);
+		dp_stats_add(all, &f);
+	}
+}
+
+static void ctl__conn_row(const struct ctl_run *r, FILE *out)
+{
+	struct dp_stats a;
+
+	ctl__conn_sum(r, &a);
+	fprintf(out,
+		"| %s connections made / refused or failed / lost / TLS failures | %llu / %llu / "
+		"%llu / %llu |\n",
+		r->c.stream == SIP_TPL_TLS ? "TLS" : "TCP", (unsigned long long)a.conn_opened,
+		(unsigned long long)a.conn_failed, (unsigned long long)a.conn_lost,
+		(unsigned long long)a.tls_failures);
+}
+
+static void ctl__conn_json(const struct ctl_run *r, struct ctl_json *j)
+{
+	struct dp_stats a;
+
+	ctl__conn_sum(r, &a);
+	ctl_json_begin_object(j, "connections");
+	ctl_json_str(j, "transport", r->c.stream == SIP_TPL_TLS ? "tls" : "tcp", 3);
+	ctl_json_u64(j, "opened", a.conn_opened);
+	ctl_json_u64(j, "failed", a.conn_failed);
+	ctl_json_u64(j, "lost", a.conn_lost);
+	ctl_json_u64(j, "tls_failures", a.tls_failures);
+	ctl_json_end_object(j);
+}
+
 static void ctl__summary(struct ctl_run *r, FILE *out, bool json)
 {
 	struct dp_stats s;
@@ -578,6 +617,8 @@ static void ctl__summary(struct ctl_run *r, FILE *out, bool json)
 			(unsigned long long)s.rx_requests[DP_M_NOTIFY],
 			(unsigned long long)s.rx_requests[DP_M_INVITE],
 			(unsigned long long)s.rx_requests[DP_M_OTHER]);
+		if (r->st)
+			ctl__conn_row(r, out);
 		ctl_fo_report_table(&r->fo, &s, r->peak_rps, out);
 		if (r->c.dp.call_to)
 			ctl_fo_report_calls_table(&r->fo, &s, out);
@@ -614,6 +655,8 @@ static void ctl__summary(struct ctl_run *r, FILE *out, bool json)
 	ctl_json_u64(&j, "rx_407", s.rx_407);
 	ctl_json_u64(&j, "rx_423", s.rx_423);
 	ctl_json_u64(&j, "rx_503", s.rx_503);
+	if (r->st)
+		ctl__conn_json(r, &j);
 	ctl_json_u64(&j, "retransmissions", s.tx_retransmissions);
 	ctl_json_begin_object(&j, "failures");
 	for (int k = 1; k < DP_FAIL__COUNT; k++)

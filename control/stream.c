@@ -315,8 +315,8 @@ static void ctl__parse(struct ctl__conn *c)
 		}
 		if (!m.keepalive)
 			c->f->stats.rx_frames++;
-		if (!ctl__message(c, &m))
-			return;
+		if (!ctl__message(c, &m) || c->state == CTL__C_CLOSING)
+			return; /* the line's flow ended with this message: the rest is moot */
 		off += (uint32_t)n;
 	}
 	memmove(c->rbuf, c->rbuf + off, c->rlen - off);

@@ -134,5 +134,14 @@ check "CSV: a bad first line is named ($(head -1 "$tmp/err"))" \
 check "CSV: a user name a URI cannot carry" grep -q "^$tmp/bad.csv:2: a user name of 1..31 URI characters first, not 'bad user'" "$tmp/err"
 check "CSV: an authentication name unlike the user" grep -q "^$tmp/bad.csv:3: authentication username differs" "$tmp/err"
 check "CSV: an empty password" grep -q "^$tmp/bad.csv:4: password empty" "$tmp/err"
+# Transports: every role the same; TLS defaults to port 5061; a mix is refused.
+printf 'lines:\n  count: 10\nservers:\n  R: "198.18.0.1;transport=tls"\n  BR: "198.18.0.2:5071;transport=tls"\n' >"$tmp/tls.yaml"
+out=$("$SIPEDGE" check -c "$tmp/tls.yaml" 2>&1)
+check "roles over TLS, 5061 by default (got: $out)" \
+	grep -q "R 198.18.0.1:5061;transport=tls BR 198.18.0.2:5071;transport=tls," <<<"$out"
+printf 'servers:\n  R: "198.18.0.1;transport=tcp"\n  BR: "198.18.0.2"\n' >"$tmp/mix.yaml"
+out=$("$SIPEDGE" check -c "$tmp/mix.yaml" 2>&1)
+check "roles of two transports are refused with a sentence (got: $out)" \
+	grep -q "BR says ;transport=udp but R says tcp: the lines use one transport" <<<"$out"
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]

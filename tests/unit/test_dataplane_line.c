@@ -798,6 +798,94 @@ static void stun_keepalives_go_at_80_to_100_percent_and_a_missed_one_fails_the_f
 	assert_int_equal(f->line[0].state, DP_LINE_REGISTERING);
 }
 
+/* TCP/TLS (RFC 5626 §4.4.1): a CRLF ping whose CRLF pong is awaited; a missed pong fails
+ * the flow like a missed STUN answer. */
+static void ping_keepalives_await_their_pong_and_a_missed_one_fails_the_flow(void **state)
+{
+	struct fx *f = *state;
+
+	f->L.cfg.keepalive = DP_KA_PING;
+	f->L.cfg.ka_interval_ms = 1000;
+	f->L.cfg.ka_timeout_ms = 300;
+	register_line(f, 0, 3600);
+	advance_by(f, 1000 * MS_US);
+	assert_int_equal(f->stats.tx_keepalive_crlf, 1);
+	assert_int_equal(last_sent(f)->len, 4);
+	assert_memory_equal(last_sent(f)->text, "\r\n\r\n", 4);
+	dp_line_pong(&f->L, 0, f->now_us);
+	assert_int_equal(f->stats.rx_keepalive_ok, 1);
+	dp_line_pong(&f->L, 0, f->now_us); /* a second pong answers nothing */
+	assert_int_equal(f->stats.rx_keepalive_ok, 1);
+	assert_int_equal(f->stats.rx_stun_other, 1);
+	assert_int_equal(f->stats.flow_failures, 0);
+	advance_by(f, 2000 * MS_US); /* the next ping goes unanswered */
+	assert_int_equal(f->stats.flow_failures, 1);
+	assert_int_equal(last_event(f)->type, DP_EV_FLOW_FAILED);
+	assert_int_equal(f->line[0].state, DP_LINE_REGISTERING);
+}
+
+/* Over a reliable transport nothing is retransmitted: timer F alone ends the request
+ * (RFC 3261 §17.1.2.2). */
+static void reliable_transport_sends_once_and_times_out_at_timer_f(void **state)
+{
+	struct fx *f = *state;
+
+	f->L.cfg.reliable = true;
+	dp_line_start(&f->L, 0, f->now_us);
+	advance_by(f, 31999 * MS_US);
+	assert_int_equal(f->nsent, 1);
+	assert_int_equal(f->nresent, 0);
+	assert_int_equal(f->stats.tx_retransmissions, 0);
+	assert_int_equal(f->line[0].state, DP_LINE_REGISTERING);
+	advance_by(f, 1 * MS_US);
+	assert_int_equal(last_event(f)->type, DP_EV_FAILED);
+	assert_int_equal(last_event(f)->reason, DP_FAIL_TIMEOUT);
+}
+
+/* A lost connection: the request out fails as a transport error at once; a registered
+ * flow has failed and registers again. */
+static void lost_connection_fails_the_request_or_the_registered_flow(void **state)
+{
+	struct fx *f = *state;
+
+	dp_line_start(&f->L, 0, f->now_us);
+	dp_line_transport_lost(&f->L, 0, f->now_us);
+	assert_int_equal(last_event(f)->type, DP_EV_FAILED);
+	assert_int_equal(last_event(f)->reason, DP_FAIL_TRANSPORT);
+	register_line(f, 1, 3600);
+	dp_line_transport_lost(&f->L, 1, f->now_us);
+	assert_int_equal(last_event(f)->type, DP_EV_FLOW_FAILED);
+	assert_int_equal(f->line[1].state, DP_LINE_REGISTERING);
+	assert_int_equal(f->stats.registered, 0);
+}
+
+/* The connection came up with its own address: the request out is built anew with that
+ * address in Via and Contact, as a new transaction. */
+static void resend_builds_the_request_anew_with_the_connections_address(void **state)
+{
+	struct fx *f = *state;
+	char hp[NLINES][DP_HOSTPORT_MAX + 1];
+	struct sip_header hdrs[MAX_HDRS];
+	struct sip_msg m;
+	const char *addr = "198.19.254.1:40001";
+
+	memset(hp, 0, sizeof(hp));
+	f->L.hostport = hp;
+	dp_line_start(&f->L, 0, f->now_us);
+	hp[0][0] = (char)strlen(addr);
+	memcpy(hp[0] + 1, addr, strlen(addr));
+	dp_line_resend(&f->L, 0, f->now_us);
+	assert_int_equal(f->nsent, 2);
+	parse_sent(last_sent(f), &m, hdrs);
+	assert_int_equal(m.cseq.seq, 2);
+	assert_non_null(strstr(last_sent(f)->text, "Via: SIP/2.0/UDP 198.19.254.1:40001;"));
+	assert_non_null(strstr(last_sent(f)->text, "@198.19.254.1:40001>"));
+	assert_non_null(strstr(last_sent(f)->text, "@198.19.254.1\r\n")); /* Call-ID */
+	dp_line_resend(&f->L, 1, f->now_us); /* an idle line has nothing to send */
+	assert_int_equal(f->nsent, 2);
+	f->L.hostport = NULL;
+}
+
 /* Mode 4's second flow keeps itself alive too; its STUN transactions carry its flow, so
  * an answer to the other flow's keep-alive does not count for it. */
 static void the_second_outbound_flow_keeps_alive_under_its_own_name(void **state)
@@ -1330,6 +1418,10 @@ int main(void)
 		T(refresh_in_flight_keeps_the_line_counted_registered),
 		T(stun_keepalives_go_at_80_to_100_percent_and_a_missed_one_fails_the_flow),
 		T(the_second_outbound_flow_keeps_alive_under_its_own_name),
+		T(ping_keepalives_await_their_pong_and_a_missed_one_fails_the_flow),
+		T(reliable_transport_sends_once_and_times_out_at_timer_f),
+		T(lost_connection_fails_the_request_or_the_registered_flow),
+		T(resend_builds_the_request_anew_with_the_connections_address),
 		T(keepalive_settings_apply_from_the_next_registration),
 		T(retransmissions_follow_timer_e),
 		T(timer_f_fails_the_register_with_timeout),
