@@ -505,7 +505,7 @@ static void lookups_refuse_what_they_cannot_index(void **state)
 	assert_string_equal(sip_hdr_name(SIP_HDR__COUNT), "");
 }
 
-/* Every recognised name is found by its letter's row, whatever its case. */
+/* Every recognised name is found in the lookup table, whatever its case. */
 static void every_long_name_maps_back_to_its_id(void **state)
 {
 	(void)state;
