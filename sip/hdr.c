@@ -136,7 +136,7 @@ static int sip__hparams(struct sip_str v, size_t *pi, const struct sip__pwant *w
 				if (!j)
 					SIP__FAIL(val, "unterminated quoted parameter value");
 			} else {
-				j = sip__span(v, j, SIP_CS_PVALUE);
+				j = sip__span_long(v, j, SIP_CS_PVALUE);
 				if (j == val)
 					SIP__FAIL(j, "empty header parameter value");
 			}

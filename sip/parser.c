@@ -515,7 +515,7 @@ static int sip__check_call_id(const char *buf, const struct sip_header *h, struc
 
 	if (v.len == 0)
 		return sip__value_fail(buf, h, 0, "empty Call-ID", err);
-	while ((k = sip__span(v, k, SIP_CS_WORD)) < v.len) {
+	while ((k = sip__span_long(v, k, SIP_CS_WORD)) < v.len) {
 		if (v.p[k] != '@')
 			return sip__value_fail(buf, h, k, "invalid octet in Call-ID", err);
 		k++;

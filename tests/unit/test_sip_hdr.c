@@ -58,6 +58,14 @@ static void via_fields_with_lws_anywhere_the_abnf_allows(void **state)
 	assert_true(str_is(v.host, "[2001:db8::9:1]"));
 	assert_int_equal(v.port, 5061);
 	assert_true(str_is(v.received, "2001:db8::9:255"));
+	/* a long branch holding the other octets a token may, across a run of 16 */
+	assert_int_equal(sip_via_parse(SIP_STR("SIP/2.0/UDP h;branch=z9hG4bK0123456789abcdef-"
+					       ".!%*_+`'~ABCDEFGHIJKLMNOPQRSTUVWXYZ;rport"),
+				       &v, &off, &why),
+			 0);
+	assert_true(
+		str_is(v.branch, "z9hG4bK0123456789abcdef-.!%*_+`'~ABCDEFGHIJKLMNOPQRSTUVWXYZ"));
+	assert_true(v.has_rport);
 	assert_int_equal(sip_via_parse(SIP_STR("SIP/2.0/UDP h;branch"), &v, &off, &why), 0);
 	assert_non_null(v.branch.p);
 	assert_int_equal(v.branch.len, 0);
@@ -88,6 +96,14 @@ static void via_refuses_with_the_octet(void **state)
 		{"SIP/2.0/UDP h;=x", 14, "empty header parameter name"},
 		{"SIP/2.0/UDP h;branch=", 21, "empty header parameter value"},
 		{"SIP/2.0/UDP h;branch=\"x", 21, "unterminated quoted parameter value"},
+		/* long values: the octet that ends them, inside or after a run of 16 */
+		{"SIP/2.0/UDP h;branch=z9hG4bK0123456789abcdef,x", 44,
+		 "unexpected octet after header value"},
+		{"SIP/2.0/UDP h;branch=z9hG4bK01234567\xc3\xa9"
+		 "abcdefghij",
+		 36, "unexpected octet after header value"},
+		{"SIP/2.0/UDP h;branch=z9hG4bK0123456789abcdefghijklmn@x", 52,
+		 "unexpected octet after header value"},
 	};
 	struct sip_via v;
 
