@@ -277,11 +277,17 @@ int sip_via_parse(struct sip_str v, struct sip_via *via, size_t *err_off, const 
 static int sip__bracketed_uri(struct sip_str v, size_t *pi, struct sip_naddr *na, size_t *err_off,
 			      const char **why)
 {
-	size_t i = *pi + 1;
-	const char *gt = memchr(v.p + i, '>', v.len - i);
-	size_t off;
+	size_t i = *pi + 1, off = sip__uri_plain(sip_str_make(v.p + i, v.len - i), '>', &na->uri);
+	const char *gt;
 	int rc;
 
+	if (off) {
+		/* the plain shape: no memchr, no second clearing of na->uri */
+		na->uri_str = sip_str_make(v.p + i, off);
+		*pi = i + off + 1;
+		return 0;
+	}
+	gt = memchr(v.p + i, '>', v.len - i);
 	if (!gt)
 		SIP__FAIL(*pi, "'<' without '>'");
 	na->uri_str = sip_str_make(v.p + i, (size_t)(gt - v.p) - i);

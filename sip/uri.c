@@ -193,29 +193,40 @@ static int sip__uri_sip_general(struct sip_str s, size_t i, struct sip_uri *u, s
 
 /*
  * What registrars write, user@host or user@host:port with nothing escaped and no
- * parameter, is read in one go: the scans sip__uri_sip_general makes, which would find
- * the same user, host and port, without its calls. Anything else, valid or not, goes
- * the general way, so errors are its errors.
+ * parameter, read from s.p[i] in one go: the scans sip__uri_sip_general makes, which would
+ * find the same user, host and port, without its calls. None of its octets is a ">", so
+ * when the octet after it is stop (a name-addr's ">"; -1 for the end of s), that is
+ * where a search for stop would have ended the URI: then u's user, host, port and params
+ * are filled and the index of stop returned; otherwise 0, u untouched.
  */
+static size_t sip__uri_sip_plain(struct sip_str s, size_t i, int stop, struct sip_uri *u)
+{
+	size_t j = sip__span(s, i, SIP_CS_UNRESERVED | SIP_CS_USER), h = j + 1, e, pe;
+	uint32_t port = 0;
+
+	if (j == i || j >= s.len || s.p[j] != '@' || (e = sip__hostname_end(s, h)) == h)
+		return 0;
+	pe = e;
+	if (e < s.len && s.p[e] == ':') {
+		pe = sip__port_digits(s, e + 1, &port);
+		if (pe == e + 1 || port - 1 >= 65535)
+			return 0;
+	}
+	if (stop < 0 ? pe != s.len : pe == s.len || (unsigned char)s.p[pe] != stop)
+		return 0;
+	u->user = sip_str_make(s.p + i, j - i);
+	u->host = sip_str_make(s.p + h, e - h);
+	u->port = (uint16_t)port;
+	u->params = sip_str_make(s.p + pe, 0);
+	return pe;
+}
+
+/* Anything but the plain shape, valid or not, goes the general way: errors are its errors. */
 static int sip__uri_sip(struct sip_str s, size_t i, struct sip_uri *u, size_t *err_off,
 			const char **why)
 {
-	size_t j = sip__span(s, i, SIP_CS_UNRESERVED | SIP_CS_USER), h = j + 1, e;
-	uint32_t port = 0;
-
-	if (j > i && j < s.len && s.p[j] == '@' && (e = sip__hostname_end(s, h)) != h) {
-		size_t pe = e;
-
-		if (e < s.len && s.p[e] == ':')
-			pe = sip__port_digits(s, e + 1, &port);
-		if (pe == s.len && (pe == e || (pe > e + 1 && port - 1 < 65535))) {
-			u->user = sip_str_make(s.p + i, j - i);
-			u->host = sip_str_make(s.p + h, e - h);
-			u->port = (uint16_t)port;
-			u->params = sip_str_make(s.p + pe, 0);
-			return 0;
-		}
-	}
+	if (sip__uri_sip_plain(s, i, -1, u))
+		return 0;
 	return sip__uri_sip_general(s, i, u, err_off, why);
 }
 
@@ -324,6 +335,21 @@ int sip_uri_parse(struct sip_str s, struct sip_uri *u, size_t *err_off, const ch
 			SIP__FAIL(i, "invalid octet in URI");
 	}
 	return 0;
+}
+
+size_t sip__uri_plain(struct sip_str s, char stop, struct sip_uri *u)
+{
+	size_t end;
+
+	if (s.len < 4 || memcmp(s.p, "sip:", 4) != 0)
+		return 0;
+	end = sip__uri_sip_plain(s, 4, (unsigned char)stop, u);
+	if (end) {
+		u->scheme = SIP_SCHEME_SIP;
+		u->scheme_str = sip_str_make(s.p, 3);
+		u->opaque = sip_str_make(s.p + 4, end - 4);
+	}
+	return end;
 }
 
 bool sip_param_next(struct sip_str *cursor, struct sip_str *name, struct sip_str *value)

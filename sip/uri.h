@@ -39,6 +39,16 @@ struct sip_uri {
  */
 int sip_uri_parse(struct sip_str s, struct sip_uri *u, size_t *err_off, const char **why);
 
+/*
+ * For sip/'s own header parsers: the URI shape registrars write, "sip:user@host[:port]"
+ * with nothing escaped and no parameter, at the start of s and ended by the octet stop
+ * (a name-addr's ">"), read without first searching for stop. Returns the URI's length
+ * with u filled as sip_uri_parse() fills it for those octets alone, or 0 (u unchanged)
+ * for any other shape, which the caller then parses with sip_uri_parse(). u must be
+ * empty on entry: the results that embed it start empty (see hdr.c).
+ */
+size_t sip__uri_plain(struct sip_str s, char stop, struct sip_uri *u);
+
 /* Host syntax checks, exposed for Via sent-by and received= (RFC 3261 §25.1, RFC 5118). */
 bool sip_host_valid(struct sip_str host);
 bool sip_ipv4_valid(struct sip_str s);
