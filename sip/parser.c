@@ -470,6 +470,13 @@ static int sip__check_vias(const char *buf, size_t i, struct sip_msg *m,
 	size_t off;
 	const char *why;
 
+	/*
+	 * A value that parses whole is one Via: its only commas could be inside quoted
+	 * parameter values, which sip_list_next does not split at either. Anything else is
+	 * split first, as before, so its errors are the split's. Saves a memchr per Via.
+	 */
+	if (sip_via_parse(h->value, dst, &off, &why) == 0)
+		return 0;
 	if (!sip__list_first(h->value, &cur, &item))
 		return sip__value_fail(buf, h, 0, "empty Via", err);
 	do {
