@@ -105,6 +105,67 @@ struct sip__pwant {
 	}
 
 /*
+ * One generic-param from v.p[*pi]: SEMI, a name, and EQUAL with a gen-value or nothing.
+ * Returns 1 with its name and value (a valueless one gives a non-NULL .p and .len 0) and
+ * *pi after it, 0 when no ";" follows (*pi unchanged), or -EBADMSG.
+ */
+static inline int sip__hparam_next(struct sip_str v, size_t *pi, struct sip_str *name,
+				   struct sip_str *value, size_t *err_off, const char **why)
+{
+	size_t i = *pi, j, val;
+
+	/*
+	 * ";name=value" or ";name" with no LWS and no quotes, nearly every parameter, is read
+	 * without the LWS steps below, which would find the same name and value: 2.2% of
+	 * the instructions of a 200 OK parse.
+	 */
+	if (i < v.len && v.p[i] == ';') {
+		size_t n = i + 1, e;
+
+		j = sip__span(v, n, SIP_CS_TOKEN);
+		if (j > n && (j == v.len || v.p[j] == ';')) {
+			*name = sip_str_make(v.p + n, j - n);
+			*value = sip_str_make(v.p + j, 0);
+			*pi = j;
+			return 1;
+		}
+		if (j > n && v.p[j] == '=' &&
+		    (e = sip__span_long(v, j + 1, SIP_CS_PVALUE)) > j + 1) {
+			*name = sip_str_make(v.p + n, j - n);
+			*value = sip_str_make(v.p + j + 1, e - j - 1);
+			*pi = e;
+			return 1;
+		}
+	}
+	j = sip__lws(v, i);
+	if (j >= v.len || v.p[j] != ';')
+		return 0;
+	name->p = v.p + (j = sip__lws(v, j + 1));
+	j = sip__span(v, j, SIP_CS_TOKEN);
+	if (v.p + j == name->p)
+		SIP__FAIL(j, "empty header parameter name");
+	name->len = (size_t)(v.p + j - name->p);
+	*pi = j;
+	*value = sip_str_make(v.p + j, 0);
+	j = sip__lws(v, j);
+	if (j < v.len && v.p[j] == '=') {
+		val = j = sip__lws(v, j + 1);
+		if (j < v.len && v.p[j] == '"') {
+			j = sip__quoted_end(v, j);
+			if (!j)
+				SIP__FAIL(val, "unterminated quoted parameter value");
+		} else {
+			j = sip__span_long(v, j, SIP_CS_PVALUE);
+			if (j == val)
+				SIP__FAIL(j, "empty header parameter value");
+		}
+		*value = sip_str_make(v.p + val, j - val);
+		*pi = j;
+	}
+	return 1;
+}
+
+/*
  * *( SEMI generic-param ), gen-value = token / host / quoted-string, checked and searched
  * in one walk. An IPv6 address without brackets is accepted in a value (RFC 5118 §4.5
  * received=). Stops before the first octet that does not continue the list.
@@ -112,49 +173,20 @@ struct sip__pwant {
 static int sip__hparams(struct sip_str v, size_t *pi, const struct sip__pwant *want, size_t nwant,
 			size_t *err_off, const char **why)
 {
-	size_t i = *pi;
+	struct sip_str name, value;
+	int rc;
 
-	for (;;) {
-		size_t j = sip__lws(v, i), name, name_len;
-		struct sip_str value;
-
-		if (j >= v.len || v.p[j] != ';')
-			break;
-		name = j = sip__lws(v, j + 1);
-		j = sip__span(v, j, SIP_CS_TOKEN);
-		if (j == name)
-			SIP__FAIL(j, "empty header parameter name");
-		name_len = j - name;
-		i = j;
-		value = sip_str_make(v.p + j, 0);
-		j = sip__lws(v, j);
-		if (j < v.len && v.p[j] == '=') {
-			size_t val = j = sip__lws(v, j + 1);
-
-			if (j < v.len && v.p[j] == '"') {
-				j = sip__quoted_end(v, j);
-				if (!j)
-					SIP__FAIL(val, "unterminated quoted parameter value");
-			} else {
-				j = sip__span_long(v, j, SIP_CS_PVALUE);
-				if (j == val)
-					SIP__FAIL(j, "empty header parameter value");
-			}
-			value = sip_str_make(v.p + val, j - val);
-			i = j;
-		}
+	while ((rc = sip__hparam_next(v, pi, &name, &value, err_off, why)) > 0) {
 		/* a list names each parameter once: the first that matches is the only one */
 		for (size_t k = 0; k < nwant; k++) {
-			if (want[k].len == name_len &&
-			    sip__ieq(v.p + name, want[k].name, name_len)) {
+			if (want[k].len == name.len && sip__ieq(name.p, want[k].name, name.len)) {
 				if (!want[k].out->p)
 					*want[k].out = value;
 				break;
 			}
 		}
 	}
-	*pi = i;
-	return 0;
+	return rc;
 }
 
 /* The params of a value run to its end: anything left over is an error. */
