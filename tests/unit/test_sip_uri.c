@@ -111,6 +111,19 @@ static void host_names_and_ipv4(void **state)
 	assert_false(sip_host_valid(SIP_STR("")));
 	assert_false(sip_host_valid(SIP_STR(".a")));
 	assert_false(sip_host_valid(SIP_STR("a b")));
+	/* hosts with 16 octets or more from their start, read sixteen at a time */
+	assert_true(sip_host_valid(SIP_STR("a-b.c--d.example.com")));
+	assert_true(sip_host_valid(SIP_STR("sip.example.com.")));
+	assert_true(sip_host_valid(SIP_STR("abcdefghijklmnopq.example.com")));
+	assert_false(sip_host_valid(SIP_STR("sip..example.com")));
+	assert_false(sip_host_valid(SIP_STR("sip.-example.com")));
+	assert_false(sip_host_valid(SIP_STR("sip-.example.com")));
+	assert_false(sip_host_valid(SIP_STR("-sip.example.com")));
+	assert_false(sip_host_valid(SIP_STR(".sip.example.com")));
+	assert_false(sip_host_valid(SIP_STR("sip.example.com-")));
+	assert_int_equal(uri_fails_at("sip:u@sip.example.com-;transport=udp", &why), 6);
+	assert_int_equal(uri("sip:u@sip.example.com.;transport=udp", &u), 0);
+	assert_true(str_is(u.host, "sip.example.com."));
 	assert_true(sip_ipv4_valid(SIP_STR("0.0.0.0")));
 	assert_true(sip_ipv4_valid(SIP_STR("010.1.1.1")));
 	assert_false(sip_ipv4_valid(SIP_STR("1.2.3")));
