@@ -67,7 +67,9 @@ int sip_u32_parse(struct sip_str v, uint32_t max, uint32_t *out)
 {
 	uint64_t n = 0;
 
-	v = sip_trim(v);
+	/* a digit at both ends, nearly every value, leaves nothing to trim */
+	if (!v.len || !sip_cs(v.p[0], SIP_CS_DIGIT) || !sip_cs(v.p[v.len - 1], SIP_CS_DIGIT))
+		v = sip_trim(v);
 	if (v.len == 0)
 		return -EBADMSG;
 	for (size_t i = 0; i < v.len; i++) {
@@ -226,8 +228,8 @@ static int sip__port(struct sip_str v, size_t *pi, uint16_t *port, size_t *err_o
 }
 
 /* The token between two SLASHes of sent-protocol (SLASH = SWS "/" SWS). */
-static int sip__proto_part(struct sip_str v, size_t *pi, struct sip_str *out, bool slash,
-			   size_t *err_off, const char **why)
+static inline int sip__proto_part(struct sip_str v, size_t *pi, struct sip_str *out, bool slash,
+				  size_t *err_off, const char **why)
 {
 	size_t i = sip__lws(v, *pi), start = i;
 
@@ -406,7 +408,7 @@ static struct sip_str sip__unquote(struct sip_str s)
 
 int sip_contact_parse(struct sip_str v, struct sip_contact *c, size_t *err_off, const char **why)
 {
-	struct sip_str t = sip_trim(v), expires = SIP_STR_NULL, reg_id = SIP_STR_NULL;
+	struct sip_str expires = SIP_STR_NULL, reg_id = SIP_STR_NULL, t = v;
 	const struct sip__pwant want[] = {
 		SIP__WANT("tag", &c->addr.tag), SIP__WANT("expires", &expires),
 		SIP__WANT("reg-id", &reg_id),	SIP__WANT("+sip.instance", &c->instance),
@@ -415,6 +417,9 @@ int sip_contact_parse(struct sip_str v, struct sip_contact *c, size_t *err_off, 
 	int rc;
 
 	*c = sip__contact_empty;
+	/* only a value starting with "*" or LWS can trim to "*" */
+	if (t.len && (t.p[0] == '*' || sip_cs(t.p[0], SIP_CS_LWS)))
+		t = sip_trim(t);
 	if (t.len == 1 && t.p[0] == '*') {
 		c->addr.star = true;
 		return 0;
