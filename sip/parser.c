@@ -347,10 +347,12 @@ static int sip__add_header(const char *buf, size_t pos, size_t end, struct sip_m
 	}
 	h = &m->hdrs[m->nhdrs];
 	h->name = sip_str_make(buf + pos, i - pos);
-	while (i < end && (buf[i] == ' ' || buf[i] == '\t'))
-		i++;
-	if (i == end || buf[i] != ':')
-		SIP__MSG_FAIL(i, "header line without ':'");
+	if (i == end || buf[i] != ':') {
+		while (i < end && (buf[i] == ' ' || buf[i] == '\t'))
+			i++;
+		if (i == end || buf[i] != ':')
+			SIP__MSG_FAIL(i, "header line without ':'");
+	}
 	v = sip__lws(line, i + 1);
 	while (end > v && sip_cs(buf[end - 1], SIP_CS_LWS))
 		end--;
