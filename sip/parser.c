@@ -217,6 +217,9 @@ static inline size_t sip__colon_near(struct sip_str line, size_t pos)
 		uint64_t x;
 
 		memcpy(&x, line.p + pos + k, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		x = __builtin_bswap64(x); /* the first octet in the low bits */
+#endif
 		x ^= 0x3a3a3a3a3a3a3a3au;
 		x = (x - 0x0101010101010101u) & ~x & 0x8080808080808080u;
 		if (x)
