@@ -465,12 +465,22 @@ static void ctl__send_pending(struct ctl__conn *c)
 	if (c->line == CTL__PROBE_LINE)
 		return ctl__probe_send(c);
 	if (uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&ss, &len) == 0) {
+		/*
+		 * The connection's own address with the line's own port of the range: a line
+		 * keeps one Contact over all its connections (as a phone advertises its
+		 * listening port, not an ephemeral one), so a registration from a new
+		 * connection replaces the binding an old one left behind (RFC 3261 §10.3)
+		 * instead of adding one beside it. The registrar reaches the line over the
+		 * connection, not at that port.
+		 */
 		const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
 		char ip[16], *hp = f->hostport[c->line];
+		uint32_t lip;
+		uint16_t lport;
 
+		dp_lines_addr(&f->L, c->line, &lip, &lport);
 		inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
-		hp[0] = (char)snprintf(hp + 1, DP_HOSTPORT_MAX + 1, "%s:%u", ip,
-				       ntohs(a->sin_port));
+		hp[0] = (char)snprintf(hp + 1, DP_HOSTPORT_MAX + 1, "%s:%u", ip, lport);
 	}
 	dp_line_resend(&f->L, c->line, ctl__now_us());
 }

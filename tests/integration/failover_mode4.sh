@@ -10,11 +10,11 @@
 #  - OP returns: each line re-establishes its reg-id 1 flow in the background after the
 #    RFC 5626 §4.5 back-off (here 2 s / 4 s bases, 20 s cap), subscriptions return to OP.
 #
-# With an argument tcp or tls (ctest's mode4_tcp and mode4_tls), every role says
+# With arguments tcp or tls [LINES] (ctest's mode4_tcp and mode4_tls), every role says
 # ;transport=tcp or tls: each flow is a connection of its own through the kernel
 # (control/stream.h), kept alive by CRLF pings whose pongs Kamailio sends.
 . "$(dirname "$0")/lab.sh.inc"
-lines=1000
+lines=${2:-1000}
 tp=${1:-udp}
 P=198.18.0.3
 OP=198.18.0.5
