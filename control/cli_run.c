@@ -69,8 +69,6 @@ struct ctl_run {
 	uint64_t peak_rps[CTL_SLOTS]; /* most requests sent to a server in one second */
 };
 
-/* Options after the EAL's "--" (a -c FILE first, whatever its place): returns -1 to go
- * on, or an exit status. */
 /* The lines' counters of one flow, whichever carries them. */
 static void ctl__flow_stats(const struct ctl_run *r, int flow, struct dp_stats *out)
 {
@@ -100,6 +98,8 @@ static int ctl__worker_command(struct ctl_run *r, unsigned w, const struct dp_ms
 	return r->st ? ctl_stream_command(r->st, c) : dp_command(r->d, w, c);
 }
 
+/* Options after the EAL's "--" (a -c FILE first, whatever its place): returns -1 to go
+ * on, or an exit status. */
 static int ctl__options(struct ctl_run *r, int argc, char **argv)
 {
 	int code, idx, help = ctl_run_cfg_code("help");
@@ -785,7 +785,7 @@ static void ctl__set_server(void *ctx, unsigned slot, uint32_t ip, uint16_t port
 			   .value2 = port};
 	bool all = true;
 
-	for (unsigned k = 0; k < dp_workers(r->d); k++)
+	for (unsigned k = 0; k < ctl__workers(r); k++)
 		all &= ctl__worker_command(r, k, &c) == 0;
 	r->server_update[slot].pending = !all;
 	r->server_update[slot].ip = ip;

@@ -768,7 +768,6 @@ static void ctl__ip_str(uint32_t ip, char *buf, size_t cap)
 	inet_ntop(AF_INET, &a, buf, (socklen_t)cap);
 }
 
-/* What the roles given add up to: AOR domains, the mode's needs, the lines' first target. */
 /* One transport for every line: the roles' (all the same), a sentence when they differ. */
 static int ctl__transport(struct ctl_run_cfg *r, char *err, size_t errlen)
 {
@@ -808,6 +807,7 @@ static int ctl__transport(struct ctl_run_cfg *r, char *err, size_t errlen)
 	return 0;
 }
 
+/* What the roles given add up to: AOR domains, the mode's needs, the lines' first target. */
 static int ctl__roles(struct ctl_run_cfg *r, char *err, size_t errlen)
 {
 	const struct dp_server_cfg *sv = r->dp.server;

@@ -37,8 +37,10 @@ struct ctl__conn {
 	struct ctl__flow *f;
 	struct ctl_stream *s;
 	uint32_t line; /* index, or CTL__PROBE_LINE */
-	uint8_t slot;  /* the server it is connected to */
+	uint8_t slot;  /* the server it is connected to, at that address: */
 	uint8_t state;
+	uint32_t ip; /* host order; a DNS change of the slot's address ends the connection */
+	uint16_t port;
 	SSL *ssl;
 	BIO *rbio; /* TLS: what came off the network for OpenSSL to read */
 	BIO *wbio; /* TLS: what OpenSSL wrote for the network */
@@ -56,6 +58,11 @@ struct ctl__flow {
 	uint32_t *slots;
 	struct dp_wheel_link *links;
 	char (*hostport)[DP_HOSTPORT_MAX + 1];
+	/* lines whose request could not go out (no connection could be made, a write
+	 * failed): told at the next tick, never from inside the client's own call */
+	uint32_t *lost;
+	uint32_t nlost;
+	uint8_t *lost_queued;
 	struct dp_stats stats;
 };
 
@@ -73,6 +80,7 @@ struct ctl_stream {
 	struct ctl__flow fl[DP_FLOW__COUNT];
 	int transport;
 	SSL_CTX *tls;
+	bool tls_verify;
 	uint32_t source_ip;
 	uint64_t seed;
 	char tx[4096];
@@ -211,7 +219,9 @@ static int ctl__sock_write(struct ctl__conn *c, const char *buf, size_t len)
 		return UV_ENOMEM;
 	memcpy(w->data, buf + n, len - (size_t)n);
 	b = uv_buf_init(w->data, (unsigned)(len - (size_t)n));
-	return uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, ctl__written);
+	if ((n = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, ctl__written)) != 0)
+		free(w);
+	return n;
 }
 
 /* TLS: send what OpenSSL has written for the network. */
@@ -229,8 +239,12 @@ static int ctl__send(struct ctl__conn *c, const char *buf, size_t len)
 {
 	if (!c->ssl)
 		return ctl__sock_write(c, buf, len);
-	if (SSL_write(c->ssl, buf, (int)len) != (int)len)
+	ERR_clear_error(); /* SSL_get_error reads the thread's queue: only this call's */
+	if (SSL_write(c->ssl, buf, (int)len) != (int)len) {
+		c->f->stats.tls_failures++;
+		ERR_clear_error();
 		return UV_EPROTO;
+	}
 	return ctl__tls_flush(c);
 }
 
@@ -238,7 +252,7 @@ static int ctl__send(struct ctl__conn *c, const char *buf, size_t len)
 static void ctl__answer(struct ctl__conn *c, const struct sip_msg *req)
 {
 	static const struct sip_str allow = SIP_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, NOTIFY");
-	struct dp_stats *st = &c->f->stats;
+	struct dp_stats *st = &c->s->fl[DP_FLOW_REGISTER].stats; /* as a worker counts them */
 	enum dp_method_stat ms = dp_method_stat_of(req->method);
 	char tag[20], out[2048];
 	struct sip_response_opts o = {.allow = allow, .server = SIP_STR("sipedge")};
@@ -268,10 +282,20 @@ static bool ctl__message(struct ctl__conn *c, const struct sip_msg *m)
 	uint64_t now = ctl__now_us();
 
 	if (m->keepalive) {
-		if (m->len >= 4) /* the server's ping: our pong (RFC 5626 §4.4.1) */
-			return ctl__send(c, "\r\n", 2) == 0 || (ctl__conn_lost(c, true), false);
-		if (c->line != CTL__PROBE_LINE)
+		/* RFC 5626 §4.4.1: a pong is one CRLF, a ping two; a run may hold both. The pong
+		 * we wait for is taken first; each ping left gets a pong. */
+		uint32_t pairs = (uint32_t)m->len / 2;
+
+		if (pairs && c->line != CTL__PROBE_LINE &&
+		    c->f->L.line[c->line].state == DP_LINE_REGISTERED &&
+		    c->f->L.line[c->line].ka_sent_us) {
 			dp_line_pong(&c->f->L, c->line, now);
+			pairs--;
+		}
+		for (; pairs >= 2; pairs -= 2) {
+			if (ctl__send(c, "\r\n", 2) != 0)
+				return ctl__conn_lost(c, true), false;
+		}
 		return true;
 	}
 	if (!m->status) {
@@ -357,7 +381,10 @@ static void ctl__send_pending(struct ctl__conn *c);
 /* TLS: the handshake is done when SSL_do_handshake says so; then the line sends. */
 static bool ctl__tls_progress(struct ctl__conn *c)
 {
-	int rc = SSL_do_handshake(c->ssl);
+	int rc;
+
+	ERR_clear_error();
+	rc = SSL_do_handshake(c->ssl);
 
 	if (ctl__tls_flush(c) != 0)
 		return ctl__conn_lost(c, false), false;
@@ -401,18 +428,23 @@ static void ctl__read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 			c->f->stats.sip_drops[DP_SIP_DROP_PARSE]++;
 			return ctl__conn_lost(c, true);
 		}
+		ERR_clear_error();
 		n = SSL_read(c->ssl, c->rbuf + c->rlen, 4096);
 		if (n <= 0) {
 			int e = SSL_get_error(c->ssl, n);
 
 			if (e == SSL_ERROR_WANT_READ)
 				break;
-			c->f->stats.tls_failures++;
+			if (e != SSL_ERROR_ZERO_RETURN) /* close_notify is a clean close */
+				c->f->stats.tls_failures++;
 			ERR_clear_error();
 			return ctl__conn_lost(c, true);
 		}
 		c->rlen += (uint32_t)n;
 	}
+	/* what OpenSSL wrote while reading (a key update, the handshake's end) goes now */
+	if (ctl__tls_flush(c) != 0)
+		return ctl__conn_lost(c, true);
 	ctl__parse(c);
 }
 
@@ -474,13 +506,18 @@ static void ctl__send_pending(struct ctl__conn *c)
 		 * connection, not at that port.
 		 */
 		const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
-		char ip[16], *hp = f->hostport[c->line];
+		char ip[16], t[32], *hp = f->hostport[c->line];
 		uint32_t lip;
 		uint16_t lport;
+		int n;
 
 		dp_lines_addr(&f->L, c->line, &lip, &lport);
 		inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
-		hp[0] = (char)snprintf(hp + 1, DP_HOSTPORT_MAX + 1, "%s:%u", ip, lport);
+		n = snprintf(t, sizeof(t), "%s:%u", ip, lport);
+		if (n > 0 && n <= DP_HOSTPORT_MAX) {
+			memcpy(hp + 1, t, (size_t)n);
+			hp[0] = (char)n;
+		}
 	}
 	dp_line_resend(&f->L, c->line, ctl__now_us());
 }
@@ -523,7 +560,9 @@ static struct ctl__conn *ctl__conn_open(struct ctl__flow *f, uint32_t line, unsi
 	c->line = line;
 	c->slot = (uint8_t)slot;
 	c->state = CTL__C_CONNECTING;
-	uv_tcp_init(s->loop, &c->tcp);
+	c->ip = sv->ip;
+	c->port = sv->port;
+	uv_tcp_init_ex(s->loop, &c->tcp, AF_INET);
 	c->tcp.data = c;
 	c->req.data = c;
 	s->handles++;
@@ -538,11 +577,23 @@ static struct ctl__conn *ctl__conn_open(struct ctl__flow *f, uint32_t line, unsi
 		}
 		SSL_set_bio(c->ssl, c->rbio, c->wbio);
 		SSL_set_connect_state(c->ssl);
+		if (s->tls_verify) { /* the certificate must name the address we dialled */
+			uint32_t a = htonl(sv->ip);
+
+			X509_VERIFY_PARAM_set1_ip(SSL_get0_param(c->ssl), (const unsigned char *)&a,
+						  4);
+		}
 	}
 	if (s->source_ip) {
 		struct sockaddr_in from = {.sin_family = AF_INET,
 					   .sin_addr.s_addr = htonl(s->source_ip)};
+		uv_os_fd_t fd;
+		int one = 1;
 
+		/* the port is picked at connect, per destination: one source address then
+		 * serves more than the ephemeral range's 28,000 connections */
+		if (uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0)
+			setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
 		if (uv_tcp_bind(&c->tcp, (const struct sockaddr *)&from, 0) != 0)
 			goto fail;
 	}
@@ -557,6 +608,25 @@ fail:
 }
 
 /* --- the registration client's io over connections --- */
+
+/* Line id's request cannot go out: it fails as a transport error at the next tick. */
+static void ctl__lost_later(struct ctl__flow *f, uint32_t id)
+{
+	if (f->lost_queued[id])
+		return;
+	f->lost_queued[id] = 1;
+	f->lost[f->nlost++] = id; /* at most one entry per line: room for all */
+}
+
+static void ctl__lost_now(struct ctl__flow *f, uint64_t now)
+{
+	while (f->nlost) {
+		uint32_t id = f->lost[--f->nlost];
+
+		f->lost_queued[id] = 0;
+		dp_line_transport_lost(&f->L, id, now);
+	}
+}
 
 static char *ctl__io_alloc(void *ctx, size_t *cap)
 {
@@ -576,14 +646,19 @@ static void ctl__io_send(void *ctx, uint32_t id, size_t len, bool keep)
 		f->held[id] = 1;
 		f->stats.in_flight++;
 	}
-	if (c && c->slot != via) { /* the line moved: its flow to the old server ends */
+	if (c && (c->slot != via || c->ip != f->L.cfg.server[via].ip ||
+		  c->port != f->L.cfg.server[via].port)) {
+		/* the line moved, or DNS moved its server: its flow to the old one ends */
 		ctl__conn_close(c);
 		c = NULL;
 	}
 	if (c && c->state == CTL__C_UP) {
 		f->stats.tx_frames++;
-		if (ctl__send(c, f->s->tx, len) != 0)
-			ctl__conn_lost(c, true); /* fails this request at once */
+		if (ctl__send(c, f->s->tx, len) != 0) {
+			f->stats.conn_lost++;
+			ctl__conn_close(c);
+			ctl__lost_later(f, id);
+		}
 		return;
 	}
 	if (c)
@@ -591,8 +666,8 @@ static void ctl__io_send(void *ctx, uint32_t id, size_t len, bool keep)
 	if (!keep)
 		return; /* a keep-alive of a flow that has no connection: the flow has failed */
 	f->hostport[id][0] = 0;
-	/* none made: timer F fails the request (never from inside this call) */
-	f->conn[id] = ctl__conn_open(f, id, via);
+	if (!(f->conn[id] = ctl__conn_open(f, id, via)))
+		ctl__lost_later(f, id);
 }
 
 static void ctl__io_abort(void *ctx)
@@ -681,6 +756,7 @@ static void ctl__tick(uv_timer_t *t)
 
 		if (!f->on)
 			continue;
+		ctl__lost_now(f, now);
 		while ((n = dp_wheel_expire(&f->L.wheel, now / 1000, due, 256)) > 0) {
 			for (size_t j = 0; j < n; j++)
 				dp_line_timer(&f->L, due[j], now);
@@ -747,6 +823,10 @@ int ctl_stream_command(struct ctl_stream *s, const struct dp_msg *cmd)
 		for (int k = 0; k < DP_FLOW__COUNT; k++)
 			s->fl[k].L.cfg.server[DP_TARGET_VIA(cmd->target)] =
 				(struct dp_server_addr){cmd->value, (uint16_t)cmd->value2};
+		/* connections to the old address end at their line's next send; a probe's
+		 * ends now, and its probe times out (the next one dials the new address) */
+		if (s->probe[DP_TARGET_VIA(cmd->target)].conn)
+			ctl__conn_close(s->probe[DP_TARGET_VIA(cmd->target)].conn);
 		break;
 	case DP_CMD_KEEPALIVE:
 		/* over a connection a keep-alive is a ping whose pong is awaited */
@@ -841,6 +921,7 @@ static int ctl__tls_ctx(struct ctl_stream *s, const char *ca, char *err, size_t 
 		return -EINVAL;
 	}
 	SSL_CTX_set_verify(s->tls, SSL_VERIFY_PEER, NULL);
+	s->tls_verify = true;
 	return 0;
 }
 
@@ -857,7 +938,10 @@ static int ctl__flow_init(struct ctl_stream *s, const struct dp_config *c, int k
 	f->slots = calloc(CTL__WHEEL_SLOTS, sizeof(*f->slots));
 	f->links = calloc(n, sizeof(*f->links));
 	f->hostport = calloc(n, sizeof(*f->hostport));
-	if (!f->conn || !f->held || !f->slots || !f->links || !f->hostport)
+	f->lost = calloc(n, sizeof(*f->lost));
+	f->lost_queued = calloc(n, 1);
+	if (!f->conn || !f->held || !f->slots || !f->links || !f->hostport || !f->lost ||
+	    !f->lost_queued)
 		return -ENOMEM;
 	f->L.hostport = f->hostport;
 	f->L.cfg.reliable = true;
@@ -890,6 +974,8 @@ static void ctl__flows_free(struct ctl_stream *s)
 		free(f->slots);
 		free(f->links);
 		free(f->hostport);
+		free(f->lost);
+		free(f->lost_queued);
 		memset(f, 0, sizeof(*f));
 	}
 }

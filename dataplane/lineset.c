@@ -43,10 +43,11 @@ int dp_lineset_check(const struct dp_config *c, char *err, size_t errlen)
 	    c->refresh_max_pct > 100)
 		return dp__ls_fail(err, errlen, -EINVAL,
 				   "refresh window must be within 1..100 %% of the expiry");
-	if (c->keepalive > DP_KA_PING || (c->keepalive >= DP_KA_STUN && c->ka_timeout_ms == 0))
-		return dp__ls_fail(
-			err, errlen, -EINVAL,
-			"keep-alive must be none, stun or crlf, with a timeout for stun");
+	if (c->keepalive > DP_KA_PING ||
+	    ((c->keepalive == DP_KA_STUN || c->keepalive == DP_KA_PING) && !c->ka_timeout_ms))
+		return dp__ls_fail(err, errlen, -EINVAL,
+				   "keep-alive must be none, stun or crlf, with a timeout for stun "
+				   "(and for pings on TCP/TLS)");
 	if (c->t1_ms == 0 || c->t2_ms < c->t1_ms || c->tf_ms < c->t1_ms)
 		return dp__ls_fail(err, errlen, -EINVAL,
 				   "timers must satisfy 0 < T1 <= T2 and T1 <= F");

@@ -8,9 +8,8 @@
 #    unanswered (RFC 5626 §4.4.1), the lines move to BR; R restored: they come back;
 #  - SIGTERM un-registers every line, and the summary counts the connections.
 #
-# With arguments tls N (ctest's failover.tls): the same over TLS with N lines. Debian 12's
-# Kamailio 5.6 crashes in its tls module (a double free, then SIGSEGV) with a few thousand
-# TLS connections at once, so that test runs 200 lines.
+# With arguments tls [N] (ctest's failover.tls): the same over TLS, the servers'
+# certificate checked, and a server whose certificate another CA signed refused.
 . "$(dirname "$0")/lab.sh.inc"
 tp=${1:-tcp}
 lines=${2:-1000}
@@ -28,11 +27,16 @@ holds_tcp() {
 		! awk '{print $2}' "$tmp/b.$1" | grep -qv "^sip:1[0-9]*@198\\.19\\.254\\.1:[0-9]*;transport=$tp\$"
 }
 
-"$SIPEDGE" run -- --lines $lines --registrar "$R;transport=$tp" \
+# over TLS the servers' certificate is checked against the lab's own (it names their
+# addresses)
+ca=() rate=2000
+# and a TLS handshake per line costs the lab's one TCP worker far more than a datagram
+[ "$tp" = tls ] && ca=(--tls-ca "$SIPEDGE_LAB_DIR/tls/server.pem") rate=500
+"$SIPEDGE" run -- --lines $lines "${ca[@]}" --registrar "$R;transport=$tp" \
 	--backup-registrar "198.18.0.2;transport=$tp" --expires 30 --timer-f 3000 \
 	--keepalive crlf --keepalive-interval 5 --keepalive-timeout 2000 \
 	--probe-interval 1-2 --probe-timeout 1500 --monitor-interval 2 --storm-window 2 \
-	--rate 2000 --summary-json "$tmp/summary.json" >"$tmp/out" 2>&1 &
+	--rate $rate --summary-json "$tmp/summary.json" >"$tmp/out" 2>&1 &
 sipedge_pid=$!
 
 check "R holds every line over $tp from the kernel's address (holds \$(held R))" \
@@ -74,4 +78,14 @@ check "summary: keep-alive pings answered (got $(s .keepalive_answered))" \
 	test "$(s '.keepalive_answered // 0')" -gt 0
 check "summary: two failovers of R, every line settled (got $(s .episodes))" \
 	test "$(s '[.episodes[] | select(.kind == "failover" and .server == "R" and .time_s.settled == '$lines')] | length')" -eq 2
+if [ "$tp" = tls ]; then
+	# a certificate from another CA: every handshake fails, and nothing registers
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+		-subj "/CN=other" -keyout "$tmp/other.key" -out "$tmp/other.pem" >/dev/null 2>&1
+	"$SIPEDGE" run -- --lines 20 --tls-ca "$tmp/other.pem" --registrar "$R;transport=tls" \
+		--duration 4 --quiet --summary-json "$tmp/bad.json" >"$tmp/bad.out" 2>&1
+	check "a server whose certificate the CA did not sign: TLS failures, nothing registered (got $(jq -c .connections "$tmp/bad.json"))" \
+		test "$(jq .connections.tls_failures "$tmp/bad.json")" -gt 0 -a \
+		"$(jq .registered_peak "$tmp/bad.json")" -eq 0
+fi
 finish
