@@ -317,12 +317,13 @@ void dp_line_pong(struct dp_lines *L, uint32_t i, uint64_t now_us)
 
 /* The keep-alive went unanswered: the flow failed; register again at once (RFC 5626
  * §4.4.2: a failed flow is re-established by a new registration). */
-static void dp__flow_failed(struct dp_lines *L, uint32_t i, uint64_t now_us)
+static void dp__flow_failed(struct dp_lines *L, uint32_t i, enum dp_fail_reason why,
+			    uint64_t now_us)
 {
 	L->line[i].ka_sent_us = 0;
 	dp__set_registered(L, &L->line[i], false);
 	L->stats->flow_failures++;
-	dp__event(L, DP_EV_FLOW_FAILED, i, DP_FAIL_TIMEOUT, 0, 0, now_us);
+	dp__event(L, DP_EV_FLOW_FAILED, i, why, 0, 0, now_us);
 	dp_line_start(L, i, now_us);
 }
 
@@ -458,7 +459,7 @@ void dp_line_timer(struct dp_lines *L, uint32_t i, uint64_t now_us)
 		if (now_us >= l->refresh_due_us)
 			return dp_line_start(L, i, now_us);
 		if (l->ka_sent_us && now_us >= l->ka_sent_us + L->cfg.ka_timeout_ms * DP__MS)
-			return dp__flow_failed(L, i, now_us);
+			return dp__flow_failed(L, i, DP_FAIL_TIMEOUT, now_us);
 		if (!l->ka_sent_us && l->ka_next_us && now_us >= l->ka_next_us)
 			dp__send_keepalive(L, i, now_us);
 		dp__arm_registered(L, i);
@@ -489,7 +490,7 @@ void dp_line_transport_lost(struct dp_lines *L, uint32_t i, uint64_t now_us)
 	case DP_LINE_UNREGISTERING:
 		return dp__fail(L, i, DP_FAIL_TRANSPORT, 0, L->cfg.retry_ms, now_us);
 	case DP_LINE_REGISTERED:
-		return dp__flow_failed(L, i, now_us);
+		return dp__flow_failed(L, i, DP_FAIL_TRANSPORT, now_us);
 	default:
 		return;
 	}
@@ -544,6 +545,18 @@ static uint32_t dp__granted(const struct dp_lines *L, uint32_t i, const struct s
 	uint16_t port;
 
 	dp_lines_addr(L, i, &ip, &port);
+	if (L->hostport && L->hostport[i][0]) {
+		/* the address the line registered: its connection's, with its own port */
+		struct sip_str hp = sip_str_make(L->hostport[i] + 1, (uint8_t)L->hostport[i][0]);
+		const char *colon = memchr(hp.p, ':', hp.len);
+		uint32_t v;
+
+		if (!colon || !dp__ipv4(sip_str_make(hp.p, (size_t)(colon - hp.p)), &ip) ||
+		    sip_u32_parse(sip_str_make(colon + 1, hp.len - (size_t)(colon - hp.p) - 1),
+				  65535, &v) != 0)
+			return L->line[i].req_expires;
+		port = (uint16_t)v;
+	}
 	for (size_t k = 0; (h = sip_msg_header(m, SIP_HDR_CONTACT, k)); k++) {
 		struct sip_str cur = h->value, item;
 		struct sip_contact c;
@@ -776,10 +789,11 @@ void dp_line_response(struct dp_lines *L, uint32_t i, const struct sip_msg *m, u
 
 enum dp_method_stat dp_method_stat_of(struct sip_str m)
 {
-	static const char *const names[DP_M__COUNT] = {"REGISTER", "OPTIONS", "NOTIFY",	  "INVITE",
-						       "BYE",	   "ACK",     "SUBSCRIBE"};
+	static const char *const names[] = {"REGISTER", "OPTIONS", "NOTIFY",
+					    "INVITE",	"BYE",	   "ACK"};
 
-	for (int k = 0; k < DP_M_OTHER; k++) {
+	/* a SUBSCRIBE to a line is counted with the other methods, as ever */
+	for (int k = 0; k < (int)(sizeof(names) / sizeof(names[0])); k++) {
 		if (sip_str_eq(m, sip_str_cstr(names[k])))
 			return (enum dp_method_stat)k;
 	}

@@ -855,6 +855,7 @@ static void lost_connection_fails_the_request_or_the_registered_flow(void **stat
 	register_line(f, 1, 3600);
 	dp_line_transport_lost(&f->L, 1, f->now_us);
 	assert_int_equal(last_event(f)->type, DP_EV_FLOW_FAILED);
+	assert_int_equal(last_event(f)->reason, DP_FAIL_TRANSPORT);
 	assert_int_equal(f->line[1].state, DP_LINE_REGISTERING);
 	assert_int_equal(f->stats.registered, 0);
 }
@@ -883,6 +884,31 @@ static void resend_builds_the_request_anew_with_the_connections_address(void **s
 	assert_non_null(strstr(last_sent(f)->text, "@198.19.254.1\r\n")); /* Call-ID */
 	dp_line_resend(&f->L, 1, f->now_us); /* an idle line has nothing to send */
 	assert_int_equal(f->nsent, 2);
+	f->L.hostport = NULL;
+}
+
+/* A line on a connection registered the connection's address: the expiry granted is its
+ * Contact's, not the one of the line's range address. */
+static void granted_expiry_is_read_at_the_connections_address(void **state)
+{
+	struct fx *f = *state;
+	char hp[NLINES][DP_HOSTPORT_MAX + 1];
+	char h[256];
+	const char *addr = "198.19.254.1:40001";
+
+	memset(hp, 0, sizeof(hp));
+	hp[0][0] = (char)strlen(addr);
+	memcpy(hp[0] + 1, addr, strlen(addr));
+	f->L.hostport = hp;
+	dp_line_start(&f->L, 0, f->now_us);
+	challenge(f, 0, "n0nce", NULL);
+	snprintf(h, sizeof(h),
+		 "Contact: <%s>;expires=99\r\nContact: <sip:%s@198.19.254.1:40001>;expires=17\r\n",
+		 f->contact[0], f->auth_user[0]);
+	respond(f, 0, 200, h);
+	assert_int_equal(f->line[0].state, DP_LINE_REGISTERED);
+	assert_int_equal(last_event(f)->type, DP_EV_REGISTERED);
+	assert_int_equal(last_event(f)->value, 17);
 	f->L.hostport = NULL;
 }
 
@@ -1422,6 +1448,7 @@ int main(void)
 		T(reliable_transport_sends_once_and_times_out_at_timer_f),
 		T(lost_connection_fails_the_request_or_the_registered_flow),
 		T(resend_builds_the_request_anew_with_the_connections_address),
+		T(granted_expiry_is_read_at_the_connections_address),
 		T(keepalive_settings_apply_from_the_next_registration),
 		T(retransmissions_follow_timer_e),
 		T(timer_f_fails_the_register_with_timeout),
