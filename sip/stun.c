@@ -99,6 +99,47 @@ static const uint32_t sip__stun_crc_table[256] = {
 	0xb40bbe37, 0xc30c8ea1, 0x5a05df1b, 0x2d02ef8d,
 };
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/*
+ * Slicing by 8: eight octets per step through eight tables derived from the one above,
+ * filled once when the program loads (before any thread can ask). A keep-alive's CRC
+ * spans 20 to 36 octets; octet by octet it was a tenth of a busy worker's time
+ * (perf, bench/run dataplane's keep-alive run), one step per octet waiting on the last.
+ */
+static uint32_t sip__stun_crc8[8][256];
+
+__attribute__((constructor)) static void sip__stun_crc8_init(void)
+{
+	for (int i = 0; i < 256; i++)
+		sip__stun_crc8[0][i] = sip__stun_crc_table[i];
+	for (int k = 1; k < 8; k++) {
+		for (int i = 0; i < 256; i++) {
+			uint32_t v = sip__stun_crc8[k - 1][i];
+
+			sip__stun_crc8[k][i] = (v >> 8) ^ sip__stun_crc_table[v & 0xff];
+		}
+	}
+}
+
+static uint32_t sip__stun_crc32(const uint8_t *p, size_t n)
+{
+	const uint32_t(*t)[256] = (const uint32_t(*)[256])sip__stun_crc8;
+	uint32_t c = 0xffffffffu;
+
+	for (; n >= 8; p += 8, n -= 8) {
+		uint64_t w;
+
+		memcpy(&w, p, 8);
+		w ^= c;
+		c = t[7][w & 0xff] ^ t[6][(w >> 8) & 0xff] ^ t[5][(w >> 16) & 0xff] ^
+		    t[4][(w >> 24) & 0xff] ^ t[3][(w >> 32) & 0xff] ^ t[2][(w >> 40) & 0xff] ^
+		    t[1][(w >> 48) & 0xff] ^ t[0][w >> 56];
+	}
+	while (n--)
+		c = sip__stun_crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
+	return c ^ 0xffffffffu;
+}
+#else
 static uint32_t sip__stun_crc32(const uint8_t *p, size_t n)
 {
 	uint32_t c = 0xffffffffu;
@@ -107,6 +148,7 @@ static uint32_t sip__stun_crc32(const uint8_t *p, size_t n)
 		c = sip__stun_crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
 	return c ^ 0xffffffffu;
 }
+#endif
 
 /*
  * RFC 5389 §15.5: CRC over everything before the attribute, the length field already
