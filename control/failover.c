@@ -904,7 +904,11 @@ void ctl_fo_event(struct ctl_fo *fo, const struct dp_msg *ev, uint64_t now_us)
 			retry_ms = ev->value2 * 1000;
 		return ctl__step(fo, ev->line, CTL_E_FAILED, retry_ms, now_us);
 	case DP_EV_FLOW_FAILED:
-		ctl__server_failed(fo, via, now_us, now_us);
+		/* a missed keep-alive is the server's silence; a connection that ended (a
+		 * reset, a close: TCP/TLS) is not by itself: a server may close idle
+		 * connections. The flow's new connection tells, as its REGISTER fails or not */
+		if (ev->reason != DP_FAIL_TRANSPORT)
+			ctl__server_failed(fo, via, now_us, now_us);
 		if (!current)
 			break;
 		ctl__unbind(fo, l);

@@ -664,6 +664,28 @@ static void mode4_failed_flow_backs_off_by_rfc5626(void **state)
 	ctl_fo_destroy(&m.subs);
 }
 
+/* TCP/TLS: a flow whose connection ended re-registers without marking its server
+ * failed (a server may close idle connections); missed keep-alives do mark it. */
+static void flow_ended_by_its_connection_is_no_server_failure(void **state)
+{
+	struct fx *f = *state;
+	struct m4 m;
+
+	mode4_init(f, &m);
+	for (uint32_t i = 0; i < 4; i++)
+		flow_ev(f, &f->fo, DP_EV_REGISTERED, i, AT_R_OP, 0, 60);
+	f->now_us += 4 * S_US;
+	flow_ev(f, &f->fo, DP_EV_FLOW_FAILED, 1, AT_R_OP, DP_FAIL_TRANSPORT, 0);
+	flow_ev(f, &f->fo, DP_EV_FLOW_FAILED, 2, AT_R_OP, DP_FAIL_TRANSPORT, 0);
+	assert_true(f->fo.srv[CTL_OP].up);
+	assert_int_equal(f->fo.line[1].state, CTL_L_REGISTERING);
+	flow_ev(f, &f->fo, DP_EV_FLOW_FAILED, 0, AT_R_OP, DP_FAIL_TIMEOUT, 0);
+	flow_ev(f, &f->fo, DP_EV_FLOW_FAILED, 3, AT_R_OP, DP_FAIL_TIMEOUT, 0);
+	assert_false(f->fo.srv[CTL_OP].up);
+	ctl_fo_destroy(&m.reg2);
+	ctl_fo_destroy(&m.subs);
+}
+
 /* OP fails: flow 1 keeps to OP (it recovers in the background), flow 2 stays where it
  * is, subscriptions move through BOP; OP back: they return through OP. */
 static void mode4_op_down_moves_only_subscriptions(void **state)
@@ -948,6 +970,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(mode4_op_down_moves_only_subscriptions, setup_mode4,
 						teardown),
+		cmocka_unit_test_setup_teardown(flow_ended_by_its_connection_is_no_server_failure,
+						setup_mode4, teardown),
 		cmocka_unit_test_setup_teardown(storm_control_spreads_the_moves_over_the_window,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(without_storm_control_every_line_moves_at_once,
