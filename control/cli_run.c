@@ -655,6 +655,16 @@ static void ctl__summary(struct ctl_run *r, FILE *out, bool json)
 	ctl_json_u64(&j, "rx_407", s.rx_407);
 	ctl_json_u64(&j, "rx_423", s.rx_423);
 	ctl_json_u64(&j, "rx_503", s.rx_503);
+	/* requests that reached the lines, each answered as a phone does (ACK: nothing) */
+	ctl_json_begin_object(&j, "requests_answered");
+	ctl_json_u64(&j, "OPTIONS", s.rx_requests[DP_M_OPTIONS]);
+	ctl_json_u64(&j, "NOTIFY", s.rx_requests[DP_M_NOTIFY]);
+	ctl_json_u64(&j, "INVITE", s.rx_requests[DP_M_INVITE]);
+	ctl_json_u64(&j, "BYE", s.rx_requests[DP_M_BYE]);
+	ctl_json_u64(&j, "other",
+		     s.rx_requests[DP_M_OTHER] + s.rx_requests[DP_M_SUBSCRIBE] +
+			     s.rx_requests[DP_M_REGISTER]);
+	ctl_json_end_object(&j);
 	if (r->st)
 		ctl__conn_json(r, &j);
 	ctl_json_u64(&j, "retransmissions", s.tx_retransmissions);

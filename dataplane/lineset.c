@@ -130,6 +130,8 @@ static int dp__ls_template(struct dp_lineset *s, const struct dp_config *c, int 
 		.contact_uri = sip_str_cstr(contact[transport]),
 		.via_sent_by = SIP_STR("{hostport}"),
 		.transport = (enum sip_tpl_transport)transport,
+		/* over a connection, the server's requests come back on it (RFC 5923) */
+		.via_alias = transport != SIP_TPL_UDP,
 		.user_agent = sip_str_cstr(c->user_agent),
 		.event = sub && c->sub_event ? sip_str_cstr(c->sub_event) : SIP_STR_NULL,
 		.to_tag_var = sub,

@@ -544,7 +544,10 @@ static void sip__lay_head(struct sip__prep *c, const struct sip_tpl_params *p)
 	sip__lit(c, " ");
 	sip__put_vars(c, p->via_sent_by);
 	/* RFC 3581 §3: ask for rport so NATed lines get answers back on their binding. */
-	sip__lit(c, ";rport;branch=z9hG4bK");
+	if (p->via_alias)
+		sip__lit(c, ";rport;alias;branch=z9hG4bK");
+	else
+		sip__lit(c, ";rport;branch=z9hG4bK");
 	sip__field(c, SIP__BRANCH);
 	sip__lit(c, "\r\nMax-Forwards: 70\r\n"); /* §8.1.1.6 */
 	/* §8.1.2: a preloaded route set (the outbound proxy) goes in Route, in order. */

@@ -69,6 +69,9 @@ struct sip_tpl_params {
 	struct sip_str contact_uri; /* required for REGISTER and SUBSCRIBE */
 	struct sip_str via_sent_by; /* required: "198.18.0.1:5060", "[2001:db8::1]:5060" */
 	enum sip_tpl_transport transport;
+	/* RFC 5923 §5: ";alias" in the Via: the server may send its requests for the sent-by
+	 * over this connection (a line that accepts no connections of its own) */
+	bool via_alias;
 	const struct sip_str *routes; /* optional route set, each "sip:op.example.com;lr" */
 	size_t n_routes;
 	struct sip_str user_agent; /* optional */

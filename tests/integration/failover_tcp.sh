@@ -42,6 +42,12 @@ sipedge_pid=$!
 check "R holds every line over $tp from the kernel's address (holds \$(held R))" \
 	wait_until 20 holds_tcp R $lines $R
 check "BR holds nothing (holds \$(held BR))" holds_none BR
+# RFC 5923: the lines' Via ;alias lets R send its own requests to a line's Contact over
+# the line's connection (nothing listens at that port): R sends OPTIONS to 20 of them
+for c in $("$lab" contacts R | head -20); do
+	"$lab" jsonrpc R tm.t_uac_start OPTIONS "$c" . . \
+		'From: <sip:r@198.18.0.1>;tag=r1\r\nTo: <'"$c"'>\r\n' >/dev/null
+done
 
 "$lab" crash R >/dev/null
 # the resets fail every flow at once: no refresh or ping has to time out first
@@ -74,6 +80,8 @@ s() { jq -c -r "$1" "$tmp/summary.json"; }
 check "summary: $tp connections, nearly one per line lost to the crash (got $(s .connections))" \
 	test "$(s .connections.transport)" = $tp -a "$(s .connections.lost)" -ge $((lines * 9 / 10)) -a \
 	"$(s .connections.opened)" -ge $((3 * lines))
+check "summary: R's OPTIONS reached the lines over their connections and were answered (got $(s .requests_answered))" \
+	test "$(s .requests_answered.OPTIONS)" -ge 20
 check "summary: keep-alive pings answered (got $(s .keepalive_answered))" \
 	test "$(s '.keepalive_answered // 0')" -gt 0
 check "summary: two failovers of R, every line settled (got $(s .episodes))" \

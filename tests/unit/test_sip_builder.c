@@ -319,6 +319,21 @@ static void test_via_names_the_transport(void **state)
 			       "\r\nVia: SIP/2.0/TLS [2001:db8::10]:5061;rport;branch=z9hG4bK"));
 }
 
+/* RFC 5923: a line that accepts no connections asks for its own to be reused. */
+static void test_via_alias_asks_for_the_connection_to_be_reused(void **state)
+{
+	struct sip_tpl t;
+	struct sip_tpl_params p = register_params();
+	char buf[BUF_LEN];
+
+	(void)state;
+	p.transport = SIP_TPL_TCP;
+	p.via_alias = true;
+	prepare_ok(&t, &p);
+	assert_non_null(strstr(build(&t, &first_fields, buf),
+			       "\r\nVia: SIP/2.0/TCP 198.18.0.10:5060;rport;alias;branch=z9hG4bK"));
+}
+
 static void test_display_name_is_quoted_and_escaped(void **state)
 {
 	struct sip_tpl t;
@@ -1117,6 +1132,7 @@ int main(void)
 		cmocka_unit_test(test_outbound_register_without_instance_or_reg_id_is_rejected),
 		cmocka_unit_test(test_route_set_is_sent_in_order),
 		cmocka_unit_test(test_via_names_the_transport),
+		cmocka_unit_test(test_via_alias_asks_for_the_connection_to_be_reused),
 		cmocka_unit_test(test_display_name_is_quoted_and_escaped),
 		cmocka_unit_test(test_register_without_display_name_sends_bare_name_addr),
 		cmocka_unit_test(test_subscribe_has_own_to_event_accept_and_expires),
