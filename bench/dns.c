@@ -15,6 +15,7 @@
 #include "control/dns_cache.h"
 #include "control/dns_locate.h"
 #include "control/dns_resolver.h"
+#include "sip/builder.h"
 
 #define LINES 1000000u
 #define TTL_S 300u
@@ -189,7 +190,8 @@ static double resolutions_per_s(void)
 	for (unsigned k = 0; k < n; k++) {
 		int i;
 
-		ok += ctl_sip_locate(r, "sip.example.test", 0, &t, no_locate, NULL) == 1 &&
+		ok += ctl_sip_locate(r, "sip.example.test", 0, SIP_TPL_UDP, &t, no_locate, NULL) ==
+			      1 &&
 		      t.n == 3;
 		i = ctl_sip_pick(&t, up, k);
 		picks[i >= 0 && i < 3 ? i : 0]++;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <arpa/inet.h>
 #include <uv.h>
@@ -20,15 +21,16 @@
 #include "control/dns_resolver.h"
 #include "control/json.h"
 #include "control/run_dns.h"
+#include "sip/builder.h"
 
 #define CTL_RESOLVE_MAX_HOSTS 8
 #define CTL_RESOLVE_TICK_MS 10
 
 static const char ctl__usage[] =
-	"usage: sipedge resolve [OPTIONS] HOST[:PORT]...\n"
-	"Locate each SIP server as RFC 3263 says (NAPTR -> SRV -> A over UDP; A alone when a\n"
-	"port is given) through the shared DNS cache, and print its targets in failover order\n"
-	"as one JSON object per host.\n"
+	"usage: sipedge resolve [OPTIONS] HOST[:PORT][;transport=udp|tcp|tls]...\n"
+	"Locate each SIP server as RFC 3263 says (NAPTR -> SRV -> A for the transport, UDP\n"
+	"unless it says; A alone when a port is given) through the shared DNS cache, and\n"
+	"print its targets in failover order as one JSON object per host.\n"
 	"  --server IP[:P],...  DNS servers to ask (default: /etc/resolv.conf's)\n"
 	"  --timeout MS         per try (2000); --tries N per server (2)\n"
 	"  --serve-stale        serve answers past their TTL while the server cannot be\n"
@@ -42,6 +44,7 @@ static const char ctl__usage[] =
 struct ctl__host {
 	char name[CTL_DNS_NAME_MAX + 1];
 	uint16_t port;
+	int transport;		     /* SIP_TPL_UDP, _TCP, _TLS */
 	struct ctl_sip_targets last; /* the latest targets any line got */
 	uint64_t split[CTL_SIP_TARGETS_MAX];
 	uint64_t located, waited, failed;
@@ -70,6 +73,11 @@ struct ctl__ask {
 	uint32_t line;
 };
 
+static const char *ctl__tp_name(int transport)
+{
+	return transport == SIP_TPL_TLS ? "tls" : transport == SIP_TPL_TCP ? "tcp" : "udp";
+}
+
 static void ctl__print_host(const struct ctl__host *h)
 {
 	struct ctl_json j;
@@ -77,6 +85,7 @@ static void ctl__print_host(const struct ctl__host *h)
 	ctl_json_init(&j, stdout);
 	ctl_json_begin_object(&j, NULL);
 	ctl_json_cstr(&j, "host", h->name);
+	ctl_json_cstr(&j, "transport", ctl__tp_name(h->transport));
 	ctl_sip_targets_json(&j, &h->last);
 	ctl_json_end_object(&j);
 	putchar('\n');
@@ -123,7 +132,7 @@ static int ctl__locate(struct ctl__resolve *x, struct ctl__host *h, uint32_t lin
 	if (!a)
 		return -ENOMEM;
 	*a = (struct ctl__ask){x, h, line};
-	rc = ctl_sip_locate(x->r, h->name, h->port, &t, ctl__done, a);
+	rc = ctl_sip_locate(x->r, h->name, h->port, h->transport, &t, ctl__done, a);
 	if (rc == 1) {
 		ctl__located(a, &t);
 		if (!x->lines)
@@ -213,6 +222,7 @@ static void ctl__summary(struct ctl__resolve *x)
 
 		ctl_json_begin_object(&j, NULL);
 		ctl_json_cstr(&j, "host", h->name);
+		ctl_json_cstr(&j, "transport", ctl__tp_name(h->transport));
 		ctl_json_u64(&j, "located", h->located);
 		ctl_json_u64(&j, "waited", h->waited);
 		ctl_json_u64(&j, "failed", h->failed);
@@ -254,16 +264,25 @@ static void ctl__tick(uv_timer_t *t)
 
 static int ctl__host_arg(struct ctl__host *h, const char *arg)
 {
-	const char *colon = strrchr(arg, ':');
-	size_t n = colon ? (size_t)(colon - arg) : strlen(arg);
+	const char *tp = strchr(arg, ';');
+	size_t len = tp ? (size_t)(tp - arg) : strlen(arg);
+	const char *colon = memchr(arg, ':', len);
+	size_t n = colon ? (size_t)(colon - arg) : len;
 	unsigned long port = 0;
 	char *end;
 
-	if (!n || n > CTL_DNS_NAME_MAX - 10)
+	h->transport = SIP_TPL_UDP;
+	if (tp && !strcasecmp(tp, ";transport=tcp"))
+		h->transport = SIP_TPL_TCP;
+	else if (tp && !strcasecmp(tp, ";transport=tls"))
+		h->transport = SIP_TPL_TLS;
+	else if (tp && strcasecmp(tp, ";transport=udp"))
+		return -EINVAL;
+	if (!n || n > CTL_DNS_NAME_MAX - 11)
 		return -EINVAL;
 	if (colon) {
 		port = strtoul(colon + 1, &end, 10);
-		if (*end || !port || port > 65535)
+		if (end != arg + len || !port || port > 65535)
 			return -EINVAL;
 	}
 	memcpy(h->name, arg, n);
@@ -351,7 +370,8 @@ int ctl_cmd_resolve(int argc, char **argv)
 	for (int k = optind; k < argc; k++) {
 		if (x.nhosts == CTL_RESOLVE_MAX_HOSTS ||
 		    ctl__host_arg(&x.host[x.nhosts++], argv[k]) != 0) {
-			fprintf(stderr, "sipedge resolve: '%s' is not a HOST[:PORT] (at most %d)\n",
+			fprintf(stderr,
+				"sipedge resolve: '%s' is not a HOST[:PORT][;transport=udp|tcp|tls] (at most %d)\n",
 				argv[k], CTL_RESOLVE_MAX_HOSTS);
 			return 2;
 		}

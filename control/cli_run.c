@@ -802,6 +802,16 @@ static void ctl__set_server(void *ctx, unsigned slot, uint32_t ip, uint16_t port
 	r->server_update[slot].port = port;
 }
 
+/* TLS: a slot of a role given as a host name must show a certificate for that name. */
+static const char *ctl__tls_name(void *ctx, unsigned slot)
+{
+	const struct ctl_run *r = ctx;
+	int role = slot < CTL_SLOTS ? r->dns.slot[slot].role : -1;
+
+	return role >= 0 && role < CTL_ROLE__COUNT && r->c.dns_host[role][0] ? r->c.dns_host[role]
+									     : NULL;
+}
+
 /* DNS: a role's targets changed; its lines move. */
 static void ctl__dns_changed(void *ctx, int role)
 {
@@ -841,7 +851,9 @@ static int ctl__run(struct ctl_run *r)
 	if (r->c.stream != SIP_TPL_UDP) {
 		struct ctl_stream_cfg sc = {.transport = r->c.stream,
 					    .tls_ca = r->c.tls_ca,
-					    .source_ip = r->c.stream_source};
+					    .source_ip = r->c.stream_source,
+					    .tls_name = ctl__tls_name,
+					    .tls_name_ctx = r};
 
 		rc = ctl_stream_create(&r->loop, &r->c.dp, &sc, &r->st, err, sizeof(err));
 	} else {

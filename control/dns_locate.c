@@ -6,6 +6,7 @@
 #include "control/dns_locate.h"
 
 #include "control/failover.h"
+#include "sip/builder.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,6 +25,7 @@ struct ctl__loc {
 	struct ctl_dns_resolver *r;
 	char host[CTL_DNS_NAME_MAX + 1];
 	uint16_t port;
+	int transport; /* SIP_TPL_UDP, _TCP or _TLS */
 	ctl_sip_locate_fn done;
 	void *arg;
 	bool sync;     /* still inside ctl_sip_locate() */
@@ -103,6 +105,22 @@ static void ctl__ask(struct ctl__loc *l, const char *name, uint16_t type, ctl_dn
 		f(ctx, name, type, &(struct ctl_dns_answer){.status = CTL_DNS_SERVFAIL});
 }
 
+/* RFC 3263 §4.1 and RFC 3261 §19.1.2: per transport, the NAPTR service, the SRV prefix
+ * and the port a host without SRV listens at. */
+static const struct {
+	const char *naptr, *srv;
+	uint16_t port;
+} ctl__tp[] = {
+	[SIP_TPL_UDP] = {"sip+d2u", "_sip._udp", 5060},
+	[SIP_TPL_TCP] = {"sip+d2t", "_sip._tcp", 5060},
+	[SIP_TPL_TLS] = {"sips+d2t", "_sips._tcp", 5061},
+};
+
+static uint16_t ctl__default_port(const struct ctl__loc *l)
+{
+	return ctl__tp[l->transport].port;
+}
+
 /* An SRV target's (or the host's) addresses. */
 static void ctl__on_a(void *ctx, const char *name, uint16_t type, const struct ctl_dns_answer *a)
 {
@@ -158,7 +176,7 @@ static void ctl__on_srv(void *ctx, const char *name, uint16_t type, const struct
 	(void)type;
 	ctl__ttl(l, a);
 	if (a->status == CTL_DNS_NODATA || a->status == CTL_DNS_NXDOMAIN)
-		return ctl__host_a(l, 5060);
+		return ctl__host_a(l, ctl__default_port(l));
 	if (a->status != CTL_DNS_OK)
 		return ctl__finish(l, a->status);
 	if (strcmp(l->res.how, "NAPTR"))
@@ -187,7 +205,8 @@ static void ctl__srv(struct ctl__loc *l, const char *name)
 	ctl__ask(l, n, CTL_DNS_SRV, ctl__on_srv, l);
 }
 
-/* NAPTR: the best record for SIP over UDP names the SRV to ask (RFC 3263 §4.1). */
+/* NAPTR: the best record for SIP over the transport names the SRV to ask (RFC 3263 §4.1).
+ * The transport is the role's own, so records for the others are passed over. */
 static void ctl__on_naptr(void *ctx, const char *name, uint16_t type,
 			  const struct ctl_dns_answer *a)
 {
@@ -204,7 +223,8 @@ static void ctl__on_naptr(void *ctx, const char *name, uint16_t type,
 	for (unsigned k = 0; a->status == CTL_DNS_OK && k < a->nrr; k++) {
 		const struct ctl_dns_rr *rr = &a->rr[k];
 
-		if (strcmp(rr->naptr.service, "sip+d2u") || !strchr(rr->naptr.flags, 's'))
+		if (strcmp(rr->naptr.service, ctl__tp[l->transport].naptr) ||
+		    !strchr(rr->naptr.flags, 's'))
 			continue;
 		if (!best || rr->naptr.order < best->naptr.order ||
 		    (rr->naptr.order == best->naptr.order &&
@@ -215,19 +235,21 @@ static void ctl__on_naptr(void *ctx, const char *name, uint16_t type,
 		l->res.how = "NAPTR";
 		return ctl__srv(l, best->naptr.replacement);
 	}
-	/* no NAPTR for UDP: SRV of the host (§4.1, last paragraph) */
-	if (snprintf(srv, sizeof(srv), "_sip._udp.%s", l->host) >= (int)sizeof(srv))
+	/* no NAPTR for the transport: SRV of the host (§4.1, last paragraph) */
+	if (snprintf(srv, sizeof(srv), "%s.%s", ctl__tp[l->transport].srv, l->host) >=
+	    (int)sizeof(srv))
 		return ctl__finish(l, CTL_DNS_BADREPLY);
 	ctl__srv(l, srv);
 }
 
 /* Fields a walk starts from (the arrays are filled as it goes, not cleared). */
 static void ctl__start(struct ctl__loc *l, struct ctl_dns_resolver *r, const char *host,
-		       uint16_t port, bool peek)
+		       uint16_t port, int transport, bool peek)
 {
 	l->r = r;
 	snprintf(l->host, sizeof(l->host), "%s", host);
 	l->port = port;
+	l->transport = transport;
 	l->sync = true;
 	l->finished = l->missed = false;
 	l->peek = peek;
@@ -245,21 +267,23 @@ static void ctl__start(struct ctl__loc *l, struct ctl_dns_resolver *r, const cha
 	l->sync = false;
 }
 
-int ctl_sip_locate(struct ctl_dns_resolver *r, const char *host, uint16_t port,
+int ctl_sip_locate(struct ctl_dns_resolver *r, const char *host, uint16_t port, int transport,
 		   struct ctl_sip_targets *out, ctl_sip_locate_fn done, void *arg)
 {
 	struct in_addr ip;
 	struct ctl__loc quick, *l;
 
-	if (strlen(host) > CTL_DNS_NAME_MAX - 10)
+	if (strlen(host) > CTL_DNS_NAME_MAX - 11 ||
+	    (transport != SIP_TPL_UDP && transport != SIP_TPL_TCP && transport != SIP_TPL_TLS))
 		return -EINVAL;
 	if (inet_pton(AF_INET, host, &ip) == 1) { /* an address: no DNS (§4.2) */
 		*out = (struct ctl_sip_targets){.status = CTL_DNS_OK, .how = "address", .n = 1};
-		out->t[0] = (struct ctl_sip_target){ntohl(ip.s_addr), port ? port : 5060, 0, 0};
+		out->t[0] = (struct ctl_sip_target){ntohl(ip.s_addr),
+						    port ? port : ctl__tp[transport].port, 0, 0};
 		return 1;
 	}
 	/* a warm cache answers every step: no allocation, no query */
-	ctl__start(&quick, r, host, port, true);
+	ctl__start(&quick, r, host, port, transport, true);
 	if (quick.finished) {
 		*out = quick.res;
 		return 1;
@@ -268,7 +292,7 @@ int ctl_sip_locate(struct ctl_dns_resolver *r, const char *host, uint16_t port,
 		return -ENOMEM;
 	l->done = done;
 	l->arg = arg;
-	ctl__start(l, r, host, port, false);
+	ctl__start(l, r, host, port, transport, false);
 	if (!l->finished)
 		return 0;
 	*out = l->res;

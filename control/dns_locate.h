@@ -1,6 +1,7 @@
 /*
  * Locating a SIP server (RFC 3263 §4) through the shared cache: NAPTR -> SRV -> A, or
- * SRV and A directly when the port or transport is known. UDP only for now. The result
+ * SRV and A directly when the port is known, for the role's transport (UDP, TCP or TLS:
+ * NAPTR services SIP+D2U, SIP+D2T, SIPS+D2T; SRV _sip._udp, _sip._tcp, _sips._tcp). The result
  * is the ordered target list: SRV priority order is the order of failover, weights split
  * lines within a priority (RFC 2782; ctl_sip_pick spreads lines by their id).
  */
@@ -34,10 +35,11 @@ struct ctl_sip_targets {
 typedef void (*ctl_sip_locate_fn)(void *arg, const struct ctl_sip_targets *t);
 
 /*
- * Where a request for host (and port, 0: none given) goes over UDP: 1 with *out filled
- * when every step was in the cache, 0 when done(arg, ...) follows, a negative errno.
+ * Where a request for host (and port, 0: none given) goes over transport (SIP_TPL_UDP,
+ * _TCP or _TLS of sip/builder.h): 1 with *out filled when every step was in the cache, 0
+ * when done(arg, ...) follows, a negative errno.
  */
-int ctl_sip_locate(struct ctl_dns_resolver *r, const char *host, uint16_t port,
+int ctl_sip_locate(struct ctl_dns_resolver *r, const char *host, uint16_t port, int transport,
 		   struct ctl_sip_targets *out, ctl_sip_locate_fn done, void *arg);
 
 /*

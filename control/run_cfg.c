@@ -795,13 +795,6 @@ static int ctl__transport(struct ctl_run_cfg *r, char *err, size_t errlen)
 		return ctl__err(err, errlen,
 				"calls go over UDP only for now; the roles say ;transport=%s",
 				name[r->stream]);
-	for (int k = 0; r->stream != SIP_TPL_UDP && k < CTL_ROLE__COUNT; k++) {
-		if (r->dns_host[k][0] && !r->dns_port[k])
-			return ctl__err(err, errlen,
-					"%s is a host name without a port: over %s it needs one "
-					"(NAPTR and SRV are looked up for UDP only so far)",
-					ctl_role_name(k), name[r->stream]);
-	}
 	if (r->stream == SIP_TPL_TCP && r->tls_ca)
 		return ctl__err(err, errlen, "--tls-ca is for roles with ;transport=tls");
 	return 0;

@@ -111,7 +111,8 @@ static void ctl__locate(struct ctl_run_dns *d, int role)
 	if (!a)
 		return;
 	*a = (struct ctl__ask){d, role};
-	rc = ctl_sip_locate(d->r, d->c->dns_host[role], d->c->dns_port[role], &t, ctl__located, a);
+	rc = ctl_sip_locate(d->r, d->c->dns_host[role], d->c->dns_port[role], d->c->transport[role],
+			    &t, ctl__located, a);
 	if (rc == 0) {
 		d->locating[role] = true;
 		return;

@@ -81,6 +81,8 @@ struct ctl_stream {
 	int transport;
 	SSL_CTX *tls;
 	bool tls_verify;
+	const char *(*tls_name)(void *ctx, unsigned slot);
+	void *tls_name_ctx;
 	uint32_t source_ip;
 	uint64_t seed;
 	char tx[4096];
@@ -549,6 +551,7 @@ static struct ctl__conn *ctl__conn_open(struct ctl__flow *f, uint32_t line, unsi
 	struct ctl_stream *s = f->s;
 	const struct dp_server_addr *sv = &f->L.cfg.server[slot];
 	struct ctl__conn *c = calloc(1, sizeof(*c));
+	const char *name;
 	struct sockaddr_in to = {.sin_family = AF_INET,
 				 .sin_port = htons(sv->port),
 				 .sin_addr.s_addr = htonl(sv->ip)};
@@ -577,7 +580,13 @@ static struct ctl__conn *ctl__conn_open(struct ctl__flow *f, uint32_t line, unsi
 		}
 		SSL_set_bio(c->ssl, c->rbio, c->wbio);
 		SSL_set_connect_state(c->ssl);
-		if (s->tls_verify) { /* the certificate must name the address we dialled */
+		if (s->tls_name && (name = s->tls_name(s->tls_name_ctx, slot)) && name[0]) {
+			/* a server found through DNS: its certificate must name the domain asked
+			 * for, not an address DNS gave (RFC 5922 §7.2); SNI names it too */
+			SSL_set_tlsext_host_name(c->ssl, name);
+			if (s->tls_verify && !SSL_set1_host(c->ssl, name))
+				goto fail;
+		} else if (s->tls_verify) { /* the certificate must name the address we dialled */
 			uint32_t a = htonl(sv->ip);
 
 			X509_VERIFY_PARAM_set1_ip(SSL_get0_param(c->ssl), (const unsigned char *)&a,
@@ -998,6 +1007,8 @@ int ctl_stream_create(uv_loop_t *loop, const struct dp_config *c, const struct c
 	s->loop = loop;
 	s->transport = sc->transport;
 	s->source_ip = sc->source_ip;
+	s->tls_name = sc->tls_name;
+	s->tls_name_ctx = sc->tls_name_ctx;
 	s->seed = c->seed ? c->seed : uv_hrtime();
 	if ((rc = dp_lineset_load(&s->ls, c, sc->transport, s->seed, err, errlen)) ||
 	    (sc->transport == SIP_TPL_TLS && (rc = ctl__tls_ctx(s, sc->tls_ca, err, errlen))))

@@ -29,6 +29,11 @@ struct ctl_stream_cfg {
 	const char *tls_ca; /* TLS: verify servers against these PEM certificates; NULL: do
 			     * not verify (a lab's self-signed servers) */
 	uint32_t source_ip; /* host order: connections leave from it; 0: the kernel's choice */
+	/* TLS: the host name a server slot's certificate must name (a role given as a host
+	 * name: RFC 5922 §7.2, the domain before NAPTR and SRV), or NULL: the address dialled.
+	 * Asked as each connection opens. NULL function: always the address. */
+	const char *(*tls_name)(void *ctx, unsigned slot);
+	void *tls_name_ctx;
 };
 
 /*
