@@ -791,10 +791,6 @@ static int ctl__transport(struct ctl_run_cfg *r, char *err, size_t errlen)
 		return ctl__err(err, errlen,
 				"--tls-ca and --stream-source are for roles with ;transport=tcp or "
 				"tls");
-	if (r->stream != SIP_TPL_UDP && r->dp.call_to)
-		return ctl__err(err, errlen,
-				"calls go over UDP only for now; the roles say ;transport=%s",
-				name[r->stream]);
 	if (r->stream == SIP_TPL_TCP && r->tls_ca)
 		return ctl__err(err, errlen, "--tls-ca is for roles with ;transport=tls");
 	return 0;

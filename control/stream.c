@@ -15,6 +15,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "dataplane/call.h"
 #include "dataplane/lineset.h"
 #include "sip/builder.h"
 #include "sip/response.h"
@@ -37,6 +38,7 @@ struct ctl__conn {
 	struct ctl__flow *f;
 	struct ctl_stream *s;
 	uint32_t line; /* index, or CTL__PROBE_LINE */
+	uint32_t call; /* a call's connection: its slot + 1; 0: the line's flow's */
 	uint8_t slot;  /* the server it is connected to, at that address: */
 	uint8_t state;
 	uint32_t ip; /* host order; a DNS change of the slot's address ends the connection */
@@ -47,6 +49,8 @@ struct ctl__conn {
 	char *rbuf;
 	uint32_t rlen;
 	uint32_t rcap;
+	char *pending; /* a call's request made while connecting: sent once it is up */
+	uint32_t pending_len;
 };
 
 struct ctl__flow {
@@ -92,7 +96,10 @@ struct ctl_stream {
 	bool unreg_all;
 	uint64_t ramp_step_us, start_due_us, unreg_due_us;
 	struct ctl__probe probe[DP_MAX_SERVERS];
-	unsigned handles; /* the timer and connections not yet closed */
+	struct dp_calls calls;	      /* the lines' calls, when on: each on a connection */
+	struct ctl__conn **call_conn; /* per call slot, NULL: none */
+	struct ctl__conn *rx_conn;    /* the connection a message being handled came over */
+	unsigned handles;	      /* the timer and connections not yet closed */
 	bool destroyed;
 	char desc[96];
 };
@@ -135,6 +142,7 @@ static void ctl__conn_free(uv_handle_t *h)
 	if (c->ssl)
 		SSL_free(c->ssl); /* frees both BIOs */
 	free(c->rbuf);
+	free(c->pending);
 	free(c);
 	ctl__handle_gone(s);
 }
@@ -146,7 +154,10 @@ static void ctl__conn_close(struct ctl__conn *c)
 		return;
 	if (c->line == CTL__PROBE_LINE)
 		c->s->probe[c->slot].conn = NULL;
-	else if (c->f->conn[c->line] == c)
+	else if (c->call) {
+		if (c->s->call_conn[c->call - 1] == c)
+			c->s->call_conn[c->call - 1] = NULL;
+	} else if (c->f->conn[c->line] == c)
 		c->f->conn[c->line] = NULL;
 	c->state = CTL__C_CLOSING;
 	uv_close((uv_handle_t *)&c->tcp, ctl__conn_free);
@@ -188,6 +199,8 @@ static void ctl__conn_lost(struct ctl__conn *c, bool connected)
 			ctl__probe_event(s, c->slot, DP_FAIL_TRANSPORT, 0);
 		return;
 	}
+	if (c->call)
+		return dp_calls_transport_lost(&s->calls, c->call - 1, ctl__now_us());
 	dp_line_transport_lost(&f->L, line, ctl__now_us());
 }
 
@@ -263,6 +276,8 @@ static void ctl__answer(struct ctl__conn *c, const struct sip_msg *req)
 	st->rx_requests[ms]++;
 	if (ms == DP_M_ACK)
 		return;
+	if (ms == DP_M_BYE && c->s->calls.on) /* the other side hung up */
+		dp_calls_remote_bye(&c->s->calls, c->line, req);
 	snprintf(tag, sizeof(tag), "se%x", c->line);
 	o.to_tag = sip_str_cstr(tag);
 	o.status = (uint16_t)dp_phone_answer(req->method);
@@ -288,7 +303,7 @@ static bool ctl__message(struct ctl__conn *c, const struct sip_msg *m)
 		 * we wait for is taken first; each ping left gets a pong. */
 		uint32_t pairs = (uint32_t)m->len / 2;
 
-		if (pairs && c->line != CTL__PROBE_LINE &&
+		if (pairs && c->line != CTL__PROBE_LINE && !c->call &&
 		    c->f->L.line[c->line].state == DP_LINE_REGISTERED &&
 		    c->f->L.line[c->line].ka_sent_us) {
 			dp_line_pong(&c->f->L, c->line, now);
@@ -304,6 +319,15 @@ static bool ctl__message(struct ctl__conn *c, const struct sip_msg *m)
 		if (c->line == CTL__PROBE_LINE)
 			return true;
 		ctl__answer(c, m);
+		return c->state != CTL__C_CLOSING;
+	}
+	if (c->call) {
+		/* an answer to one of the line's calls (or to a request of a call gone) */
+		sv = &c->f->L.cfg.server[c->slot];
+		s->rx_conn = c;
+		if (!dp_calls_response(&s->calls, c->line, m, sv->ip, sv->port, now))
+			c->f->stats.sip_drops[DP_SIP_DROP_STALE]++;
+		s->rx_conn = NULL;
 		return c->state != CTL__C_CLOSING;
 	}
 	if (c->line == CTL__PROBE_LINE) {
@@ -498,6 +522,14 @@ static void ctl__send_pending(struct ctl__conn *c)
 
 	if (c->line == CTL__PROBE_LINE)
 		return ctl__probe_send(c);
+	if (c->call) {
+		if (c->pending_len && ctl__send(c, c->pending, c->pending_len) != 0)
+			return ctl__conn_lost(c, true);
+		free(c->pending);
+		c->pending = NULL;
+		c->pending_len = 0;
+		return;
+	}
 	if (uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&ss, &len) == 0) {
 		/*
 		 * The connection's own address with the line's own port of the range: a line
@@ -717,6 +749,108 @@ static void ctl__io_event(void *ctx, const struct dp_msg *m)
 	ctl__ev_put(f->s, &f->stats, m);
 }
 
+/* --- the calls' io: a connection per call, to its next hop --- */
+
+/* The server slot at ip:port (the first, as the lines' own targets come first). */
+static int ctl__slot_at(const struct ctl__flow *f, uint32_t ip, uint16_t port)
+{
+	for (int k = 0; k < DP_MAX_SERVERS; k++) {
+		if (f->L.cfg.server[k].ip == ip && f->L.cfg.server[k].port == port)
+			return k;
+	}
+	return -1;
+}
+
+static bool ctl__call_send(void *ctx, uint32_t k, uint32_t i, uint32_t ip, uint16_t port,
+			   const char *text, size_t n, bool keep)
+{
+	struct ctl_stream *s = ctx;
+	struct ctl__flow *f = &s->fl[DP_FLOW_REGISTER];
+	struct ctl__conn *c;
+	int slot;
+
+	(void)keep; /* a connection does not lose it: nothing is sent again */
+	if (k == DP_CALL_NONE) {
+		/* an ACK or BYE no call keeps: over the connection its response came by */
+		c = s->rx_conn;
+		if (!c || c->state != CTL__C_UP || c->line != i)
+			return false;
+	} else {
+		c = s->call_conn[k];
+		if (c && (c->ip != ip || c->port != port)) {
+			ctl__conn_close(c); /* DNS moved the next hop */
+			c = NULL;
+		}
+		if (!c) {
+			if ((slot = ctl__slot_at(f, ip, port)) < 0 ||
+			    !(c = ctl__conn_open(f, i, (unsigned)slot)))
+				return false;
+			c->call = k + 1;
+			s->call_conn[k] = c;
+		}
+	}
+	if (c->state != CTL__C_UP) {
+		char *p = realloc(c->pending, n);
+
+		if (!p)
+			return false;
+		memcpy(p, text, n);
+		c->pending = p;
+		c->pending_len = (uint32_t)n;
+		return true;
+	}
+	f->stats.tx_frames++;
+	if (ctl__send(c, text, n) != 0) {
+		f->stats.conn_lost++;
+		ctl__conn_close(c);
+		return false;
+	}
+	return true;
+}
+
+static void ctl__call_noop(void *ctx, uint32_t k)
+{
+	(void)ctx;
+	(void)k;
+}
+
+/* Call k is over: so is its connection. */
+static void ctl__call_end(void *ctx, uint32_t k)
+{
+	struct ctl_stream *s = ctx;
+
+	if (s->call_conn[k])
+		ctl__conn_close(s->call_conn[k]);
+}
+
+static void ctl__call_event(void *ctx, const struct dp_msg *m)
+{
+	struct ctl_stream *s = ctx;
+
+	ctl__ev_put(s, &s->fl[DP_FLOW_REGISTER].stats, m);
+}
+
+static int ctl__calls_init(struct ctl_stream *s, const struct dp_config *c)
+{
+	struct dp_call_io io = {.ctx = s,
+				.send = ctl__call_send,
+				.resend = ctl__call_noop,
+				.release = ctl__call_noop,
+				.end = ctl__call_end,
+				.event = ctl__call_event};
+	uint32_t max = c->call_max ? c->call_max : 4096;
+	int rc;
+
+	if (!(s->call_conn = calloc(max, sizeof(*s->call_conn))))
+		return -ENOMEM;
+	if ((rc = dp_calls_init(&s->calls, max, &s->fl[DP_FLOW_REGISTER].L, c->call_to, &io,
+				ctl__now_us() / 1000)) != 0)
+		return rc;
+	s->calls.reliable = true;
+	s->calls.transport = s->transport;
+	return 0;
+}
+
 /* --- the loop: timers, ramps, probes --- */
 
 static void ctl__ramps(struct ctl_stream *s, uint64_t now)
@@ -775,6 +909,9 @@ static void ctl__tick(uv_timer_t *t)
 		if (s->probe[k].out && now >= s->probe[k].deadline_us)
 			ctl__probe_event(s, k, DP_FAIL_TIMEOUT, 0);
 	}
+	/* a poll does a burst: a tick may owe several */
+	for (int k = 0; s->calls.on && k < 16 && dp_calls_poll(&s->calls, now); k++)
+		;
 }
 
 static int ctl__probe_start(struct ctl_stream *s, unsigned slot, uint32_t timeout_ms)
@@ -843,13 +980,21 @@ int ctl_stream_command(struct ctl_stream *s, const struct dp_msg *cmd)
 					    cmd->value, cmd->value2)
 		       : -EINVAL;
 		break;
+	case DP_CMD_CALLS:
+		if (s->calls.on)
+			dp_calls_set(&s->calls, cmd->value, cmd->value2, cmd->target, now);
+		else
+			rc = -EINVAL;
+		break;
 	case DP_CMD_UNREGISTER_ALL:
+		if (s->calls.on)
+			dp_calls_stop(&s->calls, now);
 		s->start_next = s->fl[0].L.n;
 		s->unreg_all = true;
 		s->unreg_next = 0;
 		s->unreg_due_us = now;
 		break;
-	default: /* calls are not placed over TCP/TLS yet */
+	default:
 		rc = -EINVAL;
 	}
 	if (rc)
@@ -886,10 +1031,12 @@ static int ctl__fail(char *err, size_t errlen, int rc, const char *what)
 	return rc;
 }
 
-/* A descriptor per connection: up to three flows per line, and a few for the rest. */
+/* A descriptor per connection: up to three flows per line, one per call at once, and a
+ * few for the rest. */
 static int ctl__fd_room(const struct dp_config *c, char *err, size_t errlen)
 {
-	uint64_t need = (uint64_t)c->lines * (1 + c->subscribe + c->reg2) + 256;
+	uint64_t need = (uint64_t)c->lines * (1 + c->subscribe + c->reg2) + 256 +
+			(c->call_to ? (c->call_max ? c->call_max : 4096) : 0);
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
@@ -908,9 +1055,9 @@ static int ctl__fd_room(const struct dp_config *c, char *err, size_t errlen)
 	if (rl.rlim_cur >= need)
 		return 0;
 	snprintf(err, errlen,
-		 "%u lines need %llu connections, but this process may open %llu files (ulimit "
-		 "-n; raise the hard limit)",
-		 c->lines, (unsigned long long)need, (unsigned long long)rl.rlim_cur);
+		 "%u lines%s need %llu connections, but this process may open %llu files "
+		 "(ulimit -n; raise the hard limit)",
+		 c->lines, c->call_to ? " and their calls" : "", (unsigned long long)need, (unsigned long long)rl.rlim_cur);
 	return -EMFILE;
 }
 
@@ -973,6 +1120,9 @@ static int ctl__flow_init(struct ctl_stream *s, const struct dp_config *c, int k
 
 static void ctl__flows_free(struct ctl_stream *s)
 {
+	dp_calls_free(&s->calls);
+	free(s->call_conn);
+	s->call_conn = NULL;
 	for (int k = 0; k < DP_FLOW__COUNT; k++) {
 		struct ctl__flow *f = &s->fl[k];
 
@@ -1022,6 +1172,12 @@ int ctl_stream_create(uv_loop_t *loop, const struct dp_config *c, const struct c
 		ctl__fail(err, errlen, rc, "no memory for the lines' connections");
 		goto fail;
 	}
+	if (c->call_to && (rc = ctl__calls_init(s, c))) {
+		snprintf(err, errlen,
+			 "calls: no memory for %u at once, or a Request-URI longer than 127: %s",
+			 c->call_max ? c->call_max : 4096, c->call_to);
+		goto fail;
+	}
 	s->ramp_step_us = c->rate ? 1000000ull / c->rate : 0;
 	s->start_due_us = ctl__now_us();
 	snprintf(s->desc, sizeof(s->desc), "%s through the kernel, %s",
@@ -1062,6 +1218,10 @@ void ctl_stream_destroy(struct ctl_stream *s)
 	for (unsigned k = 0; k < DP_MAX_SERVERS; k++) {
 		if (s->probe[k].conn)
 			ctl__conn_close(s->probe[k].conn);
+	}
+	for (uint32_t k = 0; s->call_conn && k < s->calls.max; k++) {
+		if (s->call_conn[k])
+			ctl__conn_close(s->call_conn[k]);
 	}
 	uv_timer_stop(&s->timer);
 	uv_close((uv_handle_t *)&s->timer, ctl__timer_closed);

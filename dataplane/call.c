@@ -15,9 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <rte_mbuf.h>
-
-#include "dataplane/worker.h"
+#include "dataplane/line.h"
+#include "sip/builder.h"
 #include "sip/digest.h"
 #include "sip/hdr.h"
 
@@ -26,13 +25,17 @@
 #define DP_CALL_BRANCH_LEN 21	   /* "z9hG4bKc" + 4 + 8 + 1 */
 #define DP_CALL_TEXT_MAX 1400	   /* under the path MTU (RFC 3261 §18.1.1) */
 #define DP_CALL_RR_MAX 16	   /* Record-Route entries kept */
+#define DP_CALL_BURST 32	   /* calls placed and timers run per poll, at most */
 
 /* Branch kinds: the INVITE and its CANCEL (i, j after a challenge), the ACK of a 2xx (a),
  * the BYE (b, e after a challenge), and the requests of a dialog no call keeps (s). */
 enum { DP_CALL_K_INVITE = 'i', DP_CALL_K_ACK = 'a', DP_CALL_K_BYE = 'b', DP_CALL_K_STRAY = 's' };
 
-int dp_calls_init(struct dp_calls *c, uint32_t max, uint32_t n, const char *to, uint64_t now_ms)
+int dp_calls_init(struct dp_calls *c, uint32_t max, struct dp_lines *L, const char *to,
+		  const struct dp_call_io *io, uint64_t now_ms)
 {
+	uint32_t n = L->n;
+
 	memset(c, 0, sizeof(*c));
 	if (max == 0 || max > 0xffff || !to || strlen(to) >= sizeof(c->to))
 		return -EINVAL;
@@ -46,6 +49,8 @@ int dp_calls_init(struct dp_calls *c, uint32_t max, uint32_t n, const char *to, 
 		return -ENOMEM;
 	}
 	c->max = max;
+	c->L = L;
+	c->io = *io;
 	for (uint32_t k = 0; k < max; k++)
 		c->free[c->nfree++] = max - 1 - k;
 	snprintf(c->to, sizeof(c->to), "%s", to);
@@ -53,12 +58,19 @@ int dp_calls_init(struct dp_calls *c, uint32_t max, uint32_t n, const char *to, 
 	return dp_wheel_init(&c->wheel, c->wheel_slots, DP_CALL_WHEEL_SLOTS, c->links, max, now_ms);
 }
 
+/* Call k's request is no longer wanted for retransmission. */
+static void dp__call_release(struct dp_calls *c, uint32_t k)
+{
+	if (c->call[k].held) {
+		c->call[k].held = 0;
+		c->io.release(c->io.ctx, k);
+	}
+}
+
 void dp_calls_release(struct dp_calls *c)
 {
-	for (uint32_t k = 0; c->call && k < c->max; k++) {
-		rte_pktmbuf_free(c->call[k].held);
-		c->call[k].held = NULL;
-	}
+	for (uint32_t k = 0; c->call && k < c->max; k++)
+		dp__call_release(c, k);
 }
 
 void dp_calls_free(struct dp_calls *c)
@@ -71,16 +83,14 @@ void dp_calls_free(struct dp_calls *c)
 	memset(c, 0, sizeof(*c));
 }
 
-void dp_calls_set(struct dp_worker *w, uint32_t rate_milli, uint32_t hold_ms, uint32_t target,
+void dp_calls_set(struct dp_calls *c, uint32_t rate_milli, uint32_t hold_ms, uint32_t target,
 		  uint64_t now_us)
 {
-	struct dp_calls *c = &w->calls;
-
 	/* a slot whose address DNS has not given yet is taken: calls wait for it */
 	if (!c->on || DP_TARGET_VIA(target) >= DP_MAX_SERVERS ||
 	    DP_TARGET_AOR(target) >= DP_MAX_AORS ||
-	    !w->lines.cfg.aor_domain[DP_TARGET_AOR(target)].len) {
-		w->stats.bad_commands++;
+	    !c->L->cfg.aor_domain[DP_TARGET_AOR(target)].len) {
+		c->L->stats->bad_commands++;
 		return;
 	}
 	if (rate_milli && !c->step_us)
@@ -98,13 +108,13 @@ static void dp__call_arm(struct dp_calls *c, uint32_t k, uint64_t due_us)
 }
 
 /* Timer E (or A when unbounded) after interval: the next retransmission, or the
- * deadline when that comes first. */
+ * deadline when that comes first; over a connection the deadline alone. */
 static void dp__call_arm_retx(struct dp_calls *c, uint32_t k, uint64_t now_us)
 {
 	const struct dp_call *call = &c->call[k];
 	uint64_t next = now_us + call->interval_ms * 1000ull;
 
-	dp__call_arm(c, k, next < call->deadline_us ? next : call->deadline_us);
+	dp__call_arm(c, k, next < call->deadline_us && !c->reliable ? next : call->deadline_us);
 }
 
 /* Call k's next transaction begins in state: its request goes out now (not held yet),
@@ -118,82 +128,65 @@ static void dp__call_begin(struct dp_calls *c, uint32_t k, uint8_t state,
 	call->sent = 0;
 	call->interval_ms = cfg->t1_ms;
 	call->deadline_us = now_us + cfg->tf_ms * 1000ull;
-	rte_pktmbuf_free(call->held);
-	call->held = NULL;
+	dp__call_release(c, k);
 	dp__call_arm_retx(c, k, now_us);
 }
 
-static void dp__call_end(struct dp_worker *w, uint32_t k)
+static void dp__call_end(struct dp_calls *c, uint32_t k)
 {
-	struct dp_calls *c = &w->calls;
 	struct dp_call *call = &c->call[k];
 
-	rte_pktmbuf_free(call->held);
-	call->held = NULL;
+	dp__call_release(c, k);
+	c->io.end(c->io.ctx, k);
 	dp_wheel_cancel(&c->wheel, k);
 	c->slot_of[call->line] = 0;
 	call->state = DP_CALL_FREE;
 	c->free[c->nfree++] = k;
-	w->stats.calls_active--;
+	c->L->stats->calls_active--;
 }
 
 /* Tell control how the next hop did: it answered (reason NONE, value its status), or not. */
-static void dp__call_event(struct dp_worker *w, const struct dp_call *call, enum dp_fail_reason why,
+static void dp__call_event(struct dp_calls *c, const struct dp_call *call, enum dp_fail_reason why,
 			   uint32_t status, uint64_t now_us)
 {
 	struct dp_msg m = {
 		.type = DP_EV_CALL,
 		.reason = (uint16_t)why,
-		.line = w->lines.first_id + call->line,
+		.line = c->L->first_id + call->line,
 		.value = status,
 		.target = call->target,
-		.worker = w->id,
+		.worker = c->worker,
 		.t_us = now_us,
 	};
 
-	dp_worker_event(w, &m);
+	c->io.event(c->io.ctx, &m);
 }
 
-/* Send n octets of text from line i to ip:port; hold them in *keep for retransmission when
- * keep is given. False when nothing went out (no buffer, no next-hop MAC yet): counted. */
-static bool dp__call_tx(struct dp_worker *w, uint32_t i, uint32_t ip, uint16_t port,
-			const char *text, int n, struct rte_mbuf **keep)
+/* Send n octets of text from line i to ip:port for call k (or DP_CALL_NONE), held for
+ * retransmission when keep. False when nothing went out (too big: counted here; no buffer,
+ * no next-hop MAC, no connection: by the io). */
+static bool dp__call_tx(struct dp_calls *c, uint32_t k, uint32_t i, uint32_t ip, uint16_t port,
+			const char *text, int n, bool keep)
 {
-	struct rte_mbuf *m;
-	uint32_t src_ip;
-	uint16_t src_port;
-	size_t flen;
-
 	if (n <= 0 || n > DP_CALL_TEXT_MAX) {
-		w->stats.calls_too_big++;
+		c->L->stats->calls_too_big++;
 		return false;
 	}
-	if (!w->net.next_hop_known || !(m = rte_pktmbuf_alloc(w->pool))) {
-		w->stats.sip_drops[DP_SIP_DROP_NO_BUFFER]++;
+	if (!c->io.send(c->io.ctx, k, i, ip, port, text, (size_t)n, keep))
 		return false;
-	}
-	memcpy(rte_pktmbuf_mtod(m, char *) + DP_NET_UDP_HDRS_LEN, text, (size_t)n);
-	dp_lines_addr(&w->lines, i, &src_ip, &src_port);
-	flen = dp_net_udp_finish(&w->net, rte_pktmbuf_mtod(m, uint8_t *), &w->net.next_hop_mac,
-				 src_ip, src_port, ip, port, (size_t)n);
-	m->data_len = (uint16_t)flen;
-	m->pkt_len = (uint32_t)flen;
-	if (keep) {
-		rte_pktmbuf_free(*keep);
-		rte_mbuf_refcnt_update(m, 1);
-		*keep = m;
-	}
-	dp_worker_tx(w, m);
+	if (keep)
+		c->call[k].held = 1;
 	return true;
 }
 
 /* To the call's next hop, the request held for retransmission when keep. */
-static bool dp__call_send(struct dp_worker *w, struct dp_call *call, const char *text, int n,
+static bool dp__call_send(struct dp_calls *c, struct dp_call *call, const char *text, int n,
 			  bool keep)
 {
-	const struct dp_server_addr *to = &w->lines.cfg.server[DP_TARGET_VIA(call->target)];
+	const struct dp_server_addr *to = &c->L->cfg.server[DP_TARGET_VIA(call->target)];
 
-	return dp__call_tx(w, call->line, to->ip, to->port, text, n, keep ? &call->held : NULL);
+	return dp__call_tx(c, (uint32_t)(call - c->call), call->line, to->ip, to->port, text, n,
+			   keep);
 }
 
 /* The parts of one request: everything but the start line's method and the Via branch
@@ -211,18 +204,47 @@ struct dp__req {
 	struct sip_str body;
 };
 
-/* Format r as sent by line i into b; its length, or -1 when it does not fit. */
-static int dp__call_fmt(const struct dp_worker *w, uint32_t i, const struct dp__req *r, char *b,
+/* Line i's address as the network sees it: its own, or over a connection the kernel's
+ * address with the line's own port (dataplane/line.h's hostport). */
+struct dp__addr {
+	char host[16];
+	uint16_t port;
+};
+
+static void dp__call_addr(const struct dp_calls *c, uint32_t i, struct dp__addr *a)
+{
+	const char *hp = c->L->hostport ? c->L->hostport[i] : NULL;
+	uint32_t ip;
+	const char *colon;
+
+	dp_lines_addr(c->L, i, &ip, &a->port);
+	if (hp && hp[0] && (colon = memchr(hp + 1, ':', (uint8_t)hp[0])) &&
+	    (size_t)(colon - hp - 1) < sizeof(a->host)) {
+		memcpy(a->host, hp + 1, (size_t)(colon - hp - 1));
+		a->host[colon - hp - 1] = 0;
+		return;
+	}
+	snprintf(a->host, sizeof(a->host), "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255,
+		 (ip >> 8) & 255, ip & 255);
+}
+
+/* Via's transport, and what a Contact URI adds for it. */
+static const char *const dp__via_tp[] = {"UDP", "TCP", "TLS"};
+static const char *const dp__uri_tp[] = {"", ";transport=tcp", ";transport=tls"};
+
+/* Format r as sent by line i into b; its length, or -1 when it does not fit. Over a
+ * connection the Via says ;alias (RFC 5923): the next hop sends the dialog's requests back
+ * over it. */
+static int dp__call_fmt(const struct dp_calls *c, uint32_t i, const struct dp__req *r, char *b,
 			size_t cap)
 {
-	uint32_t ip;
-	uint16_t port;
+	struct dp__addr a;
 	int n;
 
-	dp_lines_addr(&w->lines, i, &ip, &port);
+	dp__call_addr(c, i, &a);
 	n = snprintf(b, cap,
 		     "%s %.*s SIP/2.0\r\n"
-		     "Via: SIP/2.0/UDP %u.%u.%u.%u:%u;branch=%.*s;rport\r\n"
+		     "Via: SIP/2.0/%s %s:%u;branch=%.*s;rport%s\r\n"
 		     "Max-Forwards: 70\r\n"
 		     "From: %.*s\r\n"
 		     "To: %.*s\r\n"
@@ -231,8 +253,8 @@ static int dp__call_fmt(const struct dp_worker *w, uint32_t i, const struct dp__
 		     "%s%.*s%s"
 		     "%.*s"
 		     "Content-Length: %zu\r\n\r\n%.*s",
-		     r->method, (int)r->ruri.len, r->ruri.p, ip >> 24, (ip >> 16) & 255,
-		     (ip >> 8) & 255, ip & 255, port, (int)r->branch.len, r->branch.p,
+		     r->method, (int)r->ruri.len, r->ruri.p, dp__via_tp[c->transport], a.host,
+		     a.port, (int)r->branch.len, r->branch.p, c->reliable ? ";alias" : "",
 		     (int)r->from.len, r->from.p, (int)r->to.len, r->to.p, (int)r->call_id.len,
 		     r->call_id.p, r->cseq, r->method, r->route.len ? "Route: " : "",
 		     (int)r->route.len, r->route.p, r->route.len ? "\r\n" : "", (int)r->extra.len,
@@ -249,25 +271,25 @@ struct dp__ids {
 	char call_id[64];
 };
 
-static void dp__call_ids(const struct dp_worker *w, uint32_t k, char kind, bool to_tag,
+static void dp__call_ids(const struct dp_calls *c, uint32_t k, char kind, bool to_tag,
 			 struct dp__ids *id, struct dp__req *r)
 {
-	const struct dp_call *call = &w->calls.call[k];
-	struct sip_str dom = w->lines.cfg.aor_domain[DP_TARGET_AOR(call->target)];
+	const struct dp_call *call = &c->call[k];
+	struct sip_str dom = c->L->cfg.aor_domain[DP_TARGET_AOR(call->target)];
 	uint32_t ip;
 	uint16_t port;
 	int n;
 
-	dp_lines_addr(&w->lines, call->line, &ip, &port);
+	dp_lines_addr(c->L, call->line, &ip, &port);
 	snprintf(id->branch, sizeof(id->branch), "z9hG4bKc%04x%08x%c", k, call->seq, kind);
 	n = snprintf(id->from, sizeof(id->from), "<sip:%.32s@%.*s>;tag=c%08x%04xw%x",
-		     w->lines.auth_user[call->line], (int)dom.len, dom.p, call->seq, k, w->id);
+		     c->L->auth_user[call->line], (int)dom.len, dom.p, call->seq, k, c->worker);
 	r->from = sip_str_make(id->from, n > 0 && (size_t)n < sizeof(id->from) ? (size_t)n : 0);
-	n = snprintf(id->to, sizeof(id->to), "<%s>%s%.*s", w->calls.to, to_tag ? ";tag=" : "",
+	n = snprintf(id->to, sizeof(id->to), "<%s>%s%.*s", c->to, to_tag ? ";tag=" : "",
 		     to_tag ? (int)call->to_tag_len : 0, call->to_tag);
 	r->to = sip_str_make(id->to, n > 0 && (size_t)n < sizeof(id->to) ? (size_t)n : 0);
 	n = snprintf(id->call_id, sizeof(id->call_id), "c%04x.%08x.%x.%08x@%u.%u.%u.%u", k,
-		     call->seq, w->id, (uint32_t)w->lines.id_seed, ip >> 24, (ip >> 16) & 255,
+		     call->seq, c->worker, (uint32_t)c->L->id_seed, ip >> 24, (ip >> 16) & 255,
 		     (ip >> 8) & 255, ip & 255);
 	r->call_id = sip_str_make(id->call_id, (size_t)n);
 	r->branch = sip_str_make(id->branch, DP_CALL_BRANCH_LEN);
@@ -275,15 +297,15 @@ static void dp__call_ids(const struct dp_worker *w, uint32_t k, char kind, bool 
 
 /* The credentials line for method to uri answering ch, as line i, into b; its length, or
  * -1 when the realm is no AOR domain of ours (no HA1 was made for it). */
-static int dp__call_auth(struct dp_worker *w, uint32_t i, const struct sip_challenge *ch,
-			 bool proxy, const char *method, struct sip_str uri, char *b, size_t cap)
+static int dp__call_auth(struct dp_calls *c, uint32_t i, const struct sip_challenge *ch, bool proxy,
+			 const char *method, struct sip_str uri, char *b, size_t cap)
 {
 	bool sha = sip_digest_hex_len(ch->algorithm) == 64;
 	char cn[SIP_DIGEST_CNONCE_LEN];
 	struct sip_digest_req req = {
 		.method = sip_str_cstr(method),
 		.uri = uri,
-		.username = sip_str_make(w->lines.auth_user[i], strnlen(w->lines.auth_user[i], 32)),
+		.username = sip_str_make(c->L->auth_user[i], strnlen(c->L->auth_user[i], 32)),
 		.nc = 1,
 	};
 	const char *name = proxy ? "Proxy-Authorization: " : "Authorization: ";
@@ -292,17 +314,16 @@ static int dp__call_auth(struct dp_worker *w, uint32_t i, const struct sip_chall
 	int a = -1;
 
 	for (int d = 0; d < DP_MAX_AORS && a < 0; d++) {
-		if (w->lines.cfg.aor_domain[d].len &&
-		    sip_str_eq(w->lines.cfg.aor_domain[d], ch->realm))
+		if (c->L->cfg.aor_domain[d].len && sip_str_eq(c->L->cfg.aor_domain[d], ch->realm))
 			a = d;
 	}
 	if (a < 0 || cap < nl + 3)
 		return -1;
-	req.ha1 = sha ? sip_str_make(w->lines.ha1_sha256[a][i], 64)
-		      : sip_str_make(w->lines.ha1_md5[a][i], 32);
-	req.cnonce = sip_digest_cnonce(w->lines.rng++ * 0x9e3779b97f4a7c15ull, cn);
+	req.ha1 = sha ? sip_str_make(c->L->ha1_sha256[a][i], 64)
+		      : sip_str_make(c->L->ha1_md5[a][i], 32);
+	req.cnonce = sip_digest_cnonce(c->L->rng++ * 0x9e3779b97f4a7c15ull, cn);
 	memcpy(b, name, nl);
-	an = sip_digest_authorization(&w->lines.dctx, ch, &req, NULL, b + nl, cap - nl - 2);
+	an = sip_digest_authorization(&c->L->dctx, ch, &req, NULL, b + nl, cap - nl - 2);
 	if (an <= 0)
 		return -1;
 	memcpy(b + nl + an, "\r\n", 2);
@@ -311,56 +332,53 @@ static int dp__call_auth(struct dp_worker *w, uint32_t i, const struct sip_chall
 
 /* (Re)send the INVITE of call k, with credentials for ch when given; arms timers A/B.
  * False when it could not be built or sent (no buffer, a realm we hold no HA1 for). */
-static bool dp__call_invite(struct dp_worker *w, uint32_t k, const struct sip_challenge *ch,
+static bool dp__call_invite(struct dp_calls *c, uint32_t k, const struct sip_challenge *ch,
 			    bool proxy, uint64_t now_us)
 {
-	struct dp_call *call = &w->calls.call[k];
+	struct dp_call *call = &c->call[k];
 	char b[DP_CALL_TEXT_MAX + 1], extra[DP_CALL_AUTH_MAX + 192], sdp[256];
 	struct dp__ids id;
-	struct dp__req r = {
-		.method = "INVITE", .ruri = sip_str_cstr(w->calls.to), .cseq = call->cseq};
-	uint32_t ip;
-	uint16_t port;
+	struct dp__req r = {.method = "INVITE", .ruri = sip_str_cstr(c->to), .cseq = call->cseq};
+	struct dp__addr ad;
 	int n, a = 0;
 
 	call->auth_len = 0;
 	if (ch) {
-		a = dp__call_auth(w, call->line, ch, proxy, "INVITE", r.ruri, call->auth,
+		a = dp__call_auth(c, call->line, ch, proxy, "INVITE", r.ruri, call->auth,
 				  sizeof(call->auth));
 		if (a < 0)
 			return false;
 		call->auth_len = (uint16_t)a;
 	}
-	dp__call_ids(w, k, (char)(DP_CALL_K_INVITE + call->cseq - 1), false, &id, &r);
-	dp_lines_addr(&w->lines, call->line, &ip, &port);
+	dp__call_ids(c, k, (char)(DP_CALL_K_INVITE + call->cseq - 1), false, &id, &r);
+	dp__call_addr(c, call->line, &ad);
 	n = snprintf(sdp, sizeof(sdp),
-		     "v=0\r\no=- %u %u IN IP4 %u.%u.%u.%u\r\ns=sipedge\r\nc=IN IP4 %u.%u.%u.%u\r\n"
+		     "v=0\r\no=- %u %u IN IP4 %s\r\ns=sipedge\r\nc=IN IP4 %s\r\n"
 		     "t=0 0\r\nm=audio %u RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n",
-		     w->lines.first_id + call->line, call->seq, ip >> 24, (ip >> 16) & 255,
-		     (ip >> 8) & 255, ip & 255, ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255,
-		     ip & 255, 20000u + 2 * (port % 20000));
+		     c->L->first_id + call->line, call->seq, ad.host, ad.host,
+		     20000u + 2 * (ad.port % 20000));
 	r.body = sip_str_make(sdp, (size_t)n);
 	n = snprintf(extra, sizeof(extra),
-		     "Contact: <sip:%.32s@%u.%u.%u.%u:%u>\r\n%.*s"
+		     "Contact: <sip:%.32s@%s:%u%s>\r\n%.*s"
 		     "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, NOTIFY\r\n"
 		     "Content-Type: application/sdp\r\n",
-		     w->lines.auth_user[call->line], ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255,
-		     ip & 255, port, (int)call->auth_len, call->auth);
+		     c->L->auth_user[call->line], ad.host, ad.port, dp__uri_tp[c->transport],
+		     (int)call->auth_len, call->auth);
 	r.extra = sip_str_make(extra, (size_t)n);
-	dp__call_begin(&w->calls, k, DP_CALL_CALLING, &w->lines.cfg, now_us);
-	n = dp__call_fmt(w, call->line, &r, b, sizeof(b));
-	if (!dp__call_send(w, call, b, n, true))
+	dp__call_begin(c, k, DP_CALL_CALLING, &c->L->cfg, now_us);
+	n = dp__call_fmt(c, call->line, &r, b, sizeof(b));
+	if (!dp__call_send(c, call, b, n, true))
 		return false;
 	call->sent = 1;
-	w->stats.tx_requests[DP_M_INVITE]++;
+	c->L->stats->tx_requests[DP_M_INVITE]++;
 	return true;
 }
 
 /* The ACK of call k's 2xx, a request of the dialog: to the remote target, along the route
  * set, with the INVITE's credentials (RFC 3261 §13.2.2.4). */
-static void dp__call_ack_2xx(struct dp_worker *w, uint32_t k)
+static void dp__call_ack_2xx(struct dp_calls *c, uint32_t k)
 {
-	struct dp_call *call = &w->calls.call[k];
+	struct dp_call *call = &c->call[k];
 	char b[DP_CALL_TEXT_MAX + 1];
 	struct dp__ids id;
 	struct dp__req r = {
@@ -371,16 +389,16 @@ static void dp__call_ack_2xx(struct dp_worker *w, uint32_t k)
 		.extra = sip_str_make(call->auth, call->auth_len),
 	};
 
-	dp__call_ids(w, k, DP_CALL_K_ACK, true, &id, &r);
-	if (dp__call_send(w, call, b, dp__call_fmt(w, call->line, &r, b, sizeof(b)), false))
-		w->stats.tx_requests[DP_M_ACK]++;
+	dp__call_ids(c, k, DP_CALL_K_ACK, true, &id, &r);
+	if (dp__call_send(c, call, b, dp__call_fmt(c, call->line, &r, b, sizeof(b)), false))
+		c->L->stats->tx_requests[DP_M_ACK]++;
 }
 
 /* Build and send call k's BYE (kind b, or e with credentials for ch); held for timer E. */
-static void dp__call_bye_send(struct dp_worker *w, uint32_t k, const struct sip_challenge *ch,
+static void dp__call_bye_send(struct dp_calls *c, uint32_t k, const struct sip_challenge *ch,
 			      bool proxy)
 {
-	struct dp_call *call = &w->calls.call[k];
+	struct dp_call *call = &c->call[k];
 	char b[DP_CALL_TEXT_MAX + 1], auth[DP_CALL_AUTH_MAX];
 	struct dp__ids id;
 	struct dp__req r = {
@@ -392,41 +410,40 @@ static void dp__call_bye_send(struct dp_worker *w, uint32_t k, const struct sip_
 	int a;
 
 	if (ch) {
-		if ((a = dp__call_auth(w, call->line, ch, proxy, "BYE", r.ruri, auth,
+		if ((a = dp__call_auth(c, call->line, ch, proxy, "BYE", r.ruri, auth,
 				       sizeof(auth))) < 0)
 			return;
 		r.extra = sip_str_make(auth, (size_t)a);
 	}
-	dp__call_ids(w, k, ch ? DP_CALL_K_BYE + 3 : DP_CALL_K_BYE, true, &id, &r);
-	if (dp__call_send(w, call, b, dp__call_fmt(w, call->line, &r, b, sizeof(b)), true)) {
+	dp__call_ids(c, k, ch ? DP_CALL_K_BYE + 3 : DP_CALL_K_BYE, true, &id, &r);
+	if (dp__call_send(c, call, b, dp__call_fmt(c, call->line, &r, b, sizeof(b)), true)) {
 		call->sent = 1;
-		w->stats.tx_requests[DP_M_BYE]++;
+		c->L->stats->tx_requests[DP_M_BYE]++;
 	}
 	/* else: nothing held; timer E builds it again */
 }
 
-static void dp__call_bye(struct dp_worker *w, uint32_t k, uint64_t now_us)
+static void dp__call_bye(struct dp_calls *c, uint32_t k, uint64_t now_us)
 {
-	dp__call_begin(&w->calls, k, DP_CALL_BYE, &w->lines.cfg, now_us);
-	dp__call_bye_send(w, k, NULL, false);
+	dp__call_begin(c, k, DP_CALL_BYE, &c->L->cfg, now_us);
+	dp__call_bye_send(c, k, NULL, false);
 }
 
 /* CANCEL of call k's INVITE (§9.1: its branch, Request-URI, From, To, Call-ID and CSeq
  * number), retransmitted on timer E until the INVITE's final answer or timer F. */
-static void dp__call_cancel(struct dp_worker *w, uint32_t k, uint64_t now_us)
+static void dp__call_cancel(struct dp_calls *c, uint32_t k, uint64_t now_us)
 {
-	struct dp_call *call = &w->calls.call[k];
+	struct dp_call *call = &c->call[k];
 	char b[DP_CALL_TEXT_MAX + 1];
 	struct dp__ids id;
-	struct dp__req r = {
-		.method = "CANCEL", .ruri = sip_str_cstr(w->calls.to), .cseq = call->cseq};
+	struct dp__req r = {.method = "CANCEL", .ruri = sip_str_cstr(c->to), .cseq = call->cseq};
 
-	dp__call_begin(&w->calls, k, DP_CALL_CANCELLING, &w->lines.cfg, now_us);
-	dp__call_ids(w, k, (char)(DP_CALL_K_INVITE + call->cseq - 1), false, &id, &r);
-	w->stats.calls_cancelled++;
-	if (dp__call_send(w, call, b, dp__call_fmt(w, call->line, &r, b, sizeof(b)), true)) {
+	dp__call_begin(c, k, DP_CALL_CANCELLING, &c->L->cfg, now_us);
+	dp__call_ids(c, k, (char)(DP_CALL_K_INVITE + call->cseq - 1), false, &id, &r);
+	c->L->stats->calls_cancelled++;
+	if (dp__call_send(c, call, b, dp__call_fmt(c, call->line, &r, b, sizeof(b)), true)) {
 		call->sent = 1;
-		w->stats.tx_requests[DP_M_OTHER]++;
+		c->L->stats->tx_requests[DP_M_OTHER]++;
 	}
 }
 
@@ -434,7 +451,7 @@ static void dp__call_cancel(struct dp_worker *w, uint32_t k, uint64_t now_us)
  * its branch, Request-URI, From and Call-ID, the response's To; to where the response came
  * from (the INVITE's next hop). Built from the response alone, so a retransmission of it
  * after the call is gone is ACKed as well. */
-static void dp__call_ack_failure(struct dp_worker *w, uint32_t i, const struct sip_msg *m,
+static void dp__call_ack_failure(struct dp_calls *c, uint32_t i, const struct sip_msg *m,
 				 uint32_t ip, uint16_t port)
 {
 	const struct sip_header *from = sip_msg_header(m, SIP_HDR_FROM, 0);
@@ -442,7 +459,7 @@ static void dp__call_ack_failure(struct dp_worker *w, uint32_t i, const struct s
 	char b[DP_CALL_TEXT_MAX + 1];
 	struct dp__req r = {
 		.method = "ACK",
-		.ruri = sip_str_cstr(w->calls.to),
+		.ruri = sip_str_cstr(c->to),
 		.branch = m->via.branch,
 		.call_id = m->call_id,
 		.cseq = m->cseq.seq,
@@ -452,8 +469,9 @@ static void dp__call_ack_failure(struct dp_worker *w, uint32_t i, const struct s
 		return;
 	r.from = from->value;
 	r.to = to->value;
-	if (dp__call_tx(w, i, ip, port, b, dp__call_fmt(w, i, &r, b, sizeof(b)), NULL))
-		w->stats.tx_requests[DP_M_ACK]++;
+	if (dp__call_tx(c, DP_CALL_NONE, i, ip, port, b, dp__call_fmt(c, i, &r, b, sizeof(b)),
+			false))
+		c->L->stats->tx_requests[DP_M_ACK]++;
 }
 
 /* The Record-Route entries of m, reversed and joined: the route set of its dialog
@@ -502,8 +520,8 @@ static struct sip_str dp__remote_target(const struct sip_msg *m, struct sip_str 
 /* A 2xx to one of our INVITEs that no call keeps (a retransmission after the call ended,
  * a fork's, one after we gave up, or a dialog too big to keep): §13.2.2.4 wants it ACKed,
  * and the dialog is ended at once with a BYE; both sent once, to where the 2xx came from. */
-static void dp__call_stray_2xx(struct dp_worker *w, uint32_t i, const struct sip_msg *m,
-			       uint32_t ip, uint16_t port)
+static void dp__call_stray_2xx(struct dp_calls *c, uint32_t i, const struct sip_msg *m, uint32_t ip,
+			       uint16_t port)
 {
 	const struct sip_header *from = sip_msg_header(m, SIP_HDR_FROM, 0);
 	const struct sip_header *to = sip_msg_header(m, SIP_HDR_TO, 0);
@@ -511,56 +529,55 @@ static void dp__call_stray_2xx(struct dp_worker *w, uint32_t i, const struct sip
 	size_t rl = 0;
 	struct dp__req r = {
 		.method = "ACK",
-		.ruri = dp__remote_target(m, sip_str_cstr(w->calls.to)),
+		.ruri = dp__remote_target(m, sip_str_cstr(c->to)),
 		.call_id = m->call_id,
 		.cseq = m->cseq.seq,
 	};
 
-	w->stats.calls_stray_2xx++;
+	c->L->stats->calls_stray_2xx++;
 	if (!from || !to || !dp__route_set(m, route, sizeof(route), &rl))
 		return;
 	r.from = from->value;
 	r.to = to->value;
 	r.route = sip_str_make(route, rl);
 	snprintf(branch, sizeof(branch), "z9hG4bKc%04x%08x%c", 0xffffu,
-		 (uint32_t)(w->lines.rng++ * 0x9e3779b97f4a7c15ull >> 32), DP_CALL_K_STRAY);
+		 (uint32_t)(c->L->rng++ * 0x9e3779b97f4a7c15ull >> 32), DP_CALL_K_STRAY);
 	r.branch = sip_str_make(branch, DP_CALL_BRANCH_LEN);
-	if (dp__call_tx(w, i, ip, port, b, dp__call_fmt(w, i, &r, b, sizeof(b)), NULL))
-		w->stats.tx_requests[DP_M_ACK]++;
+	if (dp__call_tx(c, DP_CALL_NONE, i, ip, port, b, dp__call_fmt(c, i, &r, b, sizeof(b)),
+			false))
+		c->L->stats->tx_requests[DP_M_ACK]++;
 	r.method = "BYE";
 	r.cseq++;
 	branch[DP_CALL_BRANCH_LEN - 2] ^= 1; /* a transaction of its own */
-	if (dp__call_tx(w, i, ip, port, b, dp__call_fmt(w, i, &r, b, sizeof(b)), NULL))
-		w->stats.tx_requests[DP_M_BYE]++;
+	if (dp__call_tx(c, DP_CALL_NONE, i, ip, port, b, dp__call_fmt(c, i, &r, b, sizeof(b)),
+			false))
+		c->L->stats->tx_requests[DP_M_BYE]++;
 }
 
 /* A registered line without a call, from the cursor on; -1 when none of a few is. */
-static int64_t dp__call_line(struct dp_worker *w)
+static int64_t dp__call_line(struct dp_calls *c)
 {
-	struct dp_calls *c = &w->calls;
-
-	for (unsigned tries = 0; tries < 64 && w->lines.n; tries++) {
+	for (unsigned tries = 0; tries < 64 && c->L->n; tries++) {
 		uint32_t i = c->cursor++;
 
-		if (c->cursor >= w->lines.n)
+		if (c->cursor >= c->L->n)
 			c->cursor = 0;
-		if (!c->slot_of[i] && w->lines.line[i].state == DP_LINE_REGISTERED)
+		if (!c->slot_of[i] && c->L->line[i].state == DP_LINE_REGISTERED)
 			return i;
 	}
 	return -1;
 }
 
-static void dp__call_place(struct dp_worker *w, uint64_t now_us)
+static void dp__call_place(struct dp_calls *c, uint64_t now_us)
 {
-	struct dp_calls *c = &w->calls;
 	struct dp_call *call;
 	int64_t i = -1;
 	uint32_t k;
 
-	if (c->nfree && w->lines.cfg.server[DP_TARGET_VIA(c->target)].port)
-		i = dp__call_line(w);
+	if (c->nfree && c->L->cfg.server[DP_TARGET_VIA(c->target)].port)
+		i = dp__call_line(c);
 	if (i < 0) {
-		w->stats.calls_not_placed++;
+		c->L->stats->calls_not_placed++;
 		return;
 	}
 	k = c->free[--c->nfree];
@@ -573,71 +590,73 @@ static void dp__call_place(struct dp_worker *w, uint64_t now_us)
 		.t_invite_us = now_us,
 	};
 	c->slot_of[i] = (uint16_t)(k + 1);
-	w->stats.calls_active++;
-	if (!dp__call_invite(w, k, NULL, false, now_us)) {
+	c->L->stats->calls_active++;
+	if (!dp__call_invite(c, k, NULL, false, now_us)) {
 		/* nothing went out: not the next hop's failure */
-		w->stats.calls_not_placed++;
-		dp__call_end(w, k);
+		c->L->stats->calls_not_placed++;
+		dp__call_end(c, k);
 		return;
 	}
-	w->stats.calls_attempted++;
-	w->stats.calls_by_server[DP_TARGET_VIA(c->target)]++;
+	c->L->stats->calls_attempted++;
+	c->L->stats->calls_by_server[DP_TARGET_VIA(c->target)]++;
 }
 
-static void dp__call_retransmit(struct dp_worker *w, uint32_t k, uint64_t now_us, bool capped)
+static void dp__call_retransmit(struct dp_calls *c, uint32_t k, uint64_t now_us, bool capped)
 {
-	struct dp_call *call = &w->calls.call[k];
+	struct dp_call *call = &c->call[k];
 
+	if (c->reliable) { /* woken early: a connection has only timers B and F */
+		dp__call_arm(c, k, call->deadline_us);
+		return;
+	}
 	if (call->held) {
-		rte_mbuf_refcnt_update(call->held, 1);
-		dp_worker_tx(w, call->held);
-		w->stats.tx_retransmissions++;
+		c->io.resend(c->io.ctx, k);
+		c->L->stats->tx_retransmissions++;
 	} else if (call->state == DP_CALL_BYE) {
-		dp__call_bye_send(w, k, NULL, false); /* it found no buffer before */
+		dp__call_bye_send(c, k, NULL, false); /* it found no buffer before */
 	}
 	/* timer A doubles without bound, timer E up to T2 (§17.1.1.2, §17.1.2.2) */
 	call->interval_ms *= 2;
-	if (capped && call->interval_ms > w->lines.cfg.t2_ms)
-		call->interval_ms = w->lines.cfg.t2_ms;
-	dp__call_arm_retx(&w->calls, k, now_us);
+	if (capped && call->interval_ms > c->L->cfg.t2_ms)
+		call->interval_ms = c->L->cfg.t2_ms;
+	dp__call_arm_retx(c, k, now_us);
 }
 
-static void dp__call_timer(struct dp_worker *w, uint32_t k, uint64_t now_us)
+static void dp__call_timer(struct dp_calls *c, uint32_t k, uint64_t now_us)
 {
-	struct dp_call *call = &w->calls.call[k];
+	struct dp_call *call = &c->call[k];
 
 	switch (call->state) {
 	case DP_CALL_CALLING:
 	case DP_CALL_BYE:
 		if (now_us < call->deadline_us)
-			return dp__call_retransmit(w, k, now_us, call->state == DP_CALL_BYE);
+			return dp__call_retransmit(c, k, now_us, call->state == DP_CALL_BYE);
 		/* timer B or F: the next hop is silent, a failure signal for it (when anything
 		 * went out to it) */
 		if (call->sent)
-			dp__call_event(w, call, DP_FAIL_TIMEOUT, 0, now_us);
+			dp__call_event(c, call, DP_FAIL_TIMEOUT, 0, now_us);
 		if (call->state == DP_CALL_CALLING)
-			w->stats.calls_failed[DP_FAIL_TIMEOUT]++;
+			c->L->stats->calls_failed[DP_FAIL_TIMEOUT]++;
 		else
-			w->stats.calls_bye_failed++;
-		return dp__call_end(w, k);
+			c->L->stats->calls_bye_failed++;
+		return dp__call_end(c, k);
 	case DP_CALL_CANCELLING:
 		if (now_us < call->deadline_us)
-			return dp__call_retransmit(w, k, now_us, true);
-		return dp__call_end(w, k); /* no 487 came: the transaction is over (§9.1) */
+			return dp__call_retransmit(c, k, now_us, true);
+		return dp__call_end(c, k); /* no 487 came: the transaction is over (§9.1) */
 	case DP_CALL_PROCEEDING:
-		w->stats.calls_no_answer++;
-		return dp__call_cancel(w, k, now_us);
+		c->L->stats->calls_no_answer++;
+		return dp__call_cancel(c, k, now_us);
 	case DP_CALL_UP:
-		return dp__call_bye(w, k, now_us);
+		return dp__call_bye(c, k, now_us);
 	default:
 		return;
 	}
 }
 
-unsigned dp_calls_poll(struct dp_worker *w, uint64_t now_us)
+unsigned dp_calls_poll(struct dp_calls *c, uint64_t now_us)
 {
-	struct dp_calls *c = &w->calls;
-	uint32_t due[DP_BURST];
+	uint32_t due[DP_CALL_BURST];
 	unsigned work = 0;
 	size_t n;
 
@@ -646,14 +665,14 @@ unsigned dp_calls_poll(struct dp_worker *w, uint64_t now_us)
 	/* a backlog (no line was ready for a while) is not made up in a burst */
 	if (c->step_us && now_us > c->due_us + 1000000)
 		c->due_us = now_us;
-	while (c->step_us && now_us >= c->due_us && work < DP_BURST) {
-		dp__call_place(w, now_us);
+	while (c->step_us && now_us >= c->due_us && work < DP_CALL_BURST) {
+		dp__call_place(c, now_us);
 		c->due_us += c->step_us;
 		work++;
 	}
-	n = dp_wheel_expire(&c->wheel, now_us / 1000, due, DP_BURST);
+	n = dp_wheel_expire(&c->wheel, now_us / 1000, due, DP_CALL_BURST);
 	for (size_t k = 0; k < n; k++)
-		dp__call_timer(w, due[k], now_us);
+		dp__call_timer(c, due[k], now_us);
 	return work + (unsigned)n;
 }
 
@@ -691,33 +710,31 @@ static struct dp_call *dp__call_named(struct dp_calls *c, const char *p, char se
 
 /* The 2xx of call k: keep its dialog (remote tag, target, route set), ACK it, hold the
  * call; a dialog too big to keep is ACKed and ended at once, statelessly. */
-static void dp__call_answered(struct dp_worker *w, uint32_t k, const struct sip_msg *m, uint32_t ip,
+static void dp__call_answered(struct dp_calls *c, uint32_t k, const struct sip_msg *m, uint32_t ip,
 			      uint16_t port, uint64_t now_us)
 {
-	struct dp_calls *c = &w->calls;
 	struct dp_call *call = &c->call[k];
 	struct sip_str rt = dp__remote_target(m, sip_str_cstr(c->to));
 	bool hang_up = call->state == DP_CALL_CANCELLING || c->stopping;
 	size_t rl = 0;
 	uint64_t ms = (now_us - call->t_invite_us) / 10000;
 
-	w->stats.call_setup_hist[ms < DP_CALL_LAT_BUCKETS ? ms : DP_CALL_LAT_BUCKETS - 1]++;
-	w->stats.calls_answered++;
-	dp__call_event(w, call, DP_FAIL_NONE, m->status, now_us);
+	c->L->stats->call_setup_hist[ms < DP_CALL_LAT_BUCKETS ? ms : DP_CALL_LAT_BUCKETS - 1]++;
+	c->L->stats->calls_answered++;
+	dp__call_event(c, call, DP_FAIL_NONE, m->status, now_us);
 	if (!m->to.tag.len || m->to.tag.len >= sizeof(call->to_tag) ||
 	    rt.len >= sizeof(call->rtarget) ||
 	    !dp__route_set(m, call->route, sizeof(call->route), &rl)) {
-		dp__call_stray_2xx(w, call->line, m, ip, port);
-		return dp__call_end(w, k);
+		dp__call_stray_2xx(c, call->line, m, ip, port);
+		return dp__call_end(c, k);
 	}
 	memcpy(call->to_tag, m->to.tag.p, m->to.tag.len);
 	call->to_tag_len = (uint8_t)m->to.tag.len;
 	memcpy(call->rtarget, rt.p, rt.len);
 	call->rtarget_len = (uint16_t)rt.len;
 	call->route_len = (uint16_t)rl;
-	rte_pktmbuf_free(call->held);
-	call->held = NULL;
-	dp__call_ack_2xx(w, k);
+	dp__call_release(c, k);
+	dp__call_ack_2xx(c, k);
 	/* answered while being cancelled, or as the run ends: hung up at once */
 	call->state = DP_CALL_UP;
 	dp__call_arm(c, k, now_us + (hang_up ? 0 : c->hold_ms * 1000ull));
@@ -725,46 +742,45 @@ static void dp__call_answered(struct dp_worker *w, uint32_t k, const struct sip_
 
 /* A final failure to call k's INVITE (it is ACKed already): a first challenge is
  * answered, anything else ends the call. */
-static void dp__call_refused(struct dp_worker *w, uint32_t k, const struct sip_msg *m,
+static void dp__call_refused(struct dp_calls *c, uint32_t k, const struct sip_msg *m,
 			     uint64_t now_us)
 {
-	struct dp_call *call = &w->calls.call[k];
+	struct dp_call *call = &c->call[k];
 	bool cancelling = call->state == DP_CALL_CANCELLING;
 
-	rte_pktmbuf_free(call->held);
-	call->held = NULL;
+	dp__call_release(c, k);
 	if ((m->status == 401 || m->status == 407) && !call->auth_sent && !cancelling &&
-	    !w->calls.stopping) {
+	    !c->stopping) {
 		struct sip_challenge ch[DP_CHALLENGES];
 		int pick = dp_line_challenge(m, ch);
 
 		call->auth_sent = 1;
 		call->cseq = 2;
-		if (pick >= 0 && dp__call_invite(w, k, &ch[pick], m->status == 407, now_us))
+		if (pick >= 0 && dp__call_invite(c, k, &ch[pick], m->status == 407, now_us))
 			return;
 	}
 	if (!cancelling) { /* a 487 to our CANCEL was counted as no answer */
 		if (m->status == 401 || m->status == 407)
-			w->stats.calls_failed[DP_FAIL_AUTH]++;
+			c->L->stats->calls_failed[DP_FAIL_AUTH]++;
 		else
-			w->stats.calls_failed[m->status < 500	? DP_FAIL_4XX
-					      : m->status < 600 ? DP_FAIL_5XX
-								: DP_FAIL_6XX]++;
-		dp__call_event(w, call, DP_FAIL_NONE, m->status, now_us);
+			c->L->stats->calls_failed[m->status < 500   ? DP_FAIL_4XX
+						  : m->status < 600 ? DP_FAIL_5XX
+								    : DP_FAIL_6XX]++;
+		dp__call_event(c, call, DP_FAIL_NONE, m->status, now_us);
 	}
-	dp__call_end(w, k);
+	dp__call_end(c, k);
 }
 
 /* The BYE's answer: 2xx completes the call, a first challenge is answered. */
-static void dp__call_bye_answer(struct dp_worker *w, uint32_t k, const struct sip_msg *m)
+static void dp__call_bye_answer(struct dp_calls *c, uint32_t k, const struct sip_msg *m)
 {
-	struct dp_call *call = &w->calls.call[k];
+	struct dp_call *call = &c->call[k];
 
 	if (m->status < 200)
 		return;
 	if (m->status < 300) {
-		w->stats.calls_completed++;
-		return dp__call_end(w, k);
+		c->L->stats->calls_completed++;
+		return dp__call_end(c, k);
 	}
 	if ((m->status == 401 || m->status == 407) && !call->bye_auth_sent) {
 		struct sip_challenge ch[DP_CHALLENGES];
@@ -772,21 +788,19 @@ static void dp__call_bye_answer(struct dp_worker *w, uint32_t k, const struct si
 
 		call->bye_auth_sent = 1;
 		if (pick >= 0) {
-			rte_pktmbuf_free(call->held);
-			call->held = NULL;
-			dp__call_bye_send(w, k, &ch[pick], m->status == 407);
+			dp__call_release(c, k);
+			dp__call_bye_send(c, k, &ch[pick], m->status == 407);
 			if (call->held)
 				return;
 		}
 	}
-	w->stats.calls_bye_failed++;
-	dp__call_end(w, k);
+	c->L->stats->calls_bye_failed++;
+	dp__call_end(c, k);
 }
 
-bool dp_calls_response(struct dp_worker *w, uint32_t i, const struct sip_msg *m, uint32_t ip,
+bool dp_calls_response(struct dp_calls *c, uint32_t i, const struct sip_msg *m, uint32_t ip,
 		       uint16_t port, uint64_t now_us)
 {
-	struct dp_calls *c = &w->calls;
 	const struct sip_str *b = &m->via.branch;
 	bool invite = sip_str_eq(m->cseq.method, SIP_STR("INVITE"));
 	struct dp_call *call;
@@ -796,7 +810,7 @@ bool dp_calls_response(struct dp_worker *w, uint32_t i, const struct sip_msg *m,
 	if (!c->on || b->len != DP_CALL_BRANCH_LEN || memcmp(b->p, "z9hG4bKc", 8) != 0)
 		return false;
 	kind = b->p[DP_CALL_BRANCH_LEN - 1];
-	w->stats.rx_responses[m->status / 100]++;
+	c->L->stats->rx_responses[m->status / 100]++;
 	call = dp__call_named(c, b->p + 8, 0, &k);
 	if (call && call->line != i)
 		call = NULL;
@@ -804,13 +818,13 @@ bool dp_calls_response(struct dp_worker *w, uint32_t i, const struct sip_msg *m,
 		bool current = call && kind == DP_CALL_K_INVITE + call->cseq - 1;
 
 		if (m->status >= 300)
-			dp__call_ack_failure(w, i, m, ip, port);
+			dp__call_ack_failure(c, i, m, ip, port);
 		if (current && m->status >= 200 && m->status < 300 &&
 		    (call->state == DP_CALL_UP || call->state == DP_CALL_BYE) &&
 		    m->to.tag.len == call->to_tag_len &&
 		    memcmp(m->to.tag.p, call->to_tag, call->to_tag_len) == 0) {
 			if (call->state == DP_CALL_UP) /* the 2xx again: our ACK was lost */
-				dp__call_ack_2xx(w, k);
+				dp__call_ack_2xx(c, k);
 			return true;
 		}
 		if (!current ||
@@ -818,64 +832,59 @@ bool dp_calls_response(struct dp_worker *w, uint32_t i, const struct sip_msg *m,
 		     call->state != DP_CALL_CANCELLING)) {
 			/* for no live INVITE of ours: a retransmission, a fork's 2xx */
 			if (m->status >= 200 && m->status < 300)
-				dp__call_stray_2xx(w, i, m, ip, port);
+				dp__call_stray_2xx(c, i, m, ip, port);
 			else if (m->status < 300)
-				w->stats.sip_drops[DP_SIP_DROP_STALE]++;
+				c->L->stats->sip_drops[DP_SIP_DROP_STALE]++;
 			return true;
 		}
 		if (m->status < 200) {
 			if (call->state == DP_CALL_CALLING) {
 				call->state = DP_CALL_PROCEEDING;
-				rte_pktmbuf_free(call->held);
-				call->held = NULL;
+				dp__call_release(c, k);
 				if (c->stopping)
-					dp__call_cancel(w, k, now_us);
+					dp__call_cancel(c, k, now_us);
 				else
 					dp__call_arm(c, k, now_us + DP_CALL_NO_ANSWER_MS * 1000ull);
 			}
 			return true;
 		}
 		if (m->status < 300)
-			dp__call_answered(w, k, m, ip, port, now_us);
+			dp__call_answered(c, k, m, ip, port, now_us);
 		else
-			dp__call_refused(w, k, m, now_us);
+			dp__call_refused(c, k, m, now_us);
 		return true;
 	}
 	if (sip_str_eq(m->cseq.method, SIP_STR("CANCEL")) && call &&
 	    call->state == DP_CALL_CANCELLING) {
 		/* the CANCEL is answered: no more retransmissions; the 487 ends the call */
-		rte_pktmbuf_free(call->held);
-		call->held = NULL;
+		dp__call_release(c, k);
 		return true;
 	}
 	if (sip_str_eq(m->cseq.method, SIP_STR("BYE")) && call && call->state == DP_CALL_BYE &&
 	    kind == (call->bye_auth_sent ? DP_CALL_K_BYE + 3 : DP_CALL_K_BYE)) {
-		dp__call_bye_answer(w, k, m);
+		dp__call_bye_answer(c, k, m);
 		return true;
 	}
-	w->stats.sip_drops[DP_SIP_DROP_STALE]++;
+	c->L->stats->sip_drops[DP_SIP_DROP_STALE]++;
 	return true;
 }
 
-void dp_calls_stop(struct dp_worker *w, uint64_t now_us)
+void dp_calls_stop(struct dp_calls *c, uint64_t now_us)
 {
-	struct dp_calls *c = &w->calls;
-
 	c->stopping = true;
 	c->step_us = 0;
 	c->hold_ms = 0;
 	for (uint32_t k = 0; c->on && k < c->max; k++) {
 		if (c->call[k].state == DP_CALL_UP)
-			dp__call_bye(w, k, now_us);
+			dp__call_bye(c, k, now_us);
 		else if (c->call[k].state == DP_CALL_PROCEEDING)
-			dp__call_cancel(w, k, now_us);
+			dp__call_cancel(c, k, now_us);
 		/* a call still CALLING is cancelled at its first provisional answer */
 	}
 }
 
-void dp_calls_remote_bye(struct dp_worker *w, uint32_t i, const struct sip_msg *m)
+void dp_calls_remote_bye(struct dp_calls *c, uint32_t i, const struct sip_msg *m)
 {
-	struct dp_calls *c = &w->calls;
 	struct dp_call *call;
 	uint32_t k;
 
@@ -885,32 +894,53 @@ void dp_calls_remote_bye(struct dp_worker *w, uint32_t i, const struct sip_msg *
 	    m->from.tag.len != call->to_tag_len ||
 	    memcmp(m->from.tag.p, call->to_tag, call->to_tag_len) != 0)
 		return;
-	w->stats.calls_remote_bye++;
-	dp__call_end(w, k);
+	c->L->stats->calls_remote_bye++;
+	dp__call_end(c, k);
 }
 
-void dp_calls_unreachable(struct dp_worker *w, uint32_t i, uint32_t ip, uint16_t port,
+/* Call k's transaction out ends as a transport error: a failure signal of its next hop
+ * (a CANCEL's is not: the INVITE's answer was the point). */
+static void dp__call_transport_failed(struct dp_calls *c, uint32_t k, uint64_t now_us)
+{
+	struct dp_call *call = &c->call[k];
+
+	if (call->state != DP_CALL_CANCELLING)
+		dp__call_event(c, call, DP_FAIL_TRANSPORT, 0, now_us);
+	if (call->state == DP_CALL_CALLING)
+		c->L->stats->calls_failed[DP_FAIL_TRANSPORT]++;
+	else if (call->state == DP_CALL_BYE)
+		c->L->stats->calls_bye_failed++;
+	dp__call_end(c, k);
+}
+
+void dp_calls_unreachable(struct dp_calls *c, uint32_t i, uint32_t ip, uint16_t port,
 			  uint64_t now_us)
 {
-	struct dp_calls *c = &w->calls;
 	const struct dp_server_addr *to;
 	struct dp_call *call;
 	uint32_t k;
 
-	if (!c->on || i >= w->lines.n || !c->slot_of[i])
+	if (!c->on || i >= c->L->n || !c->slot_of[i])
 		return;
 	k = c->slot_of[i] - 1u;
 	call = &c->call[k];
-	to = &w->lines.cfg.server[DP_TARGET_VIA(call->target)];
+	to = &c->L->cfg.server[DP_TARGET_VIA(call->target)];
 	if (to->ip != ip || to->port != port ||
 	    (call->state != DP_CALL_CALLING && call->state != DP_CALL_BYE &&
 	     call->state != DP_CALL_CANCELLING))
 		return;
-	if (call->state != DP_CALL_CANCELLING)
-		dp__call_event(w, call, DP_FAIL_TRANSPORT, 0, now_us);
-	if (call->state == DP_CALL_CALLING)
-		w->stats.calls_failed[DP_FAIL_TRANSPORT]++;
-	else if (call->state == DP_CALL_BYE)
-		w->stats.calls_bye_failed++;
-	dp__call_end(w, k);
+	dp__call_transport_failed(c, k, now_us);
+}
+
+void dp_calls_transport_lost(struct dp_calls *c, uint32_t k, uint64_t now_us)
+{
+	const struct dp_call *call;
+
+	if (!c->on || k >= c->max)
+		return;
+	call = &c->call[k];
+	/* a call up (or ringing: its final answer cannot come now either) */
+	if (call->state == DP_CALL_CALLING || call->state == DP_CALL_BYE ||
+	    call->state == DP_CALL_CANCELLING || call->state == DP_CALL_PROCEEDING)
+		dp__call_transport_failed(c, k, now_us);
 }

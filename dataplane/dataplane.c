@@ -341,9 +341,9 @@ int dp_create(const struct dp_config *c, struct dp **out, char *err, size_t errl
 		w->pcap = d->pcap;
 		dp_worker_bind_io(w);
 		if (c->call_to &&
-		    (rc = dp_calls_init(&w->calls, c->call_max ? c->call_max : 4096, w->lines.n,
-					c->call_to,
-					dp_tsc_us(rte_get_tsc_cycles(), rte_get_tsc_hz()) / 1000)))
+		    (rc = dp_worker_calls_init(w, c->call_max ? c->call_max : 4096, c->call_to,
+					       dp_tsc_us(rte_get_tsc_cycles(), rte_get_tsc_hz()) /
+						       1000)))
 			return dp__fail(err, errlen, rc,
 					"calls: no memory for %u at once, or a Request-URI longer "
 					"than 127: %s",
@@ -484,8 +484,7 @@ void dp_destroy(struct dp *d)
 		sip_digest_ctx_destroy(&w->lines.dctx);
 		while (w->rx_ring && rte_ring_dequeue(w->rx_ring, (void **)&m) == 0)
 			rte_pktmbuf_free(m);
-		dp_calls_release(&w->calls);
-		dp_calls_free(&w->calls);
+		dp_worker_calls_free(w);
 	}
 	if (d->port_up) {
 		rte_eth_dev_stop(d->port);

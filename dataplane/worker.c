@@ -193,6 +193,97 @@ void dp_worker_tx(struct dp_worker *w, struct rte_mbuf *m)
 	dp__tx(w, m);
 }
 
+/* --- the calls' io: datagrams from the line's own address, held for retransmission --- */
+
+static bool dp__call_io_send(void *ctx, uint32_t k, uint32_t i, uint32_t ip, uint16_t port,
+			     const char *text, size_t n, bool keep)
+{
+	struct dp_worker *w = ctx;
+	struct rte_mbuf *m;
+	uint32_t src_ip;
+	uint16_t src_port;
+	size_t flen;
+
+	/* call.c keeps a request under 1,400 octets: it fits one buffer */
+	if (!w->net.next_hop_known || !(m = rte_pktmbuf_alloc(w->pool))) {
+		w->stats.sip_drops[DP_SIP_DROP_NO_BUFFER]++;
+		return false;
+	}
+	memcpy(rte_pktmbuf_mtod(m, char *) + DP_NET_UDP_HDRS_LEN, text, n);
+	dp_lines_addr(&w->lines, i, &src_ip, &src_port);
+	flen = dp_net_udp_finish(&w->net, rte_pktmbuf_mtod(m, uint8_t *), &w->net.next_hop_mac,
+				 src_ip, src_port, ip, port, n);
+	m->data_len = (uint16_t)flen;
+	m->pkt_len = (uint32_t)flen;
+	if (keep && k < w->calls.max) {
+		rte_pktmbuf_free(w->call_held[k]);
+		rte_mbuf_refcnt_update(m, 1);
+		w->call_held[k] = m;
+	}
+	dp__tx(w, m);
+	return true;
+}
+
+static void dp__call_io_resend(void *ctx, uint32_t k)
+{
+	struct dp_worker *w = ctx;
+
+	if (!w->call_held[k])
+		return;
+	rte_mbuf_refcnt_update(w->call_held[k], 1);
+	dp__tx(w, w->call_held[k]);
+}
+
+static void dp__call_io_release(void *ctx, uint32_t k)
+{
+	struct dp_worker *w = ctx;
+
+	rte_pktmbuf_free(w->call_held[k]);
+	w->call_held[k] = NULL;
+}
+
+static void dp__call_io_end(void *ctx, uint32_t k)
+{
+	(void)ctx;
+	(void)k;
+}
+
+static void dp__call_io_event(void *ctx, const struct dp_msg *m)
+{
+	dp__event_put(ctx, m);
+}
+
+int dp_worker_calls_init(struct dp_worker *w, uint32_t max, const char *to, uint64_t now_ms)
+{
+	static const struct dp_call_io io = {.send = dp__call_io_send,
+					     .resend = dp__call_io_resend,
+					     .release = dp__call_io_release,
+					     .end = dp__call_io_end,
+					     .event = dp__call_io_event};
+	struct dp_call_io mine = io;
+	int rc;
+
+	mine.ctx = w;
+	if (max > 0xffff)
+		return -EINVAL;
+	if (!(w->call_held = calloc(max ? max : 1, sizeof(*w->call_held))))
+		return -ENOMEM;
+	if ((rc = dp_calls_init(&w->calls, max, &w->lines, to, &mine, now_ms)) != 0)
+		return rc;
+	w->calls.worker = w->id;
+	w->calls.transport = SIP_TPL_UDP;
+	return 0;
+}
+
+void dp_worker_calls_free(struct dp_worker *w)
+{
+	if (w->calls.on)
+		dp_calls_release(&w->calls);
+	dp_calls_free(&w->calls);
+	free(w->call_held);
+	w->call_held = NULL;
+}
+
 void dp_worker_event(struct dp_worker *w, const struct dp_msg *m)
 {
 	dp__event_put(w, m);
@@ -272,7 +363,7 @@ static void dp__answer(struct dp_worker *w, const struct dp_pkt *p, const struct
 	snprintf(tag, sizeof(tag), "se%x", (unsigned)(line < 0 ? 0 : w->lines.first_id + line));
 	o.to_tag = sip_str_cstr(tag);
 	if (ms == DP_M_BYE && line >= 0)
-		dp_calls_remote_bye(w, (uint32_t)line, req); /* the other side hung up */
+		dp_calls_remote_bye(&w->calls, (uint32_t)line, req); /* the other side hung up */
 	if (line >= 0 && ms == DP_M_INVITE && w->invite_answer)
 		return dp__answer_call(w, p, req, (uint32_t)line, &o);
 	o.status = line < 0 ? 404 : dp_phone_answer(req->method);
@@ -448,7 +539,7 @@ static void dp__sip(struct dp_worker *w, const struct dp_pkt *p, const char *pay
 	    (sip_str_eq(msg.cseq.method, SIP_STR("INVITE")) ||
 	     sip_str_eq(msg.cseq.method, SIP_STR("BYE")) ||
 	     sip_str_eq(msg.cseq.method, SIP_STR("CANCEL"))) &&
-	    dp_calls_response(w, (uint32_t)line, &msg, p->src_ip, p->src_port, now_us))
+	    dp_calls_response(&w->calls, (uint32_t)line, &msg, p->src_ip, p->src_port, now_us))
 		return;
 	if (w->subs_on && sip_str_eq(msg.cseq.method, SIP_STR("SUBSCRIBE")))
 		return dp_line_response(&w->subs, (uint32_t)line, &msg, p->src_ip, p->src_port,
@@ -546,7 +637,8 @@ static void dp__rx_one(struct dp_worker *w, struct rte_mbuf *m, uint64_t now_us,
 		if (w->probes_out)
 			dp__probe_unreachable(w, p.src_ip, p.src_port, now_us);
 		if (w->calls.on && line >= 0)
-			dp_calls_unreachable(w, (uint32_t)line, p.src_ip, p.src_port, now_us);
+			dp_calls_unreachable(&w->calls, (uint32_t)line, p.src_ip, p.src_port,
+					     now_us);
 		for (unsigned fl = 0; line >= 0 && fl < DP_FLOW__COUNT; fl++) {
 			struct dp_lines *L = dp__flow_lines(w, fl);
 
@@ -680,11 +772,11 @@ static unsigned dp__commands(struct dp_worker *w, uint64_t now_us)
 				dp_line_unregister(L, i, now_us);
 			break;
 		case DP_CMD_CALLS:
-			dp_calls_set(w, c[k].value, c[k].value2, c[k].target, now_us);
+			dp_calls_set(&w->calls, c[k].value, c[k].value2, c[k].target, now_us);
 			break;
 		case DP_CMD_UNREGISTER_ALL:
 			if (w->calls.on)
-				dp_calls_stop(w, now_us);
+				dp_calls_stop(&w->calls, now_us);
 			w->start_next = w->lines.n; /* no more starts */
 			w->unreg_all = true;
 			w->unreg_next = 0;
@@ -739,7 +831,7 @@ int dp_worker_main(void *arg)
 		}
 		work += (unsigned)ndue + dp__ramps(w, now_us);
 		if (w->calls.on)
-			work += dp_calls_poll(w, now_us);
+			work += dp_calls_poll(&w->calls, now_us);
 		dp__arp(w, now_us);
 		n = dp__commands(w, now_us);
 		work += n;

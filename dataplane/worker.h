@@ -77,10 +77,11 @@ struct dp_worker {
 	uint64_t unreg_due_us;
 	uint64_t arp_due_us;
 	bool stop;
-	bool invite_answer;	   /* INVITE: 180 then 200 with SDP instead of 486 */
-	pcap_dumper_t *pcap;	   /* --pcap: every frame in and out, NULL when off */
-	rte_spinlock_t *pcap_lock; /* the workers share one pcap file */
-	struct dp_calls calls;	   /* calls the lines place, when on */
+	bool invite_answer;	     /* INVITE: 180 then 200 with SDP instead of 486 */
+	pcap_dumper_t *pcap;	     /* --pcap: every frame in and out, NULL when off */
+	rte_spinlock_t *pcap_lock;   /* the workers share one pcap file */
+	struct dp_calls calls;	     /* calls the lines place, when on */
+	struct rte_mbuf **call_held; /* per call slot: its request kept for retransmission */
 	struct dp_probe probe[DP_MAX_SERVERS];
 	unsigned probes_out;
 	struct dp_stats stats;
@@ -105,5 +106,9 @@ void dp_worker_event(struct dp_worker *w, const struct dp_msg *m);
 int dp_worker_main(void *arg);
 /* The line logic's view of this worker's port. */
 void dp_worker_bind_io(struct dp_worker *w);
+/* Calls by this worker's lines (dataplane/call.h) over its port: 0, -EINVAL, -ENOMEM. */
+int dp_worker_calls_init(struct dp_worker *w, uint32_t max, const char *to, uint64_t now_ms);
+/* Frees what dp_worker_calls_init made (also after it failed). */
+void dp_worker_calls_free(struct dp_worker *w);
 
 #endif

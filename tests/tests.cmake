@@ -73,10 +73,11 @@ foreach(src ${INTEGRATION_TESTS})
     ENVIRONMENT "SIPEDGE=$<TARGET_FILE:sipedge>;SIPEDGE_SOURCE_DIR=${CMAKE_SOURCE_DIR};BUILD_DIR=${CMAKE_BINARY_DIR}")
 endforeach()
 
-# The same tests over other transports: mode 4 over TCP and TLS, mode 1 over TLS, each
-# with 1,000 lines.
+# The same tests over other transports: mode 4 over TCP and TLS, mode 1 over TLS, calls
+# over TCP and TLS, each with 1,000 lines.
 foreach(variant "failover_mode4.sh;mode4_tcp;tcp;1000" "failover_mode4.sh;mode4_tls;tls;1000"
-                "failover_tcp.sh;tls;tls;1000")
+                "failover_tcp.sh;tls;tls;1000" "failover_calls.sh;calls_tcp;tcp;1000"
+                "failover_calls.sh;calls_tls;tls;1000")
   list(GET variant 0 script)
   list(GET variant 1 what)
   list(GET variant 2 tp)

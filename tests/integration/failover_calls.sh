@@ -5,17 +5,27 @@
 # calls/s through the proxies P and BP to SIPp as the callee (deploy/lab callee), each
 # answered, held 1 s and ended with BYE along the dialog's route set. Which proxy carried
 # the calls is read from each Kamailio's own counter of answered INVITEs it relayed.
+#
+# With argument tcp or tls (ctest's failover.calls_tcp, calls_tls): every role over that
+# transport, so the lines register, subscribe and call through the kernel, each call on a
+# connection of its own to the proxy (which relays it to the callee over UDP).
 . "$(dirname "$0")/lab.sh.inc"
 command -v sipp >/dev/null || { echo "SKIP: sipp is not installed"; exit 77; }
+tp=${1:-udp}
 lines=1000
 P=198.18.0.3
 
 "$lab" up --roles R,BR,P,BP >/dev/null || { echo "FAIL: lab did not come up"; exit 1; }
 "$lab" callee >/dev/null || { echo "FAIL: the callee did not start"; exit 1; }
-"$SIPEDGE" run "${eal[@]}" -- --lines $lines --registrar 198.18.0.1 \
-	--backup-registrar 198.18.0.2 --proxy $P --backup-proxy 198.18.0.4 --expires 60 \
-	--timer-f 3000 --probe-interval 1-2 --probe-timeout 1500 --monitor-interval 2 \
-	--storm-window 2 --rate 2000 --calls 40 --call-to sip:callee@198.18.0.7 --call-hold 1 \
+how=("${eal[@]}" --) t= rate=2000
+[ "$tp" != udp ] && how=(--) t=";transport=$tp"
+# a TLS handshake per connection costs the lab's one TCP worker far more than a datagram
+[ "$tp" = tls ] && how=(-- --tls-ca "$SIPEDGE_LAB_DIR/tls/server.pem") rate=500
+"$SIPEDGE" run "${how[@]}" --lines $lines --registrar "198.18.0.1$t" \
+	--backup-registrar "198.18.0.2$t" --proxy "$P$t" --backup-proxy "198.18.0.4$t" \
+	--expires 60 --timer-f 3000 --probe-interval 1-2 --probe-timeout 1500 \
+	--monitor-interval 2 --storm-window 2 --rate $rate --calls 40 \
+	--call-to sip:callee@198.18.0.7 --call-hold 1 \
 	--summary-json "$tmp/summary.json" >"$tmp/run.out" 2>&1 &
 sipedge_pid=$!
 calls() { "$lab" calls "$1"; }
@@ -62,4 +72,10 @@ check "summary: INVITEs lost in P's outage timed out and counted ($(s .calls.fai
 check "summary: P failed over and back ($(s '[.episodes[] | "\(.kind) \(.server)"]'))" \
 	test "$(s '[.episodes[] | select(.server == "P")] | length')" -ge 2
 check "summary: no call left up at the end" test "$(s .calls.active_end)" -eq 0
+if [ "$tp" != udp ]; then
+	# each call dialled a connection of its own, beside the lines' registrations
+	check "summary: over $tp, a connection per call ($(s .connections), $(s .calls.attempted) calls)" \
+		test "$(s .connections.transport)" = "$tp" -a \
+		"$(s .connections.opened)" -ge $((lines + $(s .calls.attempted) * 95 / 100))
+fi
 finish
