@@ -276,8 +276,6 @@ static void ctl__answer(struct ctl__conn *c, const struct sip_msg *req)
 	st->rx_requests[ms]++;
 	if (ms == DP_M_ACK)
 		return;
-	if (ms == DP_M_BYE && c->s->calls.on) /* the other side hung up */
-		dp_calls_remote_bye(&c->s->calls, c->line, req);
 	snprintf(tag, sizeof(tag), "se%x", c->line);
 	o.to_tag = sip_str_cstr(tag);
 	o.status = (uint16_t)dp_phone_answer(req->method);
@@ -289,6 +287,9 @@ static void ctl__answer(struct ctl__conn *c, const struct sip_msg *req)
 	st->tx_responses[o.status / 100]++;
 	if (ctl__send(c, out, (size_t)n) != 0)
 		ctl__conn_lost(c, true);
+	/* the other side hung up: after the answer, as the call's end closes its connection */
+	if (ms == DP_M_BYE && c->s->calls.on)
+		dp_calls_remote_bye(&c->s->calls, c->line, req);
 }
 
 /* One message (or keep-alive) off the connection; false when the connection went. */
@@ -1057,7 +1058,8 @@ static int ctl__fd_room(const struct dp_config *c, char *err, size_t errlen)
 	snprintf(err, errlen,
 		 "%u lines%s need %llu connections, but this process may open %llu files "
 		 "(ulimit -n; raise the hard limit)",
-		 c->lines, c->call_to ? " and their calls" : "", (unsigned long long)need, (unsigned long long)rl.rlim_cur);
+		 c->lines, c->call_to ? " and their calls" : "", (unsigned long long)need,
+		 (unsigned long long)rl.rlim_cur);
 	return -EMFILE;
 }
 

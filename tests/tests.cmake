@@ -73,18 +73,23 @@ foreach(src ${INTEGRATION_TESTS})
     ENVIRONMENT "SIPEDGE=$<TARGET_FILE:sipedge>;SIPEDGE_SOURCE_DIR=${CMAKE_SOURCE_DIR};BUILD_DIR=${CMAKE_BINARY_DIR}")
 endforeach()
 
-# The same tests over other transports: mode 4 over TCP and TLS, mode 1 over TLS, calls
-# over TCP and TLS, each with 1,000 lines.
-foreach(variant "failover_mode4.sh;mode4_tcp;tcp;1000" "failover_mode4.sh;mode4_tls;tls;1000"
-                "failover_tcp.sh;tls;tls;1000" "failover_calls.sh;calls_tcp;tcp;1000"
-                "failover_calls.sh;calls_tls;tls;1000")
+# The same tests over other transports, each with its argument: mode 4 over TCP and TLS,
+# mode 1 over TLS, calls over TCP and TLS (1,000 lines), calls the other side ends.
+foreach(variant "failover_mode4.sh;failover;mode4_tcp;tcp;1000"
+                "failover_mode4.sh;failover;mode4_tls;tls;1000"
+                "failover_tcp.sh;failover;tls;tls;1000"
+                "failover_calls.sh;failover;calls_tcp;tcp;1000"
+                "failover_calls.sh;failover;calls_tls;tls;1000"
+                "calls_hangup.sh;calls;hangup_tcp;tcp;200"
+                "calls_hangup.sh;calls;hangup_tls;tls;200")
   list(GET variant 0 script)
-  list(GET variant 1 what)
-  list(GET variant 2 tp)
-  list(GET variant 3 n)
-  add_test(NAME integration.failover.${what}
+  list(GET variant 1 area)
+  list(GET variant 2 what)
+  list(GET variant 3 tp)
+  list(GET variant 4 n)
+  add_test(NAME integration.${area}.${what}
            COMMAND bash ${CMAKE_SOURCE_DIR}/tests/integration/${script} ${tp} ${n})
-  set_tests_properties(integration.failover.${what} PROPERTIES
-    LABELS "integration;failover" TIMEOUT 900 SKIP_RETURN_CODE 77 RESOURCE_LOCK cpu_lab
+  set_tests_properties(integration.${area}.${what} PROPERTIES
+    LABELS "integration;${area}" TIMEOUT 900 SKIP_RETURN_CODE 77 RESOURCE_LOCK cpu_lab
     ENVIRONMENT "SIPEDGE=$<TARGET_FILE:sipedge>;SIPEDGE_SOURCE_DIR=${CMAKE_SOURCE_DIR};BUILD_DIR=${CMAKE_BINARY_DIR}")
 endforeach()
