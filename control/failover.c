@@ -895,6 +895,9 @@ void ctl_fo_event(struct ctl_fo *fo, const struct dp_msg *ev, uint64_t now_us)
 		}
 		if (!current)
 			break;
+		if ((l->state == CTL_L_LEAVING || l->state == CTL_L_STOPPING) &&
+		    l->bound_reg != CTL_NO_SERVER)
+			fo->srv[l->bound_reg].bindings_left++; /* its un-REGISTER failed */
 		ctl__unbind(fo, l);
 		if (fo->cfg.mode == 4 && fo->flow != DP_FLOW_SUBSCRIBE)
 			retry_ms = ctl__flow_wait_ms(fo, ev->line);

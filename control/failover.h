@@ -174,6 +174,9 @@ struct ctl_server {
 	uint64_t downs;
 	uint64_t probes_sent;
 	uint64_t probes_ok;
+	/* bindings lines held here and left when their un-REGISTER (leaving for another
+	 * server, or at the stop) failed: they stay until they expire */
+	uint64_t bindings_left;
 };
 
 struct ctl_line {

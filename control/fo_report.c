@@ -145,6 +145,23 @@ void ctl_fo_report_table(const struct ctl_fo *fo, const struct dp_stats *s,
 			(unsigned long long)sv->fails_outlived, (unsigned long long)sv->downs,
 			(unsigned long long)sv->probes_sent, (unsigned long long)sv->probes_ok);
 	}
+	for (int r = 0, first = 1; r < CTL_SLOTS; r++) {
+		const char *name = ctl__slot_row(fo, s, r);
+
+		if (!fo->srv[r].bindings_left || !name)
+			continue;
+		fprintf(out, "%s %s %llu",
+			first ? "\nbindings left behind (their un-REGISTER failed; they expire):"
+			      : ",",
+			name, (unsigned long long)fo->srv[r].bindings_left);
+		first = 0;
+	}
+	for (int r = 0; r < CTL_SLOTS; r++) {
+		if (fo->srv[r].bindings_left && ctl__slot_row(fo, s, r)) {
+			fputc('\n', out);
+			break;
+		}
+	}
 }
 
 static void ctl__pct_json(struct ctl_json *j, const char *key, const struct ctl_episode *e)
@@ -227,6 +244,7 @@ void ctl_fo_report_json(const struct ctl_fo *fo, const struct dp_stats *s,
 		ctl_json_u64(j, "fails_outlived", sv->fails_outlived);
 		ctl_json_u64(j, "probes_sent", sv->probes_sent);
 		ctl_json_u64(j, "probes_ok", sv->probes_ok);
+		ctl_json_u64(j, "bindings_left", sv->bindings_left);
 		ctl_json_end_object(j);
 	}
 	ctl_json_end_object(j);

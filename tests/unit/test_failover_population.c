@@ -297,6 +297,34 @@ static void probe_answer_fails_lines_back_leaving_br_cleanly(void **state)
 	assert_true(f->fo.ep[1].failback);
 	assert_int_equal(f->fo.ep[1].settled, N);
 	assert_true(ctl_episode_pct_ms(&f->fo.ep[1], 100) >= 0);
+	assert_int_equal(f->fo.srv[CTL_BR].bindings_left, 0); /* every one removed */
+}
+
+/* An un-REGISTER that fails while leaving BR (or at the stop) leaves its binding there:
+ * the line goes on, and the summary counts the binding left behind at BR. */
+static void a_failed_unregister_counts_the_binding_left_behind(void **state)
+{
+	struct fx *f = *state;
+	struct dp_msg probe_ok = {
+		.type = DP_EV_PROBE, .target = DP_TARGET(CTL_R, 0, CTL_R), .value = 200};
+
+	all_registered_at(f, AT_R);
+	fail_r_twice(f);
+	tick_for(f, 3 * S_US);
+	all_registered_at(f, AT_BR);
+	ctl_fo_event(&f->fo, &probe_ok, f->now_us);
+	tick_for(f, 2 * S_US);
+	assert_int_equal(f->fo.line[0].state, CTL_L_LEAVING);
+	ev(f, DP_EV_FAILED, 0, AT_BR, DP_FAIL_5XX, 500);
+	assert_int_equal(f->fo.line[0].state, CTL_L_REGISTERING); /* on to R all the same */
+	assert_int_equal(f->fo.srv[CTL_BR].bindings_left, 1);
+	ev(f, DP_EV_UNREGISTERED, 1, AT_BR, 0, 0); /* a clean one counts nothing */
+	assert_int_equal(f->fo.srv[CTL_BR].bindings_left, 1);
+	/* at the stop: line 2 (still bound at BR) times out its un-REGISTER */
+	ctl_fo_stop(&f->fo);
+	ev(f, DP_EV_FAILED, 2, AT_BR, DP_FAIL_TIMEOUT, 0);
+	assert_int_equal(f->fo.srv[CTL_BR].bindings_left, 2);
+	assert_int_equal(f->fo.line[2].state, CTL_L_STOPPED);
 }
 
 /* A failed probe backs off: the next one comes later than the first gap. */
@@ -988,6 +1016,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(retry_after_of_a_503_sets_the_retry_delay, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(stop_leaves_no_line_behind, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_failed_unregister_counts_the_binding_left_behind,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(calls_follow_the_proxy_and_fail_it_over, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(
