@@ -5,8 +5,13 @@
  * checked (every one, or one in N) -> 200; STUN Binding -> success. It runs on its own
  * lcore and prints its counters and its own CPU share as JSON when it ends.
  *
+ * --batch N holds its answers until N are ready (or 2 ms passed without a frame) and
+ * then sends them back to back: the agent then takes them in full bursts, as from a
+ * faster peer, so that its busy time is what the work costs at saturation rather than
+ * each poll's fixed cost spread over the one or two frames a slower peer offers.
+ *
  * usage: bench_responder [EAL ARGS] -- [--ip A.B.C.D] [--password PW] [--expires S]
- *                        [--verify-every N] [--duration S] [--stats FILE]
+ *                        [--verify-every N] [--batch N] [--duration S] [--stats FILE]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,8 +44,9 @@ struct resp {
 	uint32_t expires; /* granted; 0: what the request asked */
 	uint32_t verify_every;
 	struct sip_digest_ctx dctx;
-	struct rte_mbuf *tx[BURST * 2];
-	unsigned ntx;
+	struct rte_mbuf **tx;
+	unsigned ntx, txcap;
+	unsigned batch; /* answers held before sending (0: each burst's at once) */
 	/* counters */
 	uint64_t rx, challenges, oks, verified, verify_failed, not_verified, stun, other, tx_full;
 };
@@ -56,11 +62,15 @@ static void on_signal(int sig)
 static void flush(struct resp *r)
 {
 	unsigned sent = 0;
+	uint64_t give_up = rte_get_tsc_cycles() + rte_get_tsc_hz() / 1000;
 
+	/* a held batch may be larger than the ring: wait (1 ms at most) while the agent
+	 * drains it */
 	while (sent < r->ntx) {
-		uint16_t k = rte_eth_tx_burst(r->port, 0, r->tx + sent, (uint16_t)(r->ntx - sent));
+		unsigned want = r->ntx - sent < BURST ? r->ntx - sent : BURST;
+		uint16_t k = rte_eth_tx_burst(r->port, 0, r->tx + sent, (uint16_t)want);
 
-		if (!k)
+		if (!k && (!r->batch || rte_get_tsc_cycles() > give_up))
 			break;
 		sent += k;
 	}
@@ -78,7 +88,7 @@ static void send_udp(struct resp *r, const struct dp_pkt *p, struct rte_mbuf *m,
 
 	m->data_len = (uint16_t)flen;
 	m->pkt_len = (uint32_t)flen;
-	if (r->ntx == sizeof(r->tx) / sizeof(r->tx[0]))
+	if (r->ntx == r->txcap)
 		flush(r);
 	r->tx[r->ntx++] = m;
 }
@@ -227,7 +237,7 @@ static void on_frame(struct resp *r, struct rte_mbuf *m)
 
 		m->data_len = (uint16_t)len;
 		m->pkt_len = (uint32_t)len;
-		if (r->ntx == sizeof(r->tx) / sizeof(r->tx[0]))
+		if (r->ntx == r->txcap)
 			flush(r);
 		r->tx[r->ntx++] = m;
 		return;
@@ -270,14 +280,14 @@ int main(int argc, char **argv)
 	uint32_t duration = 60;
 	struct in_addr a = {htonl(0xc6120001)};
 	int n = rte_eal_init(argc, argv);
-	uint64_t t_end, t0;
+	uint64_t t_end, t0, last_rx, hz_2ms;
 	double c0, wall;
 	FILE *out;
 	static const struct option opts[] = {
 		{"ip", 1, NULL, 'i'},	    {"password", 1, NULL, 'p'},
 		{"expires", 1, NULL, 'e'},  {"verify-every", 1, NULL, 'v'},
 		{"duration", 1, NULL, 'd'}, {"stats", 1, NULL, 's'},
-		{NULL, 0, NULL, 0},
+		{"batch", 1, NULL, 'b'},    {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -305,6 +315,12 @@ int main(int argc, char **argv)
 		case 'd':
 			duration = (uint32_t)atoi(optarg);
 			break;
+		case 'b':
+			r.batch = (uint32_t)atoi(optarg);
+			if (r.batch > 8192)
+				return fprintf(stderr, "bench_responder: --batch wants 0..8192\n"),
+				       2;
+			break;
 		case 's':
 			stats = optarg;
 			break;
@@ -313,6 +329,9 @@ int main(int argc, char **argv)
 		}
 	}
 	r.net.ip_first = r.net.ip_last = ntohl(a.s_addr);
+	r.txcap = r.batch > BURST * 2 ? r.batch : BURST * 2;
+	if (!(r.tx = calloc(r.txcap, sizeof(*r.tx))))
+		return fprintf(stderr, "bench_responder: no memory\n"), 1;
 	if (rte_eth_dev_count_avail() == 0)
 		return fprintf(stderr, "bench_responder: no port\n"), 1;
 	r.pool = rte_pktmbuf_pool_create("resp_pool", 16383, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
@@ -330,14 +349,19 @@ int main(int argc, char **argv)
 	t0 = rte_get_tsc_cycles();
 	t_end = t0 + (uint64_t)duration * rte_get_tsc_hz();
 	c0 = cpu_s();
+	last_rx = t0;
+	hz_2ms = rte_get_tsc_hz() / 500;
 	while (!stop && rte_get_tsc_cycles() < t_end) {
 		struct rte_mbuf *rx[BURST];
 		uint16_t k = rte_eth_rx_burst(0, 0, rx, BURST);
+		uint64_t now = rte_get_tsc_cycles();
 
 		r.rx += k;
 		for (uint16_t j = 0; j < k; j++)
 			on_frame(&r, rx[j]);
-		if (r.ntx)
+		if (k)
+			last_rx = now;
+		if (r.ntx && (!r.batch || r.ntx >= r.batch || now - last_rx > hz_2ms))
 			flush(&r);
 	}
 	wall = (double)(rte_get_tsc_cycles() - t0) / (double)rte_get_tsc_hz();
@@ -347,15 +371,18 @@ int main(int argc, char **argv)
 	fprintf(out,
 		"{\"rx\":%llu,\"challenges\":%llu,\"oks\":%llu,\"verified\":%llu,"
 		"\"verify_failed\":%llu,\"not_verified\":%llu,\"stun\":%llu,\"other\":%llu,"
-		"\"tx_full\":%llu,\"verify_every\":%u,\"wall_s\":%.3f,\"cpu_share\":%.3f}\n",
+		"\"tx_full\":%llu,\"verify_every\":%u,\"batch\":%u,\"wall_s\":%.3f,"
+		"\"cpu_share\":%.3f}\n",
 		(unsigned long long)r.rx, (unsigned long long)r.challenges,
 		(unsigned long long)r.oks, (unsigned long long)r.verified,
 		(unsigned long long)r.verify_failed, (unsigned long long)r.not_verified,
 		(unsigned long long)r.stun, (unsigned long long)r.other,
-		(unsigned long long)r.tx_full, r.verify_every, wall, (cpu_s() - c0) / wall);
+		(unsigned long long)r.tx_full, r.verify_every, r.batch, wall,
+		(cpu_s() - c0) / wall);
 	if (out != stdout)
 		fclose(out);
 	rte_eth_dev_stop(0);
+	free(r.tx);
 	rte_eal_cleanup();
 	return 0;
 }
