@@ -62,9 +62,9 @@ static void on_signal(int sig)
 static void flush(struct resp *r)
 {
 	unsigned sent = 0;
-	uint64_t give_up = rte_get_tsc_cycles() + rte_get_tsc_hz() / 1000;
+	uint64_t give_up = rte_get_tsc_cycles() + rte_get_tsc_hz() / 100;
 
-	/* a held batch may be larger than the ring: wait (1 ms at most) while the agent
+	/* a held batch may be larger than the ring: wait (10 ms at most) while the agent
 	 * drains it */
 	while (sent < r->ntx) {
 		unsigned want = r->ntx - sent < BURST ? r->ntx - sent : BURST;
