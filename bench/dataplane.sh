@@ -52,9 +52,9 @@ run reg --expires 1 --duration $((duration + 8)) -- \
 run ka --duration $((duration + 8)) -- \
 	--lines "$lines" --rate 0 --expires 3600 --keepalive stun --keepalive-interval 0.02 \
 	--duration "$duration"
-# the same keep-alives, the responder's answers held and sent 4,096 at a time: the worker
-# takes them in full bursts, as it would from a faster peer
-run kab --batch 4096 --duration $((duration + 8)) -- \
+# the same keep-alives, the responder's answers held and sent 1,000 at a time (its ring
+# holds 1,024): the worker takes them in full bursts, as it would from a faster peer
+run kab --batch 1000 --duration $((duration + 8)) -- \
 	--lines "$lines" --rate 0 --expires 3600 --keepalive stun --keepalive-interval 0.02 \
 	--duration "$duration"
 run lat --expires 1 --duration 12 -- --lines 1000 --rate 0 --expires 1 --refresh 50-90 --duration 4
@@ -102,7 +102,7 @@ cat <<TABLE
 |---|---:|---:|---:|
 | authenticated registrations/s per worker core ($lines lines) | $(printf '%.0f' "$reg_s") (worker $(printf '%.0f' "$(jq -n "$reg_busy * 100")") % busy) | $(printf '%.0f' "$reg_core") | >= 250,000 |
 | STUN keep-alives/s per worker core ($lines lines) | $(printf '%.0f' "$ka_s") (worker $(printf '%.0f' "$(jq -n "$ka_busy * 100")") % busy) | $(printf '%.0f' "$ka_core") | >= 5,000,000 |
-| the same, answers sent in batches of 4,096 (full bursts) | $(printf '%.0f' "$kab_s") (worker $(printf '%.0f' "$(jq -n "$kab_busy * 100")") % busy) | $(printf '%.0f' "$kab_core") | >= 5,000,000 |
+| the same, answers sent in batches of 1,000 (full bursts) | $(printf '%.0f' "$kab_s") (worker $(printf '%.0f' "$(jq -n "$kab_busy * 100")") % busy) | $(printf '%.0f' "$kab_core") | >= 5,000,000 |
 | registration latency p50 / p99 (1,000 lines, light load) | $(j lat .reg_latency_p50_us) / $(j lat .reg_latency_p99_us) us | | - |
 | bytes per line at 100,000 lines (RSS growth / lines) | $b100k | | <= 512 |
 | bytes per line at 1,000,000 lines | $b1m | | <= 512 |
