@@ -1032,12 +1032,14 @@ static int ctl__fail(char *err, size_t errlen, int rc, const char *what)
 	return rc;
 }
 
-/* A descriptor per connection: up to three flows per line, one per call at once, and a
- * few for the rest. */
+/* A descriptor per connection: up to three flows per line, and a few for the rest, with
+ * room for up to 1,024 calls at once (more, when the limit allows; a call that finds no
+ * descriptor is counted as not placed). */
 static int ctl__fd_room(const struct dp_config *c, char *err, size_t errlen)
 {
+	uint32_t calls = c->call_to ? (c->call_max ? c->call_max : 4096) : 0;
 	uint64_t need = (uint64_t)c->lines * (1 + c->subscribe + c->reg2) + 256 +
-			(c->call_to ? (c->call_max ? c->call_max : 4096) : 0);
+			(calls < 1024 ? calls : 1024);
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
