@@ -739,11 +739,12 @@ static void ctl__io_event(void *ctx, const struct dp_msg *m)
 {
 	struct ctl__flow *f = ctx;
 
-	/* a flow that ended or failed keeps no connection: a silent one may be half-dead
-	 * (a partition leaves both ends open), so the next request opens a new one (RFC
-	 * 5626 §4.4: a failed flow is replaced, not reused) */
-	if (m->type == DP_EV_UNREGISTERED || m->type == DP_EV_FAILED ||
-	    m->type == DP_EV_FLOW_FAILED) {
+	/* a flow that failed keeps no connection: a silent one may be half-dead (a partition
+	 * leaves both ends open), so the next request opens a new one (RFC 5626 §4.4: a
+	 * failed flow is replaced, not reused). One that ended well (un-registered) keeps
+	 * it: a line changing its AOR registers again at once over it; a line moving to
+	 * another server leaves it at its next send */
+	if (m->type == DP_EV_FAILED || m->type == DP_EV_FLOW_FAILED) {
 		if (f->conn[m->line])
 			ctl__conn_close(f->conn[m->line]);
 	}
