@@ -78,12 +78,12 @@ static size_t dp__hex(char *o, uint64_t v, int digits)
 	return (size_t)digits;
 }
 
-/* The line's own values for the shared template; buf holds at least 96 octets. */
+/* The line's own values for the shared template; buf holds at least 112 octets. */
 static void dp__line_vars(const struct dp_lines *L, uint32_t i, struct sip_line_vars *v, char *buf)
 {
 	uint32_t ip, g = L->first_id + i;
 	uint16_t port;
-	char *hp = buf, *tag, *cid; /* at most 21 + 16 + 41 + 12 octets */
+	char *hp = buf, *tag, *cid; /* at most 21 + 16 + 44 + 12 octets */
 	size_t n = 0, ipn;
 
 	if (L->hostport && L->hostport[i][0]) {
@@ -108,6 +108,10 @@ static void dp__line_vars(const struct dp_lines *L, uint32_t i, struct sip_line_
 	n = dp__hex(cid, g, 8);
 	cid[n++] = '-';
 	n += dp__hex(cid + n, L->id_seed, 16);
+	if (L->dlg) { /* a subscription: one Call-ID per dialog */
+		cid[n++] = '-';
+		n += dp__hex(cid + n, L->dlg[i][2], 2);
+	}
 	cid[n++] = '@';
 	memcpy(cid + n, hp, ipn);
 	v->callid = sip_str_make(cid, n + ipn);
@@ -117,6 +121,26 @@ static void dp__line_vars(const struct dp_lines *L, uint32_t i, struct sip_line_
 	v->to_tag = L->to_tag && L->to_tag[i][0]
 			    ? sip_str_make(L->to_tag[i] + 1, (uint8_t)L->to_tag[i][0])
 			    : SIP_STR_NULL;
+	v->target = SIP_STR_NULL;
+	v->routes = SIP_STR_NULL;
+	if (L->dlg && L->dlg[i][0]) {
+		v->target = sip_str_make((const char *)L->dlg[i] + DP_DLG_HDR, L->dlg[i][0]);
+		v->routes = sip_str_make((const char *)L->dlg[i] + DP_DLG_HDR + L->dlg[i][0],
+					 L->dlg[i][1]);
+	}
+}
+
+/* The subscription's dialog is over (ended, refused, or left for another server): its tag,
+ * target and route set are forgotten, and the next one gets a Call-ID of its own, so a
+ * notifier never takes it for the old dialog (RFC 3261 §8.1.1.4, §12). */
+static void dp__dialog_end(struct dp_lines *L, uint32_t i)
+{
+	if (L->dlg) {
+		if (L->to_tag[i][0])
+			L->dlg[i][2]++;
+		L->dlg[i][0] = L->dlg[i][1] = 0;
+	}
+	L->to_tag[i][0] = 0;
 }
 
 /* The SUBSCRIBE dialog's remote tag: kept when it is a plain token that fits, so the next
@@ -125,24 +149,104 @@ static void dp__to_tag(struct dp_lines *L, uint32_t i, struct sip_str tag)
 {
 	if (!L->to_tag)
 		return;
-	L->to_tag[i][0] = 0;
 	if (!tag.len || tag.len > DP_TO_TAG_MAX)
-		return;
+		return dp__dialog_end(L, i);
 	for (size_t k = 0; k < tag.len; k++) {
 		unsigned char c = (unsigned char)tag.p[k];
 
 		if (c <= ' ' || c >= 127 || strchr(";,<>\"\\", c))
-			return;
+			return dp__dialog_end(L, i);
 	}
 	memcpy(L->to_tag[i] + 1, tag.p, tag.len);
 	L->to_tag[i][0] = (char)tag.len;
 }
 
-/* "sip:<user>@<AOR domain>": what a line subscribes to (its own mailbox, RFC 3842). */
+/* A URI fit to send between '<' and '>': visible ASCII without brackets or quotes. */
+static bool dp__uri_ok(struct sip_str u)
+{
+	for (size_t k = 0; k < u.len; k++) {
+		unsigned char c = (unsigned char)u.p[k];
+
+		if (c <= ' ' || c >= 127 || c == '<' || c == '>' || c == '"')
+			return false;
+	}
+	return u.len > 0;
+}
+
+/*
+ * A subscription's 2xx: the dialog's remote target is its Contact (a target refresh,
+ * RFC 6665 §4.1.2.1) and, when the dialog is new, its route set the Record-Route URIs in
+ * reverse order (RFC 3261 §12.1.2); a route set is never changed later (§12.2.1.2). A
+ * pair that does not fit DP_DLG_MAX, or a 2xx without a usable Contact, leaves the
+ * requests addressed as outside a dialog, as before.
+ */
+static void dp__dialog(struct dp_lines *L, uint32_t i, const struct sip_msg *m)
+{
+	uint8_t *d;
+	struct sip_str target = SIP_STR_NULL, rr[8], cur, item;
+	const struct sip_header *h;
+	struct sip_contact c;
+	struct sip_naddr na;
+	size_t off, nrr = 0, rlen = 0;
+	const char *why;
+	bool fresh;
+
+	if (!L->dlg || !L->to_tag[i][0])
+		return;
+	d = L->dlg[i];
+	fresh = !d[0];
+	if ((h = sip_msg_header(m, SIP_HDR_CONTACT, 0))) {
+		cur = h->value;
+		if (sip_list_next(&cur, &item) && !sip_contact_parse(item, &c, &off, &why) &&
+		    !c.addr.star && dp__uri_ok(c.addr.uri_str))
+			target = c.addr.uri_str;
+	}
+	if (!target.len)
+		return;
+	if (!fresh) {
+		/* keep the route set, take the new target when the pair still fits */
+		if (DP_DLG_HDR + target.len + d[1] > DP_DLG_MAX)
+			return;
+		memmove(d + DP_DLG_HDR + target.len, d + DP_DLG_HDR + d[0], d[1]);
+		memcpy(d + DP_DLG_HDR, target.p, target.len);
+		d[0] = (uint8_t)target.len;
+		return;
+	}
+	for (size_t k = 0; (h = sip_msg_header(m, SIP_HDR_RECORD_ROUTE, k)); k++) {
+		cur = h->value;
+		while (sip_list_next(&cur, &item)) {
+			if (nrr == sizeof(rr) / sizeof(rr[0]) ||
+			    sip_route_parse(item, &na, &off, &why) || !dp__uri_ok(na.uri_str))
+				return; /* a route set we cannot follow: outside a dialog */
+			rr[nrr++] = na.uri_str;
+			rlen += na.uri_str.len + 3; /* "<" uri ">" and a comma */
+		}
+	}
+	if (DP_DLG_HDR + target.len + rlen > DP_DLG_MAX + 1u) /* the last comma is not written */
+		return;
+	memcpy(d + DP_DLG_HDR, target.p, target.len);
+	off = DP_DLG_HDR + target.len;
+	while (nrr--) {
+		d[off++] = '<';
+		memcpy(d + off, rr[nrr].p, rr[nrr].len);
+		off += rr[nrr].len;
+		d[off++] = '>';
+		if (nrr)
+			d[off++] = ',';
+	}
+	d[0] = (uint8_t)target.len;
+	d[1] = (uint8_t)(off - DP_DLG_HDR - target.len);
+}
+
+/* "sip:<user>@<AOR domain>": what a line subscribes to (its own mailbox, RFC 3842); in a
+ * dialog, the remote target the request is addressed to (§12.2.1.1). */
 static struct sip_str dp__sub_uri(const struct dp_lines *L, uint32_t i, char *buf)
 {
 	const struct sip_str d = L->cfg.aor_domain[L->line[i].aor];
 	size_t u = strnlen(L->auth_user[i], 32), n;
+
+	if (L->dlg && L->dlg[i][0])
+		return sip_str_make((const char *)L->dlg[i] + DP_DLG_HDR, L->dlg[i][0]);
 
 	if (4 + u + 1 + d.len > 96)
 		return SIP_STR_NULL;
@@ -164,7 +268,7 @@ static void dp__send_register(struct dp_lines *L, uint32_t i, uint64_t now_us, u
 {
 	struct dp_line *l = &L->line[i];
 	struct sip_line_vars v;
-	char vbuf[96];
+	char vbuf[112];
 	struct sip_req_fields f = {.expires = expires, .proxy_auth = proxy};
 	char auth[768];
 	size_t cap;
@@ -646,6 +750,7 @@ static void dp__on_success(struct dp_lines *L, uint32_t i, const struct sip_msg 
 
 	L->io.tx_release(L->io.ctx, i);
 	dp__to_tag(L, i, l->state == DP_LINE_UNREGISTERING ? SIP_STR_NULL : m->to.tag);
+	dp__dialog(L, i, m);
 	if (l->state == DP_LINE_UNREGISTERING) {
 		l->state = DP_LINE_IDLE;
 		dp_wheel_cancel(&L->wheel, i);

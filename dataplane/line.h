@@ -77,6 +77,12 @@ struct dp_line_io {
 
 #define DP_HOSTPORT_MAX 21 /* "255.255.255.255:65535" */
 #define DP_TO_TAG_MAX 47   /* longer remote tags are not kept: the next SUBSCRIBE starts anew */
+/* A subscription dialog's remote target and route set after DP_DLG_HDR octets (their two
+ * lengths and the dialog's generation, which its Call-ID carries); a dialog whose pair
+ * does not fit is not kept (the next SUBSCRIBE starts a new one). Kamailio's record-route
+ * with its ftag and a notifier's Contact take about 90. */
+#define DP_DLG_MAX 192
+#define DP_DLG_HDR 3
 
 struct dp_server_addr {
 	uint32_t ip;
@@ -133,6 +139,11 @@ struct dp_lines {
 	/* SUBSCRIBE flow: the dialog's remote tag per line ([0] its length, 0: none), so a
 	 * refresh or an un-SUBSCRIBE is in the dialog (RFC 6665 §4.1.2.1); NULL otherwise */
 	char (*to_tag)[DP_TO_TAG_MAX + 1];
+	/* SUBSCRIBE flow: the dialog's remote target ([0] its length) and route set ([1] its
+	 * length, as one Route value), from the 2xx (RFC 3261 §12.1.2), so in-dialog
+	 * requests are addressed as §12.2.1.1 says; [2] counts the line's dialogs, for a
+	 * Call-ID per dialog; NULL otherwise */
+	uint8_t (*dlg)[DP_DLG_MAX];
 	/* TCP/TLS: each line's own address as its connection has it, [0] its length (0: not
 	 * known yet), for Via and Contact; NULL: the line's address of the range */
 	char (*hostport)[DP_HOSTPORT_MAX + 1];

@@ -135,6 +135,7 @@ static int dp__ls_template(struct dp_lineset *s, const struct dp_config *c, int 
 		.user_agent = sip_str_cstr(c->user_agent),
 		.event = sub && c->sub_event ? sip_str_cstr(c->sub_event) : SIP_STR_NULL,
 		.to_tag_var = sub,
+		.dialog_var = sub,
 		.outbound = c->outbound,
 		.reg_id = flow == DP_FLOW_REGISTER2 ? 2 : 1,
 		.instance = c->outbound ? SIP_STR("urn:uuid:" DP_INSTANCE_PREFIX "{uuid}")
@@ -160,9 +161,11 @@ static int dp__ls_flow(struct dp_lineset *s, const struct dp_config *c, int flow
 	struct dp_line *line = calloc(c->lines, sizeof(*line));
 
 	s->line[flow] = line;
-	if (sub)
+	if (sub) {
 		s->to_tag = calloc(c->lines, sizeof(*s->to_tag));
-	if (!line || (sub && !s->to_tag))
+		s->dlg = calloc(c->lines, sizeof(*s->dlg));
+	}
+	if (!line || (sub && (!s->to_tag || !s->dlg)))
 		return dp__ls_fail(err, errlen, -ENOMEM, "no memory for %u %s", c->lines,
 				   sub ? "subscriptions" : "second flows");
 	for (uint32_t i = 0; i < c->lines; i++) {
@@ -300,6 +303,7 @@ void dp_lineset_view(const struct dp_lineset *s, const struct dp_config *c, int 
 	}
 	if (flow == DP_FLOW_SUBSCRIBE) {
 		out->to_tag = s->to_tag ? s->to_tag + first : NULL;
+		out->dlg = s->dlg ? s->dlg + first : NULL;
 		out->cfg.expires = c->sub_expires;
 		out->cfg.keepalive = DP_KA_NONE;
 	}
@@ -324,5 +328,6 @@ void dp_lineset_free(struct dp_lineset *s)
 	}
 	free(s->auth_user);
 	free(s->to_tag);
+	free(s->dlg);
 	memset(s, 0, sizeof(*s));
 }

@@ -22,6 +22,7 @@ struct dp_lineset {
 	char (*ha1_sha256[DP_MAX_AORS])[64];
 	char (*auth_user)[32];
 	char (*to_tag)[DP_TO_TAG_MAX + 1]; /* the subscriptions' dialogs */
+	uint8_t (*dlg)[DP_DLG_MAX];	   /* their remote targets and route sets */
 	char ruri[DP_MAX_SERVERS][160];
 	/* every line's registration client: config and tables; the caller adds its wheel,
 	 * rng, stats, io and digest context (dp_lineset_view) */

@@ -19,6 +19,10 @@ enum sip__field {
 	SIP__EXPIRES, /* decimal, no padding */
 	SIP__AUTH,    /* whole [Proxy-]Authorization line, or nothing */
 	SIP__TO_TAG,  /* ";tag=" and the line's to_tag, or nothing */
+	/* in a dialog (the line's target set): its remote target in place of the template's
+	 * Request-URI, and its route set in place of the preloaded routes; else nothing */
+	SIP__DLG_RURI,
+	SIP__DLG_ROUTES,
 	/* the line's values, in the order of struct sip_line_vars */
 	SIP__USER,
 	SIP__HOSTPORT,
@@ -43,6 +47,7 @@ static inline bool sip__is_var(unsigned int field)
 
 static const char sip__contact_star[] = "Contact: *\r\n";
 static const char sip__auth_name[] = "Authorization: ";
+static const char sip__route_name[] = "Route: ";
 static const char sip__proxy_auth_name[] = "Proxy-Authorization: ";
 
 static const char sip__method_name[][10] = {
@@ -156,12 +161,13 @@ static inline char *sip__put_auth(char *w, const struct sip_req_fields *f)
 	return w + 2;
 }
 
-/* Octets of the Contact line that "Contact: *" replaces: its literals and its values. */
-static size_t sip__contact_octets(const struct sip_tpl *t, const struct sip_str *vars)
+/* Octets of segments [first, first + n) that a build skips: their literals and values. */
+static size_t sip__seg_octets(const struct sip_tpl *t, unsigned int first, unsigned int count,
+			      const struct sip_str *vars)
 {
 	size_t n = 0;
 
-	for (unsigned int i = t->contact_seg; i < t->contact_seg + t->contact_n_segs; i++) {
+	for (unsigned int i = first; i < first + count; i++) {
 		n += t->segs[i].len;
 		if (sip__is_var(t->segs[i].field))
 			n += vars[sip__var(t->segs[i].field)].len;
@@ -206,8 +212,19 @@ static ssize_t sip__build(const struct sip_tpl *t, const struct sip_line_vars *v
 			return -EINVAL;
 		need += 5 + v->to_tag.len;
 	}
+	if (t->has_dialog && v->target.len) {
+		/* §12.2.1.1: the remote target and the route set replace what the template
+		 * holds for a request outside the dialog */
+		if (v->target.len >= SIP_TPL_TEXT_MAX || v->routes.len >= SIP_TPL_TEXT_MAX)
+			return -EINVAL;
+		need = need - sip__seg_octets(t, t->ruri_seg, t->ruri_n_segs, vars) + v->target.len;
+		need = need - sip__seg_octets(t, t->routes_seg, t->routes_n_segs, vars);
+		if (v->routes.len)
+			need += sizeof(sip__route_name) - 1 + v->routes.len + 2;
+	}
 	if (f->contact_star) /* need counts the Contact line this replaces */
-		need = need - sip__contact_octets(t, vars) + sizeof(sip__contact_star) - 1;
+		need = need - sip__seg_octets(t, t->contact_seg, t->contact_n_segs, vars) +
+		       sizeof(sip__contact_star) - 1;
 	if (f->auth.len) {
 		if (f->auth.len > cap)
 			return -ENOSPC;
@@ -248,6 +265,23 @@ static ssize_t sip__build(const struct sip_tpl *t, const struct sip_line_vars *v
 			if (v->to_tag.len) {
 				w = sip__copy(w, ";tag=", 5);
 				w = sip__copy(w, v->to_tag.p, v->to_tag.len);
+			}
+			break;
+		case SIP__DLG_RURI:
+			if (v->target.len) {
+				w = sip__copy(w, v->target.p, v->target.len);
+				i += t->ruri_n_segs;
+			}
+			break;
+		case SIP__DLG_ROUTES:
+			if (v->target.len) {
+				if (v->routes.len) {
+					w = sip__copy(w, sip__route_name,
+						      sizeof(sip__route_name) - 1);
+					w = sip__copy(w, v->routes.p, v->routes.len);
+					w = sip__copy(w, SIP__CRLF, 2);
+				}
+				i += t->routes_n_segs;
 			}
 			break;
 		default: /* a line's value */
@@ -538,7 +572,15 @@ static void sip__lay_head(struct sip__prep *c, const struct sip_tpl_params *p)
 
 	sip__put(c, method, strlen(method));
 	sip__lit(c, " ");
+	if (p->dialog_var) {
+		sip__field(c, SIP__DLG_RURI);
+		c->t->ruri_seg = c->t->n_segs;
+	}
 	sip__put_vars(c, p->request_uri);
+	if (p->dialog_var) {
+		sip__close(c);
+		c->t->ruri_n_segs = (uint8_t)(c->t->n_segs - c->t->ruri_seg);
+	}
 	sip__lit(c, " SIP/2.0\r\nVia: SIP/2.0/");
 	sip__put(c, sip__transport_name[p->transport], 3);
 	sip__lit(c, " ");
@@ -551,10 +593,20 @@ static void sip__lay_head(struct sip__prep *c, const struct sip_tpl_params *p)
 	sip__field(c, SIP__BRANCH);
 	sip__lit(c, "\r\nMax-Forwards: 70\r\n"); /* §8.1.1.6 */
 	/* §8.1.2: a preloaded route set (the outbound proxy) goes in Route, in order. */
+	if (p->dialog_var) {
+		sip__field(c, SIP__DLG_ROUTES);
+		c->t->routes_seg = c->t->n_segs;
+	}
 	for (size_t i = 0; i < p->n_routes; i++) {
 		sip__lit(c, "Route: <");
 		sip__puts(c, p->routes[i]);
 		sip__lit(c, ">\r\n");
+	}
+	if (p->dialog_var) {
+		sip__close(c);
+		c->t->routes_n_segs = (uint8_t)(c->t->n_segs - c->t->routes_seg);
+		c->t->has_dialog = true;
+		c->t->has_vars = true; /* a build then needs the line's values */
 	}
 	sip__lit(c, "From: ");
 	sip__put_name_addr(c, p->from_display, p->from_uri);

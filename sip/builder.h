@@ -91,6 +91,12 @@ struct sip_tpl_params {
 	 * its in-dialog refreshes (RFC 6665 §4.1.2.1). Needs placeholders (a shared template).
 	 */
 	bool to_tag_var;
+	/*
+	 * The Request-URI is the line's sip_line_vars.target and the Route headers its
+	 * sip_line_vars.routes when target is not empty (a request inside a dialog, RFC 3261
+	 * §12.2.1.1), and request_uri and routes as given when it is. Needs placeholders.
+	 */
+	bool dialog_var;
 	/* SUBSCRIBE: defaults to the event package's type; OPTIONS: to application/sdp */
 	struct sip_str accept;
 };
@@ -109,7 +115,12 @@ struct sip_tpl {
 	uint8_t contact_n_segs;
 	bool has_expires;
 	bool has_vars;
-	bool has_to_tag; /* the To header ends in the line's in-dialog tag, when it has one */
+	bool has_to_tag;  /* the To header ends in the line's in-dialog tag, when it has one */
+	bool has_dialog;  /* Request-URI and routes are the line's dialog's, when it has one */
+	uint8_t ruri_seg; /* segments of the Request-URI and of the routes a dialog replaces */
+	uint8_t ruri_n_segs;
+	uint8_t routes_seg;
+	uint8_t routes_n_segs;
 	uint8_t var_uses[SIP_TPL_VARS]; /* how often each placeholder occurs */
 	struct {
 		uint16_t off; /* literal run text[off, off + len), then the field */
@@ -178,6 +189,10 @@ struct sip_line_vars {
 	struct sip_str callid;	 /* "{callid}" */
 	struct sip_str uuid;	 /* "{uuid}": a line's own part of its +sip.instance */
 	struct sip_str to_tag;	 /* the dialog's remote tag, or empty: see to_tag_var */
+	/* see dialog_var: the dialog's remote target (a bare URI), or empty outside one */
+	struct sip_str target;
+	/* the dialog's route set as one Route value ("<sip:p1;lr>,<sip:p2;lr>"), or empty */
+	struct sip_str routes;
 };
 
 /*

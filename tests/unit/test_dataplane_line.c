@@ -61,6 +61,7 @@ struct fx {
 	char ha1_sha256[NLINES][64];
 	const char *method; /* of the responses written here: REGISTER, or SUBSCRIBE */
 	char to_tag[NLINES][DP_TO_TAG_MAX + 1];
+	uint8_t dlg[NLINES][DP_DLG_MAX];
 	struct sip_tpl *sub_tpl;
 	char ha1_md5_2[NLINES][32];
 	char ha1_sha256_2[NLINES][64];
@@ -1258,11 +1259,13 @@ static void sub_mode(struct fx *f)
 						 .via_sent_by = SIP_STR("{hostport}"),
 						 .transport = SIP_TPL_UDP,
 						 .to_tag_var = true,
+						 .dialog_var = true,
 					 }),
 			 0);
 	f->L.tpl[0][0] = f->sub_tpl;
 	f->L.flow = DP_FLOW_SUBSCRIBE;
 	f->L.to_tag = f->to_tag;
+	f->L.dlg = f->dlg;
 	f->L.cfg.aor_domain[0] = SIP_STR(REALM);
 	f->L.cfg.managed = true;
 	f->method = "SUBSCRIBE";
@@ -1322,6 +1325,87 @@ static void subscribe_481_starts_a_new_subscription_at_once(void **state)
 	assert_int_equal(f->line[2].state, DP_LINE_REGISTERING);
 	respond(f, 2, 200, "Expires: 40\r\n");
 	assert_int_equal(f->line[2].state, DP_LINE_REGISTERED);
+}
+
+/*
+ * RFC 3261 §12.1.2 and §12.2.1.1: the 2xx's Contact is the remote target and its
+ * Record-Route, reversed, the route set; the refresh, its credentials and the
+ * un-SUBSCRIBE are addressed so. A later 2xx refreshes the target, never the route set.
+ */
+static void subscribe_in_dialog_goes_to_the_remote_target_along_the_route_set(void **state)
+{
+	struct fx *f = *state;
+	struct sip_header hdrs[MAX_HDRS];
+	struct sip_msg m;
+	char want[160], first_cid[96];
+
+	sub_mode(f);
+	dp_line_start(&f->L, 1, f->now_us);
+	parse_sent(last_sent(f), &m, hdrs);
+	snprintf(first_cid, sizeof(first_cid), "%.*s", (int)m.call_id.len, m.call_id.p);
+	respond(f, 1, 200,
+		"Expires: 40\r\nRecord-Route: <sip:198.18.0.3;lr;ftag=s1>\r\n"
+		"Record-Route: <sip:198.18.0.8;lr>, <sip:198.18.0.9;lr>\r\n"
+		"Contact: <sip:mwi@198.18.0.7:5070>\r\n");
+	assert_int_equal(f->line[1].state, DP_LINE_REGISTERED);
+	advance_by(f, 37 * S_US);
+	parse_sent(last_sent(f), &m, hdrs);
+	assert_true(sip_str_eq(m.ruri, SIP_STR("sip:mwi@198.18.0.7:5070")));
+	assert_true(sip_str_eq(header(&m, SIP_HDR_ROUTE),
+			       SIP_STR("<sip:198.18.0.9;lr>,<sip:198.18.0.8;lr>,"
+				       "<sip:198.18.0.3;lr;ftag=s1>")));
+	assert_true(sip_str_eq(m.to.tag, SIP_STR("srv1")));
+	/* the notifier challenges the refresh: the credentials are for the target */
+	challenge(f, 1, "n1", NULL);
+	parse_sent(last_sent(f), &m, hdrs);
+	assert_true(sip_str_eq(m.ruri, SIP_STR("sip:mwi@198.18.0.7:5070")));
+	assert_non_null(strstr(last_sent(f)->text, "uri=\"sip:mwi@198.18.0.7:5070\""));
+	/* a new Contact moves the target; the route set stays */
+	respond(f, 1, 200, "Expires: 40\r\nContact: <sip:mwi2@198.18.0.7>\r\n");
+	dp_line_unregister(&f->L, 1, f->now_us);
+	parse_sent(last_sent(f), &m, hdrs);
+	assert_true(sip_str_eq(m.ruri, SIP_STR("sip:mwi2@198.18.0.7")));
+	snprintf(want, sizeof(want), "%.*s", (int)header(&m, SIP_HDR_ROUTE).len,
+		 header(&m, SIP_HDR_ROUTE).p);
+	assert_string_equal(want, "<sip:198.18.0.9;lr>,<sip:198.18.0.8;lr>,"
+				  "<sip:198.18.0.3;lr;ftag=s1>");
+	assert_int_equal(expires_of(last_sent(f)), 0);
+	respond(f, 1, 200, "Expires: 0\r\n");
+	assert_int_equal(f->dlg[1][0], 0); /* the dialog is over */
+	/* the next subscription starts outside a dialog again, with a Call-ID of its own */
+	dp_line_start(&f->L, 1, f->now_us);
+	parse_sent(last_sent(f), &m, hdrs);
+	assert_true(sip_str_eq(m.ruri, SIP_STR("sip:1001@" REALM)));
+	assert_int_equal(header(&m, SIP_HDR_ROUTE).len, 0);
+	assert_false(sip_str_eq(m.call_id, sip_str_cstr(first_cid)));
+}
+
+/* A 2xx without a Contact, or with a route set past DP_DLG_MAX, leaves the requests
+ * addressed as before: in the dialog by its tag, at the template's Request-URI. */
+static void subscribe_without_a_usable_target_keeps_the_templates_uri(void **state)
+{
+	struct fx *f = *state;
+	struct sip_header hdrs[MAX_HDRS];
+	struct sip_msg m;
+	char rr[400];
+
+	sub_mode(f);
+	dp_line_start(&f->L, 2, f->now_us);
+	respond(f, 2, 200, "Expires: 40\r\n");
+	advance_by(f, 37 * S_US);
+	parse_sent(last_sent(f), &m, hdrs);
+	assert_true(sip_str_eq(m.ruri, SIP_STR("sip:1002@" REALM)));
+	assert_true(sip_str_eq(m.to.tag, SIP_STR("srv2")));
+	snprintf(rr, sizeof(rr),
+		 "Expires: 40\r\nContact: <sip:n@198.18.0.7>\r\n"
+		 "Record-Route: <sip:%0200d;lr>\r\n",
+		 0);
+	f->to_tag[2][0] = 0; /* as if the dialog were new */
+	respond(f, 2, 200, rr);
+	advance_by(f, 37 * S_US);
+	parse_sent(last_sent(f), &m, hdrs);
+	assert_true(sip_str_eq(m.ruri, SIP_STR("sip:1002@" REALM)));
+	assert_int_equal(header(&m, SIP_HDR_ROUTE).len, 0);
 }
 
 /* Moving to another proxy starts another dialog: no tag of the old one goes along. */
@@ -1470,6 +1554,8 @@ int main(void)
 		T(managed_line_waits_for_control_after_a_failure),
 		T(subscribe_refresh_and_unsubscribe_stay_in_the_dialog),
 		T(subscribe_481_starts_a_new_subscription_at_once),
+		T(subscribe_in_dialog_goes_to_the_remote_target_along_the_route_set),
+		T(subscribe_without_a_usable_target_keeps_the_templates_uri),
 		T(subscribe_moved_elsewhere_starts_without_the_old_tag),
 		T(unregister_of_a_registered_line_sends_expires_0),
 		T(unregister_200_reports_unregistered_and_uncounts_the_line),

@@ -857,7 +857,8 @@ static void test_vars_of_every_length_up_to_70_equal_the_substituted_text(void *
 	for (size_t n = 1; n <= sizeof(u); n++) {
 		const struct sip_line_vars v = {sip_str_make(u, n), sip_str_make(h, n),
 						sip_str_make(g, n), sip_str_make(c, n),
-						sip_str_make(c, n), SIP_STR_NULL};
+						sip_str_make(c, n), SIP_STR_NULL,
+						SIP_STR_NULL,	    SIP_STR_NULL};
 
 		check_same_as_substituted(&p, &v, &first_fields);
 	}
@@ -1115,10 +1116,76 @@ static void subscribe_to_tag_is_the_lines_own_or_nothing(void **state)
 	assert_int_equal(sip_build_subscribe_vars(t, &v, &f, buf, (size_t)n - 1), -ENOSPC);
 }
 
+/* A SUBSCRIBE in a dialog goes to the dialog's remote target along its route set, which
+ * replaces the preloaded (outbound proxy) route (RFC 3261 §12.2.1.1); outside a dialog the
+ * template's own Request-URI and route stand. */
+static void subscribe_in_a_dialog_takes_the_lines_target_and_route_set(void **state)
+{
+	static struct sip_tpl tpl;
+	static const struct sip_str op[] = {SIP_STR("sip:198.18.0.5;lr")};
+	struct sip_tpl *t = &tpl;
+	struct sip_tpl_params p = {
+		.method = SIP_TPL_SUBSCRIBE,
+		.request_uri = SIP_STR("sip:{user}@example.com"),
+		.from_uri = SIP_STR("sip:{user}@example.com"),
+		.from_tag = SIP_STR("s{tag}"),
+		.call_id = SIP_STR("s{callid}"),
+		.contact_uri = SIP_STR("sip:{user}@{hostport}"),
+		.via_sent_by = SIP_STR("{hostport}"),
+		.transport = SIP_TPL_UDP,
+		.routes = op,
+		.n_routes = 1,
+		.to_tag_var = true,
+		.dialog_var = true,
+	};
+	struct sip_line_vars v = usual_line;
+	struct sip_req_fields f = {.branch = 1, .cseq = 2, .expires = 3600};
+	struct sip_msg m;
+	struct sip_header h[32];
+	struct sip_parse_error err;
+	char buf[2048];
+	ssize_t n;
+
+	(void)state;
+	assert_int_equal(sip_tpl_prepare(t, &p), 0);
+	n = sip_build_subscribe_vars(t, &v, &f, buf, sizeof(buf));
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_memory_equal(buf, "SUBSCRIBE sip:1000@example.com SIP/2.0\r\n", 40);
+	assert_non_null(strstr(buf, "\r\nRoute: <sip:198.18.0.5;lr>\r\n"));
+
+	v.to_tag = SIP_STR("as7f3d91.b2");
+	v.target = SIP_STR("sip:mwi@198.18.0.7:5060");
+	v.routes = SIP_STR("<sip:198.18.0.3;lr;ftag=ab>,<sip:198.18.0.9;lr>");
+	n = sip_build_subscribe_vars(t, &v, &f, buf, sizeof(buf));
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_memory_equal(buf, "SUBSCRIBE sip:mwi@198.18.0.7:5060 SIP/2.0\r\n", 43);
+	assert_non_null(
+		strstr(buf, "\r\nRoute: <sip:198.18.0.3;lr;ftag=ab>,<sip:198.18.0.9;lr>\r\n"));
+	assert_null(strstr(buf, "198.18.0.5"));
+	/* the To names the subscribed resource still (§12.2.1.1 leaves it as it was) */
+	assert_non_null(strstr(buf, "\r\nTo: <sip:1000@example.com>;tag=as7f3d91.b2\r\n"));
+	assert_int_equal(sip_parse(buf, (size_t)n, SIP_FRAMING_DATAGRAM, &m, h, 32, &err), n);
+	assert_true(sip_str_eq(m.ruri, SIP_STR("sip:mwi@198.18.0.7:5060")));
+	/* counted before writing: one octet short is refused */
+	assert_int_equal(sip_build_subscribe_vars(t, &v, &f, buf, (size_t)n - 1), -ENOSPC);
+
+	/* an empty route set: no Route at all, not the preloaded one */
+	v.routes = SIP_STR_NULL;
+	n = sip_build_subscribe_vars(t, &v, &f, buf, sizeof(buf));
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_null(strstr(buf, "Route:"));
+	assert_int_equal(sip_parse(buf, (size_t)n, SIP_FRAMING_DATAGRAM, &m, h, 32, &err), n);
+	assert_int_equal(sip_build_subscribe_vars(t, &v, &f, buf, (size_t)n - 1), -ENOSPC);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(subscribe_to_tag_is_the_lines_own_or_nothing),
+		cmocka_unit_test(subscribe_in_a_dialog_takes_the_lines_target_and_route_set),
 		cmocka_unit_test(test_register_text_is_exact),
 		cmocka_unit_test(test_outbound_register_parses_back_with_the_parser),
 		cmocka_unit_test(test_second_build_patches_branch_cseq_expires_and_leaves_template),
