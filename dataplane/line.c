@@ -130,14 +130,17 @@ static void dp__line_vars(const struct dp_lines *L, uint32_t i, struct sip_line_
 	}
 }
 
-/* The subscription's dialog is over (ended, refused, or left for another server): its tag,
- * target and route set are forgotten, and the next one gets a Call-ID of its own, so a
- * notifier never takes it for the old dialog (RFC 3261 §8.1.1.4, §12). */
+/* The subscription's dialog is over (ended, refused, or left for another server), or its
+ * SUBSCRIBE failed before one was made: its tag, target and route set are forgotten, and
+ * the next SUBSCRIBE gets a Call-ID of its own, so a notifier never takes it for the old
+ * dialog (RFC 3261 §8.1.1.4, §12). That holds for a SUBSCRIBE that timed out too: the
+ * notifier may have made the dialog, its 2xx late or lost (a proxy catching up after a
+ * freeze), and would take a new SUBSCRIBE under that Call-ID as a misaddressed request
+ * in it. */
 static void dp__dialog_end(struct dp_lines *L, uint32_t i)
 {
 	if (L->dlg) {
-		if (L->to_tag[i][0])
-			L->dlg[i][2]++;
+		L->dlg[i][2]++;
 		L->dlg[i][0] = L->dlg[i][1] = 0;
 	}
 	L->to_tag[i][0] = 0;

@@ -1408,6 +1408,36 @@ static void subscribe_without_a_usable_target_keeps_the_templates_uri(void **sta
 	assert_int_equal(header(&m, SIP_HDR_ROUTE).len, 0);
 }
 
+/*
+ * A SUBSCRIBE that timed out may still have made its dialog at the notifier (the 2xx late,
+ * from a proxy catching up after a freeze): the next SUBSCRIBE has a Call-ID of its own,
+ * or the notifier would take it for a request in that dialog sent to the wrong target.
+ * A challenge answered keeps the Call-ID: it is the same request again (RFC 3261 §22.2).
+ */
+static void subscribe_timed_out_is_retried_under_a_new_call_id(void **state)
+{
+	struct fx *f = *state;
+	struct sip_header hdrs[MAX_HDRS];
+	struct sip_msg m;
+	char first[96];
+
+	sub_mode(f);
+	dp_line_start(&f->L, 1, f->now_us);
+	parse_sent(last_sent(f), &m, hdrs);
+	snprintf(first, sizeof(first), "%.*s", (int)m.call_id.len, m.call_id.p);
+	advance_by(f, 33 * S_US); /* timer F: 32 s */
+	assert_int_equal(last_event(f)->type, DP_EV_FAILED);
+	assert_int_equal(last_event(f)->reason, DP_FAIL_TIMEOUT);
+	dp_line_start(&f->L, 1, f->now_us);
+	parse_sent(last_sent(f), &m, hdrs);
+	assert_int_equal(m.to.tag.len, 0);
+	assert_false(sip_str_eq(m.call_id, sip_str_cstr(first)));
+	snprintf(first, sizeof(first), "%.*s", (int)m.call_id.len, m.call_id.p);
+	challenge(f, 1, "n1", NULL);
+	parse_sent(last_sent(f), &m, hdrs);
+	assert_true(sip_str_eq(m.call_id, sip_str_cstr(first)));
+}
+
 /* Moving to another proxy starts another dialog: no tag of the old one goes along. */
 static void subscribe_moved_elsewhere_starts_without_the_old_tag(void **state)
 {
@@ -1556,6 +1586,7 @@ int main(void)
 		T(subscribe_481_starts_a_new_subscription_at_once),
 		T(subscribe_in_dialog_goes_to_the_remote_target_along_the_route_set),
 		T(subscribe_without_a_usable_target_keeps_the_templates_uri),
+		T(subscribe_timed_out_is_retried_under_a_new_call_id),
 		T(subscribe_moved_elsewhere_starts_without_the_old_tag),
 		T(unregister_of_a_registered_line_sends_expires_0),
 		T(unregister_200_reports_unregistered_and_uncounts_the_line),
