@@ -905,6 +905,9 @@ void ctl_fo_event(struct ctl_fo *fo, const struct dp_msg *ev, uint64_t now_us)
 		if (ev->reason == DP_FAIL_5XX && ev->value2 &&
 		    (fo->cfg.mode != 4 || ev->value2 * 1000 > retry_ms))
 			retry_ms = ev->value2 * 1000;
+		/* a notifier ended the subscription: its reason set the wait, 0 for at once */
+		if (ev->reason == DP_FAIL_TERMINATED)
+			retry_ms = ev->value2 * 1000;
 		return ctl__step(fo, ev->line, CTL_E_FAILED, retry_ms, now_us);
 	case DP_EV_FLOW_FAILED:
 		/* a missed keep-alive is the server's silence; a connection that ended (a

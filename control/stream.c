@@ -287,6 +287,10 @@ static void ctl__answer(struct ctl__conn *c, const struct sip_msg *req)
 	st->tx_responses[o.status / 100]++;
 	if (ctl__send(c, out, (size_t)n) != 0)
 		ctl__conn_lost(c, true);
+	/* a notifier that ends the subscription: the line subscribes anew (RFC 6665 §4.1.3) */
+	if (ms == DP_M_NOTIFY && c->s->fl[DP_FLOW_SUBSCRIBE].on &&
+	    c->line < c->s->fl[DP_FLOW_SUBSCRIBE].L.n)
+		dp_line_notify(&c->s->fl[DP_FLOW_SUBSCRIBE].L, c->line, req, ctl__now_us());
 	/* the other side hung up: after the answer, as the call's end closes its connection */
 	if (ms == DP_M_BYE && c->s->calls.on)
 		dp_calls_remote_bye(&c->s->calls, c->line, req);

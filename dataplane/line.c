@@ -895,6 +895,47 @@ void dp_line_response(struct dp_lines *L, uint32_t i, const struct sip_msg *m, u
 	}
 }
 
+/* Whether got is prefix then s. */
+static bool dp__prefixed_eq(struct sip_str got, const char *prefix, struct sip_str s)
+{
+	size_t n = strlen(prefix);
+
+	return got.len == n + s.len &&
+	       (!got.len || (memcmp(got.p, prefix, n) == 0 && memcmp(got.p + n, s.p, s.len) == 0));
+}
+
+bool dp_line_notify(struct dp_lines *L, uint32_t i, const struct sip_msg *m, uint64_t now_us)
+{
+	const struct dp_line *l = &L->line[i];
+	const struct sip_header *h;
+	struct sip_sub_state_hdr st;
+	struct sip_line_vars v;
+	char buf[128];
+	size_t off;
+	const char *why;
+	uint32_t delay_ms = L->cfg.retry_ms;
+	const char *pre = dp_flow_id_prefix(L->flow);
+
+	if (L->flow != DP_FLOW_SUBSCRIBE || i >= L->n || l->state != DP_LINE_REGISTERED ||
+	    !L->to_tag[i][0] || !(h = sip_msg_header(m, SIP_HDR_SUBSCRIPTION_STATE, 0)) ||
+	    sip_sub_state_parse(h->value, &st, &off, &why) || st.state != SIP_SUB_TERMINATED)
+		return false;
+	/* in the dialog: our Call-ID, the notifier's tag as From, ours as To (§12.2.2) */
+	dp__line_vars(L, i, &v, buf);
+	if (!dp__prefixed_eq(m->call_id, pre, v.callid) || !sip_str_eq(m->from.tag, v.to_tag) ||
+	    !dp__prefixed_eq(m->to.tag, pre, v.tag))
+		return false;
+	if (st.has_retry_after)
+		delay_ms = st.retry_after > 86400 ? 86400000u : st.retry_after * 1000u;
+	else if (!st.reason.len || sip_str_ieq_cstr(st.reason, "deactivated") ||
+		 sip_str_ieq_cstr(st.reason, "timeout"))
+		delay_ms = 0; /* "SHOULD retry immediately with a new subscription" */
+	/* probation and giveup without retry-after, rejected, noresource, invariant and
+	 * reasons not known: the retry timer, as for a SUBSCRIBE refused */
+	dp__fail(L, i, DP_FAIL_TERMINATED, 0, delay_ms, now_us);
+	return true;
+}
+
 enum dp_method_stat dp_method_stat_of(struct sip_str m)
 {
 	static const char *const names[] = {"REGISTER", "OPTIONS", "NOTIFY",

@@ -203,14 +203,30 @@ void dp_line_transport_lost(struct dp_lines *L, uint32_t i, uint64_t now_us);
 /* ICMP says the line's datagram to server_ip:server_port was not delivered. */
 void dp_line_unreachable(struct dp_lines *L, uint32_t i, uint32_t server_ip, uint16_t server_port,
 			 uint64_t now_us);
-/* A response for line i arrived from src_ip:src_port. */
 /* New keep-alive settings for every line of L (enum dp_keepalive kind; STUN needs a
  * timeout); each line takes them at its next registration or keep-alive. 0 or -EINVAL. */
 int dp_lines_keepalive(struct dp_lines *L, uint8_t kind, uint32_t interval_ms, uint32_t timeout_ms);
 /* Whether m answers the request line i has out (its CSeq, method and Via branch). */
 bool dp_line_owns(const struct dp_lines *L, uint32_t i, const struct sip_msg *m);
+/* What a flow's Call-ID and From tag start with, before the line's own "{callid}" and
+ * "{tag}": each flow of a line is a dialog of its own (dataplane/lineset.c). */
+static inline const char *dp_flow_id_prefix(int flow)
+{
+	return flow == DP_FLOW_SUBSCRIBE ? "s" : flow == DP_FLOW_REGISTER2 ? "r" : "";
+}
+
+/* A response for line i arrived from src_ip:src_port. */
 void dp_line_response(struct dp_lines *L, uint32_t i, const struct sip_msg *m, uint32_t src_ip,
 		      uint16_t src_port, uint64_t now_us);
+/*
+ * A NOTIFY to line i, answered already, seen by its subscription (L a DP_FLOW_SUBSCRIBE
+ * set). One in the line's dialog (Call-ID and both tags) whose Subscription-State is
+ * terminated ends the subscription (RFC 6665 §4.1.3): it fails with DP_FAIL_TERMINATED,
+ * to be tried again under a new Call-ID at once (reason deactivated or timeout, or none),
+ * after retry-after= when it gives one, else after the retry timer. Any other NOTIFY
+ * changes nothing. Whether it ended the subscription.
+ */
+bool dp_line_notify(struct dp_lines *L, uint32_t i, const struct sip_msg *m, uint64_t now_us);
 
 /* The counter a request's method is counted under (SUBSCRIBE sent, the others received). */
 enum dp_method_stat dp_method_stat_of(struct sip_str method);

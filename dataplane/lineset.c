@@ -108,25 +108,25 @@ static int dp__ls_line(struct dp_lineset *s, const struct dp_config *c, struct s
 static int dp__ls_template(struct dp_lineset *s, const struct dp_config *c, int sv, int a, int flow,
 			   int transport, char *err, size_t errlen)
 {
-	static const char *const call_id[DP_FLOW__COUNT] = {"{callid}", "s{callid}", "r{callid}"};
-	static const char *const tag[DP_FLOW__COUNT] = {"{tag}", "s{tag}", "r{tag}"};
 	/* RFC 3261 §19.1.1: a Contact reached over TCP or TLS says so */
 	static const char *const contact[] = {"sip:{user}@{hostport}",
 					      "sip:{user}@{hostport};transport=tcp",
 					      "sip:{user}@{hostport};transport=tls"};
 	bool sub = flow == DP_FLOW_SUBSCRIBE;
-	char aor[160];
+	char aor[160], call_id[16], tag[16];
 	struct sip_tpl_params p;
 	struct sip_tpl **tpl = &s->tpl[flow][sv][a];
 	int rc;
 
 	snprintf(aor, sizeof(aor), "sip:{user}@%s", c->aor_domain[a]);
+	snprintf(call_id, sizeof(call_id), "%s{callid}", dp_flow_id_prefix(flow));
+	snprintf(tag, sizeof(tag), "%s{tag}", dp_flow_id_prefix(flow));
 	p = (struct sip_tpl_params){
 		.method = sub ? SIP_TPL_SUBSCRIBE : SIP_TPL_REGISTER,
 		.request_uri = sub ? sip_str_cstr(aor) : sip_str_cstr(s->ruri[sv]),
 		.from_uri = sip_str_cstr(aor),
-		.from_tag = sip_str_cstr(tag[flow]),
-		.call_id = sip_str_cstr(call_id[flow]),
+		.from_tag = sip_str_cstr(tag),
+		.call_id = sip_str_cstr(call_id),
 		.contact_uri = sip_str_cstr(contact[transport]),
 		.via_sent_by = SIP_STR("{hostport}"),
 		.transport = (enum sip_tpl_transport)transport,

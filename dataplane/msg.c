@@ -11,6 +11,7 @@ const char *dp_fail_name(enum dp_fail_reason r)
 		[DP_FAIL_4XX] = "4xx",
 		[DP_FAIL_5XX] = "5xx",
 		[DP_FAIL_6XX] = "6xx",
+		[DP_FAIL_TERMINATED] = "terminated",
 	};
 
 	return (unsigned)r < DP_FAIL__COUNT ? names[r] : "?";

@@ -69,6 +69,7 @@ enum dp_fail_reason {
 	DP_FAIL_4XX,
 	DP_FAIL_5XX, /* 503 carries Retry-After in value2 */
 	DP_FAIL_6XX,
+	DP_FAIL_TERMINATED, /* the notifier ended the subscription (RFC 6665 §4.1.3) */
 	DP_FAIL__COUNT
 };
 

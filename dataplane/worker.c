@@ -351,7 +351,7 @@ static void dp__answer_call(struct dp_worker *w, const struct dp_pkt *p, const s
 }
 
 static void dp__answer(struct dp_worker *w, const struct dp_pkt *p, const struct sip_msg *req,
-		       int64_t line)
+		       int64_t line, uint64_t now_us)
 {
 	static const struct sip_str allow = SIP_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, NOTIFY");
 	enum dp_method_stat ms = dp_method_stat_of(req->method);
@@ -369,6 +369,9 @@ static void dp__answer(struct dp_worker *w, const struct dp_pkt *p, const struct
 		return dp__answer_call(w, p, req, (uint32_t)line, &o);
 	o.status = line < 0 ? 404 : dp_phone_answer(req->method);
 	dp__respond(w, p, req, &o);
+	/* a notifier that ends the subscription: the line subscribes anew (RFC 6665 §4.1.3) */
+	if (ms == DP_M_NOTIFY && line >= 0 && w->subs_on)
+		dp_line_notify(&w->subs, (uint32_t)line, req, now_us);
 }
 
 /* --- OPTIONS probes of servers (DP_CMD_PROBE): rare, so formatted here --- */
@@ -529,7 +532,7 @@ static void dp__sip(struct dp_worker *w, const struct dp_pkt *p, const char *pay
 		return;
 	}
 	if (msg.is_request)
-		return dp__answer(w, p, &msg, line);
+		return dp__answer(w, p, &msg, line, now_us);
 	if (line < 0) {
 		w->stats.sip_drops[DP_SIP_DROP_UNKNOWN_LINE]++;
 		return;

@@ -518,3 +518,44 @@ int sip_retry_after_parse(struct sip_str v, struct sip_retry_after *ra, size_t *
 	}
 	return 0;
 }
+
+int sip_sub_state_parse(struct sip_str v, struct sip_sub_state_hdr *st, size_t *err_off,
+			const char **why)
+{
+	size_t i = sip__lws(v, 0), start = i;
+	struct sip_str params, word, reason = SIP_STR_NULL, exp = SIP_STR_NULL,
+				     retry = SIP_STR_NULL;
+	const struct sip__pwant want[] = {SIP__WANT("reason", &reason),
+					  SIP__WANT("expires", &exp),
+					  SIP__WANT("retry-after", &retry)};
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	i = sip__span(v, i, SIP_CS_TOKEN);
+	if (i == start)
+		SIP__FAIL(i, "Subscription-State lacks a substate-value");
+	word = sip_str_make(v.p + start, i - start);
+	st->state = sip_str_ieq_cstr(word, "active")	   ? SIP_SUB_ACTIVE
+		    : sip_str_ieq_cstr(word, "pending")	   ? SIP_SUB_PENDING
+		    : sip_str_ieq_cstr(word, "terminated") ? SIP_SUB_TERMINATED
+							   : SIP_SUB_OTHER;
+	if ((rc = sip__hparams_to_end(v, i, &params, want, 3, err_off, why)))
+		return rc;
+	if (reason.p) {
+		if (!reason.len || sip__span(reason, 0, SIP_CS_TOKEN) != reason.len)
+			SIP__FAIL((size_t)(reason.p - v.p), "Subscription-State reason is not a token");
+		st->reason = reason;
+	}
+	if (exp.p) {
+		if (sip_delta_seconds_parse(exp, &st->expires))
+			SIP__FAIL((size_t)(exp.p - v.p), "Subscription-State expires is not a number");
+		st->has_expires = true;
+	}
+	if (retry.p) {
+		if (sip_delta_seconds_parse(retry, &st->retry_after))
+			SIP__FAIL((size_t)(retry.p - v.p),
+				  "Subscription-State retry-after is not a number");
+		st->has_retry_after = true;
+	}
+	return 0;
+}

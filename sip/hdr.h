@@ -51,6 +51,21 @@ struct sip_cseq {
 	struct sip_str method;
 };
 
+/* Subscription-State (RFC 6665 §8.2.3): substate-value and its subexp-params. */
+enum sip_sub_state {
+	SIP_SUB_OTHER = 0, /* an extension-substate: a subscriber takes it as pending */
+	SIP_SUB_ACTIVE,
+	SIP_SUB_PENDING,
+	SIP_SUB_TERMINATED,
+};
+
+struct sip_sub_state_hdr {
+	enum sip_sub_state state;
+	struct sip_str reason; /* event-reason-value; .len 0 when absent */
+	bool has_expires, has_retry_after;
+	uint32_t expires, retry_after;
+};
+
 struct sip_retry_after {
 	uint32_t seconds;
 	struct sip_str comment;
@@ -97,5 +112,13 @@ int sip_contact_parse(struct sip_str v, struct sip_contact *c, size_t *err_off, 
 int sip_cseq_parse(struct sip_str v, struct sip_cseq *cs, size_t *err_off, const char **why);
 int sip_retry_after_parse(struct sip_str v, struct sip_retry_after *ra, size_t *err_off,
 			  const char **why);
+
+/*
+ * Subscription-State: substate-value *( SEMI subexp-params ), RFC 6665 §8.4. The state
+ * and reason are tokens, compared without case; expires= and retry-after= are
+ * delta-seconds. -EBADMSG with err_off and why when the value breaks the grammar.
+ */
+int sip_sub_state_parse(struct sip_str v, struct sip_sub_state_hdr *st, size_t *err_off,
+			const char **why);
 
 #endif

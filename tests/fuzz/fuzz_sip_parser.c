@@ -21,6 +21,7 @@ static void fuzz__typed(const struct sip_msg *m)
 			struct sip_naddr na;
 			struct sip_cseq cs;
 			struct sip_retry_after ra;
+			struct sip_sub_state_hdr ss;
 		} u;
 		uint32_t n;
 
@@ -33,6 +34,9 @@ static void fuzz__typed(const struct sip_msg *m)
 		}
 		sip_cseq_parse(m->hdrs[i].value, &u.cs, &off, &why);
 		sip_retry_after_parse(m->hdrs[i].value, &u.ra, &off, &why);
+		if (sip_sub_state_parse(m->hdrs[i].value, &u.ss, &off, &why) == 0 &&
+		    u.ss.reason.len > m->hdrs[i].value.len)
+			abort();
 		sip_u32_parse(m->hdrs[i].value, UINT32_MAX, &n);
 	}
 }

@@ -1438,6 +1438,147 @@ static void subscribe_timed_out_is_retried_under_a_new_call_id(void **state)
 	assert_true(sip_str_eq(m.call_id, sip_str_cstr(first)));
 }
 
+/*
+ * The notifier sends line i a NOTIFY in the dialog of its last SUBSCRIBE (From: the
+ * notifier's tag, To: the line's; call_id, when given, replaces the dialog's) with the
+ * Subscription-State state. Whether the line took it as the end of its subscription.
+ */
+static bool notify(struct fx *f, uint32_t i, const char *state, const char *call_id,
+		   const char *from_tag)
+{
+	struct sip_header hdrs[MAX_HDRS];
+	struct sip_msg req;
+	const struct sent *s = NULL;
+	int n;
+
+	for (size_t k = f->nsent; k-- > 0;)
+		if (f->sent[k].id == i) {
+			s = &f->sent[k];
+			break;
+		}
+	assert_non_null(s);
+	parse_sent(s, &req, hdrs);
+	n = snprintf(f->rx, sizeof(f->rx),
+		     "NOTIFY sip:%.31s@198.18.0.1:5060 SIP/2.0\r\n"
+		     "Via: SIP/2.0/UDP 198.18.0.7:5070;branch=z9hG4bKn%u\r\n"
+		     "From: <sip:%.31s@" REALM ">;tag=%s\r\n"
+		     "To: <sip:%.31s@" REALM ">;tag=%.*s\r\n"
+		     "Call-ID: %.*s\r\n"
+		     "CSeq: 7 NOTIFY\r\n"
+		     "Event: message-summary\r\n"
+		     "Subscription-State: %s\r\n"
+		     "Content-Length: 0\r\n"
+		     "\r\n",
+		     f->L.auth_user[i], i, f->L.auth_user[i], from_tag, f->L.auth_user[i],
+		     (int)req.from.tag.len, req.from.tag.p,
+		     call_id ? (int)strlen(call_id) : (int)req.call_id.len,
+		     call_id ? call_id : req.call_id.p, state);
+	assert_true(n > 0 && (size_t)n < sizeof(f->rx));
+	parse_text(f->rx, (size_t)n, &f->rx_msg, f->rx_hdrs);
+	assert_true(f->rx_msg.is_request);
+	return dp_line_notify(&f->L, i, &f->rx_msg, f->now_us);
+}
+
+/*
+ * RFC 6665 §4.1.3: a NOTIFY in the dialog saying terminated ends the subscription; with
+ * reason deactivated (or timeout, or none) it is made again at once, in a new dialog.
+ * An active one, or one of another dialog, changes nothing.
+ */
+static void notify_terminated_deactivated_subscribes_anew_at_once(void **state)
+{
+	struct fx *f = *state;
+	struct sip_header hdrs[MAX_HDRS];
+	struct sip_msg m;
+	char first[96];
+	size_t sent, nev;
+
+	sub_mode(f);
+	dp_line_start(&f->L, 1, f->now_us);
+	parse_sent(last_sent(f), &m, hdrs);
+	snprintf(first, sizeof(first), "%.*s", (int)m.call_id.len, m.call_id.p);
+	respond(f, 1, 200, "Expires: 40\r\n");
+	assert_int_equal(f->stats.registered, 1);
+	nev = f->nev;
+	assert_false(notify(f, 1, "active;expires=40", NULL, "srv1"));
+	assert_false(notify(f, 1, "terminated;reason=deactivated", "other@198.18.0.1", "srv1"));
+	assert_false(notify(f, 1, "terminated;reason=deactivated", NULL, "srvX"));
+	assert_int_equal(f->line[1].state, DP_LINE_REGISTERED);
+	assert_int_equal(f->nev, nev);
+	assert_true(notify(f, 1, "terminated;reason=deactivated", NULL, "srv1"));
+	assert_int_equal(last_event(f)->type, DP_EV_FAILED);
+	assert_int_equal(last_event(f)->reason, DP_FAIL_TERMINATED);
+	assert_int_equal(last_event(f)->value2, 0); /* at once */
+	assert_int_equal(f->stats.reg_fail[DP_FAIL_TERMINATED], 1);
+	assert_int_equal(f->stats.registered, 0);
+	assert_int_equal(f->to_tag[1][0], 0);
+	/* control asks again at once: outside a dialog, with a Call-ID of its own */
+	sent = f->nsent;
+	dp_line_register(&f->L, 1, false, 0, 0, f->now_us);
+	assert_int_equal(f->nsent, sent + 1);
+	parse_sent(last_sent(f), &m, hdrs);
+	assert_int_equal(m.to.tag.len, 0);
+	assert_false(sip_str_eq(m.call_id, sip_str_cstr(first)));
+	/* a repeat of the NOTIFY (its 200 lost) finds no dialog: nothing happens twice */
+	assert_false(notify(f, 1, "terminated;reason=deactivated", first, "srv1"));
+	respond(f, 1, 200, "Expires: 40\r\n");
+	assert_int_equal(f->line[1].state, DP_LINE_REGISTERED);
+	assert_int_equal(f->stats.registered, 1);
+}
+
+/* The wait before subscribing again: retry-after= when given; probation, giveup,
+ * rejected and noresource without it the retry timer; timeout and none at once. */
+static void notify_terminated_waits_as_its_reason_says(void **state)
+{
+	static const struct {
+		const char *state;
+		uint32_t wait_s;
+	} cases[] = {
+		{"terminated;reason=probation;retry-after=90", 90},
+		{"terminated;reason=giveup", 30},
+		{"terminated;reason=rejected", 30},
+		{"terminated;reason=noresource", 30},
+		{"terminated;reason=timeout", 0},
+		{"terminated", 0},
+		{"Terminated;Reason=Timeout;retry-after=5", 5},
+		{"terminated;retry-after=999999999", 86400},
+	};
+	struct fx *f = *state;
+
+	sub_mode(f);
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		dp_line_register(&f->L, 2, false, 0, 0, f->now_us);
+		respond(f, 2, 200, "Expires: 40\r\n");
+		assert_int_equal(f->line[2].state, DP_LINE_REGISTERED);
+		assert_true(notify(f, 2, cases[k].state, NULL, "srv2"));
+		assert_int_equal(last_event(f)->reason, DP_FAIL_TERMINATED);
+		assert_int_equal(last_event(f)->value2, cases[k].wait_s);
+		assert_int_equal(f->line[2].state, DP_LINE_IDLE);
+	}
+	/* a malformed Subscription-State is no end of anything */
+	dp_line_register(&f->L, 2, false, 0, 0, f->now_us);
+	respond(f, 2, 200, "Expires: 40\r\n");
+	assert_false(notify(f, 2, "terminated;retry-after=soon", NULL, "srv2"));
+	assert_int_equal(f->line[2].state, DP_LINE_REGISTERED);
+}
+
+/* Not managed (a bench, a plain run): the line's own timer subscribes again. */
+static void notify_terminated_unmanaged_line_subscribes_again_itself(void **state)
+{
+	struct fx *f = *state;
+	size_t sent;
+
+	sub_mode(f);
+	f->L.cfg.managed = false;
+	dp_line_start(&f->L, 1, f->now_us);
+	respond(f, 1, 200, "Expires: 40\r\n");
+	assert_true(notify(f, 1, "terminated;reason=timeout", NULL, "srv1"));
+	assert_int_equal(f->line[1].state, DP_LINE_RETRY_WAIT);
+	sent = f->nsent;
+	advance_by(f, 2000);
+	assert_int_equal(f->nsent, sent + 1);
+	assert_int_equal(f->line[1].state, DP_LINE_REGISTERING);
+}
+
 /* Moving to another proxy starts another dialog: no tag of the old one goes along. */
 static void subscribe_moved_elsewhere_starts_without_the_old_tag(void **state)
 {
@@ -1587,6 +1728,9 @@ int main(void)
 		T(subscribe_in_dialog_goes_to_the_remote_target_along_the_route_set),
 		T(subscribe_without_a_usable_target_keeps_the_templates_uri),
 		T(subscribe_timed_out_is_retried_under_a_new_call_id),
+		T(notify_terminated_deactivated_subscribes_anew_at_once),
+		T(notify_terminated_waits_as_its_reason_says),
+		T(notify_terminated_unmanaged_line_subscribes_again_itself),
 		T(subscribe_moved_elsewhere_starts_without_the_old_tag),
 		T(unregister_of_a_registered_line_sends_expires_0),
 		T(unregister_200_reports_unregistered_and_uncounts_the_line),

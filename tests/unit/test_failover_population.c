@@ -625,6 +625,43 @@ static uint32_t last_register_delay(const struct fx *f, int flow, uint32_t i)
 	return 0;
 }
 
+/* A notifier ended a subscription (RFC 6665 §4.1.3): the line subscribes again after the
+ * wait its reason gave (0: at once), at the same server, which is no failure of it. */
+static void a_subscription_the_notifier_ended_is_made_again_after_its_wait(void **state)
+{
+	struct fx *f = *state;
+	struct ctl_fo_config c = base_cfg();
+	struct ctl_fo subs;
+	const uint32_t AT_P = DP_TARGET(CTL_P, CTL_AOR_PRIMARY, CTL_P);
+	struct dp_msg m = {.type = DP_EV_FAILED,
+			   .line = 4,
+			   .target = AT_P,
+			   .reason = DP_FAIL_TERMINATED,
+			   .flow = DP_FLOW_SUBSCRIBE};
+
+	assert_int_equal(ctl_fo_init(&subs, &c, N, sink, f), 0);
+	ctl_fo_follow(&subs, &f->fo);
+	all_registered_at(f, AT_R);
+	for (uint32_t i = 0; i < N; i++) {
+		struct dp_msg r = {.type = DP_EV_REGISTERED, .line = i, .target = AT_P, .flow = 1};
+
+		ctl_fo_event(&subs, &r, f->now_us);
+	}
+	f->ncmd = 0;
+	ctl_fo_event(&subs, &m, f->now_us);
+	assert_int_equal(f->ncmd, 1);
+	assert_int_equal(f->cmd[0].flow, DP_FLOW_SUBSCRIBE);
+	assert_int_equal(f->cmd[0].type, DP_CMD_REGISTER);
+	assert_int_equal(f->cmd[0].value, 0);
+	assert_int_equal(f->cmd[0].target, AT_P | DP_TARGET_SET);
+	m.line = 5;
+	m.value2 = 90; /* retry-after=90 */
+	ctl_fo_event(&subs, &m, f->now_us);
+	assert_int_equal(last_register_delay(f, DP_FLOW_SUBSCRIBE, 5), 90000);
+	assert_true(subs.srv[CTL_P].up);
+	ctl_fo_destroy(&subs);
+}
+
 /* RFC 5626 §4.5: W = min(max, base * 2^failures), then 50-100 % of it. */
 static void flow_recovery_wait_doubles_up_to_the_cap(void **state)
 {
@@ -1026,6 +1063,8 @@ int main(void)
 						setup_mode4, teardown),
 		cmocka_unit_test_setup_teardown(subscriptions_start_after_registering_and_follow_p,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			a_subscription_the_notifier_ended_is_made_again_after_its_wait, setup, teardown),
 		cmocka_unit_test(percentiles_stay_open_until_enough_lines_settled),
 	};
 

@@ -262,6 +262,46 @@ static void retry_after_comment_and_duration(void **state)
 	assert_string_equal(why, "Retry-After duration is not a number");
 }
 
+/* RFC 6665 §8.4 substate-value and subexp-params, as a notifier sends them. */
+static void subscription_state_values_and_params(void **state)
+{
+	struct sip_sub_state_hdr st;
+	size_t off;
+	const char *why;
+
+	(void)state;
+	assert_int_equal(sip_sub_state_parse(SIP_STR("active;expires=3599"), &st, &off, &why), 0);
+	assert_int_equal(st.state, SIP_SUB_ACTIVE);
+	assert_true(st.has_expires);
+	assert_int_equal(st.expires, 3599);
+	assert_false(st.has_retry_after);
+	assert_int_equal(st.reason.len, 0);
+	assert_int_equal(sip_sub_state_parse(SIP_STR("Pending"), &st, &off, &why), 0);
+	assert_int_equal(st.state, SIP_SUB_PENDING);
+	assert_int_equal(
+		sip_sub_state_parse(SIP_STR(" terminated ; reason = Probation ;retry-after=30 ;x=1"),
+				    &st, &off, &why),
+		0);
+	assert_int_equal(st.state, SIP_SUB_TERMINATED);
+	assert_true(str_is(st.reason, "Probation"));
+	assert_true(st.has_retry_after);
+	assert_int_equal(st.retry_after, 30);
+	assert_int_equal(sip_sub_state_parse(SIP_STR("waiting;reason=x"), &st, &off, &why), 0);
+	assert_int_equal(st.state, SIP_SUB_OTHER);
+	assert_int_equal(sip_sub_state_parse(SIP_STR(""), &st, &off, &why), -EBADMSG);
+	assert_string_equal(why, "Subscription-State lacks a substate-value");
+	assert_int_equal(sip_sub_state_parse(SIP_STR("terminated;reason=\"a b\""), &st, &off, &why),
+			 -EBADMSG);
+	assert_string_equal(why, "Subscription-State reason is not a token");
+	assert_int_equal(sip_sub_state_parse(SIP_STR("terminated;retry-after=soon"), &st, &off, &why),
+			 -EBADMSG);
+	assert_string_equal(why, "Subscription-State retry-after is not a number");
+	assert_int_equal(off, 23);
+	assert_int_equal(sip_sub_state_parse(SIP_STR("active;expires=-1"), &st, &off, &why),
+			 -EBADMSG);
+	assert_int_equal(sip_sub_state_parse(SIP_STR("active extra"), &st, &off, &why), -EBADMSG);
+}
+
 /* One rule for Expires, Min-Expires, Flow-Timer, expires=, Retry-After. */
 static void delta_seconds_saturate_and_refuse_only_non_digits(void **state)
 {
@@ -336,6 +376,7 @@ int main(void)
 		cmocka_unit_test(naddr_tag_and_route_needs_brackets),
 		cmocka_unit_test(cseq_limits),
 		cmocka_unit_test(retry_after_comment_and_duration),
+		cmocka_unit_test(subscription_state_values_and_params),
 		cmocka_unit_test(delta_seconds_saturate_and_refuse_only_non_digits),
 		cmocka_unit_test(list_splitting),
 	};
