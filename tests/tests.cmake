@@ -74,11 +74,13 @@ foreach(src ${INTEGRATION_TESTS})
 endforeach()
 
 # The same tests over other transports, each with its argument: mode 4 over TCP and TLS,
-# mode 1 over TLS, calls over TCP and TLS (1,000 lines), calls the other side ends.
+# mode 1 over TLS, calls over TCP and TLS (1,000 lines), calls the other side ends, the
+# subscriptions a notifier ends over TCP.
 foreach(variant "failover_mode4.sh;failover;mode4_tcp;tcp;1000"
                 "failover_mode4.sh;failover;mode4_tls;tls;1000"
                 "failover_tcp.sh;failover;tls;tls;1000"
                 "failover_calls.sh;failover;calls_tcp;tcp;1000"
+                "failover_sub_terminated.sh;failover;sub_terminated_tcp;tcp;1000"
                 "failover_calls.sh;failover;calls_tls;tls;1000"
                 "calls_hangup.sh;calls;hangup_tcp;tcp;200"
                 "calls_hangup.sh;calls;hangup_tls;tls;200")
