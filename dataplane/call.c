@@ -741,7 +741,8 @@ static void dp__call_answered(struct dp_calls *c, uint32_t k, const struct sip_m
 }
 
 /* A final failure to call k's INVITE (it is ACKed already): a first challenge is
- * answered, anything else ends the call. */
+ * answered, anything else ends the call. A challenge is answered as the run ends too: the
+ * call is then ended as soon as it is answered or rings, not counted as refused. */
 static void dp__call_refused(struct dp_calls *c, uint32_t k, const struct sip_msg *m,
 			     uint64_t now_us)
 {
@@ -749,8 +750,7 @@ static void dp__call_refused(struct dp_calls *c, uint32_t k, const struct sip_ms
 	bool cancelling = call->state == DP_CALL_CANCELLING;
 
 	dp__call_release(c, k);
-	if ((m->status == 401 || m->status == 407) && !call->auth_sent && !cancelling &&
-	    !c->stopping) {
+	if ((m->status == 401 || m->status == 407) && !call->auth_sent && !cancelling) {
 		struct sip_challenge ch[DP_CHALLENGES];
 		int pick = dp_line_challenge(m, ch);
 

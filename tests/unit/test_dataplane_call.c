@@ -18,6 +18,7 @@
 #include "dataplane/call.h"
 #include "dataplane/line.h"
 #include "sip/builder.h"
+#include "sip/digest.h"
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 #define PROXY_IP IP(198, 18, 0, 3)
@@ -41,6 +42,7 @@ struct fx {
 	struct dp_line line[1];
 	char auth_user[1][32];
 	char hostport[1][DP_HOSTPORT_MAX + 1];
+	char ha1[1][32]; /* any: the proxy here does not check the response */
 	struct dp_calls c;
 	uint64_t now_us;
 	struct sent sent[MAX_SENT];
@@ -113,6 +115,9 @@ static struct fx *fixture(bool reliable)
 	f->L.nports = 1;
 	memcpy(f->auth_user[0], "100000", 6);
 	f->L.auth_user = (const char(*)[32])f->auth_user;
+	memset(f->ha1[0], 'a', 32);
+	f->L.ha1_md5[0] = (const char(*)[32])f->ha1;
+	assert_int_equal(sip_digest_ctx_create(&f->L.dctx), 0);
 	f->L.stats = &f->stats;
 	f->L.cfg.t1_ms = 500;
 	f->L.cfg.t2_ms = 4000;
@@ -135,6 +140,7 @@ static struct fx *fixture(bool reliable)
 static void done(struct fx *f)
 {
 	dp_calls_free(&f->c);
+	sip_digest_ctx_destroy(&f->L.dctx);
 	free(f);
 }
 
@@ -156,8 +162,10 @@ static void advance_to(struct fx *f, uint64_t t_us)
 	f->now_us = t_us;
 }
 
-/* The answer a proxy gives to sent request s: status, with a To tag past 1xx. */
-static void answer(struct fx *f, const struct sent *s, int status, const char *method)
+/* The answer a proxy gives to sent request s: status, with a To tag past 1xx, the
+ * request's CSeq, and extra header lines (each ending CRLF). */
+static void answer_with(struct fx *f, const struct sent *s, int status, const char *method,
+			const char *extra)
 {
 	const char *via = strstr(s->text, "Via: ");
 	const char *end = strstr(via, "\r\n");
@@ -165,6 +173,7 @@ static void answer(struct fx *f, const struct sent *s, int status, const char *m
 	const char *cend = strstr(cid, "\r\n");
 	const char *from = strstr(s->text, "From: ");
 	const char *fend = strstr(from, "\r\n");
+	const char *cseq = strstr(s->text, "CSeq: ");
 	struct sip_parse_error pe;
 	int n;
 
@@ -172,13 +181,18 @@ static void answer(struct fx *f, const struct sent *s, int status, const char *m
 		     "SIP/2.0 %d X\r\n%.*s\r\n%.*s\r\nTo: <" TO ">%s\r\n%.*s\r\nCSeq: %d %s\r\n"
 		     "Contact: <sip:callee@198.18.0.7:5060>\r\n"
 		     "Record-Route: <sip:198.18.0.3;lr;transport=tcp>\r\n"
-		     "Content-Length: 0\r\n\r\n",
+		     "%sContent-Length: 0\r\n\r\n",
 		     status, (int)(end - via), via, (int)(fend - from), from,
-		     status >= 200 ? ";tag=far1" : "", (int)(cend - cid), cid,
-		     strcmp(method, "BYE") ? 1 : 2, method);
+		     status >= 200 ? ";tag=far1" : "", (int)(cend - cid), cid, atoi(cseq + 6),
+		     method, extra);
 	assert_int_equal(sip_parse(f->rx, (size_t)n, SIP_FRAMING_DATAGRAM, &f->m, f->hdrs, 32, &pe),
 			 n);
 	assert_true(dp_calls_response(&f->c, 0, &f->m, PROXY_IP, 5060, f->now_us));
+}
+
+static void answer(struct fx *f, const struct sent *s, int status, const char *method)
+{
+	answer_with(f, s, status, method, "");
 }
 
 static void udp_invite_is_retransmitted_on_timer_a_until_timer_b(void **state)
@@ -269,6 +283,38 @@ static void a_call_up_outlives_its_connection_and_ends_with_a_bye(void **state)
 	done(f);
 }
 
+/* The run ends while a call waits for its challenge: the challenge is still answered,
+ * and the call, answered, is ended at once with a BYE; nothing counts as refused. */
+static void a_challenge_as_the_run_ends_is_answered_and_the_call_ended(void **state)
+{
+	struct fx *f = fixture(false);
+
+	(void)state;
+	place_one(f, 1000);
+	dp_calls_stop(&f->c, f->now_us);
+	answer_with(
+		f, &f->sent[0], 401, "INVITE",
+		"WWW-Authenticate: Digest realm=\"example.test\", nonce=\"n1\", qop=\"auth\"\r\n");
+	assert_int_equal(f->nsent, 3); /* the 401's ACK, the INVITE with credentials */
+	assert_non_null(strstr(f->sent[1].text, "ACK " TO " SIP/2.0\r\n"));
+	assert_non_null(strstr(f->sent[2].text, "INVITE " TO " SIP/2.0\r\n"));
+	assert_non_null(strstr(f->sent[2].text, "CSeq: 2 INVITE\r\n"));
+	assert_non_null(strstr(f->sent[2].text, "Authorization: Digest username=\"100000\""));
+	assert_int_equal(f->stats.calls_failed[DP_FAIL_AUTH], 0);
+	answer(f, &f->sent[2], 200, "INVITE");
+	assert_int_equal(f->stats.calls_answered, 1);
+	advance_to(f, f->now_us + 1000); /* no hold: the run is ending */
+	assert_int_equal(f->nsent, 5);
+	assert_non_null(strstr(f->sent[3].text, "ACK sip:callee@198.18.0.7:5060 SIP/2.0\r\n"));
+	assert_non_null(strstr(f->sent[4].text, "BYE sip:callee@198.18.0.7:5060 SIP/2.0\r\n"));
+	answer(f, &f->sent[4], 200, "BYE");
+	assert_int_equal(f->stats.calls_completed, 1);
+	for (int k = 1; k < DP_FAIL__COUNT; k++)
+		assert_int_equal(f->stats.calls_failed[k], 0);
+	assert_int_equal(f->stats.calls_active, 0);
+	done(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -276,6 +322,7 @@ int main(void)
 		cmocka_unit_test(over_a_connection_the_invite_names_it_and_only_timer_b_runs),
 		cmocka_unit_test(a_lost_connection_fails_the_invite_as_a_transport_error),
 		cmocka_unit_test(a_call_up_outlives_its_connection_and_ends_with_a_bye),
+		cmocka_unit_test(a_challenge_as_the_run_ends_is_answered_and_the_call_ended),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
