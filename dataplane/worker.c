@@ -24,7 +24,11 @@ static inline uint64_t dp__now_us(const struct dp_worker *w)
 	return dp_tsc_us(rte_get_tsc_cycles(), w->hz);
 }
 
-static void dp__tx_flush(struct dp_worker *w)
+/* Hand the frames waiting to the port. Those it would not take yet (its ring full: the
+ * peer is slower than us for a moment) wait for the next pass, so a burst of timers is
+ * sent late rather than lost; the loop expires no more timers while they wait. A port
+ * that takes nothing for DP_TX_STUCK_US (a dead link, a peer gone) loses them, counted. */
+static void dp__tx_flush(struct dp_worker *w, uint64_t now_us)
 {
 	uint16_t sent = 0;
 
@@ -36,11 +40,24 @@ static void dp__tx_flush(struct dp_worker *w)
 		sent += k;
 	}
 	w->stats.tx_frames += sent;
-	if (sent < w->ntx) {
-		w->stats.tx_full += w->ntx - sent;
-		rte_pktmbuf_free_bulk(w->tx + sent, w->ntx - sent);
+	if (sent == w->ntx) {
+		w->ntx = 0;
+		return;
 	}
-	w->ntx = 0;
+	if (sent) {
+		w->tx_stuck_us = now_us;
+		memmove(w->tx, w->tx + sent, (size_t)(w->ntx - sent) * sizeof(w->tx[0]));
+		w->ntx -= sent;
+		return;
+	}
+	if (!w->tx_stuck_us)
+		w->tx_stuck_us = now_us;
+	if (now_us - w->tx_stuck_us >= DP_TX_STUCK_US) {
+		w->stats.tx_full += w->ntx;
+		rte_pktmbuf_free_bulk(w->tx, w->ntx);
+		w->ntx = 0;
+		w->tx_stuck_us = 0;
+	}
 }
 
 /* --pcap: what crossed the port, for Wireshark and sngrep. Costs a copy and stdio
@@ -58,12 +75,18 @@ static void dp__pcap(struct dp_worker *w, const struct rte_mbuf *m)
 	rte_spinlock_unlock(w->pcap_lock);
 }
 
+/* Queue frame m for the port; with DP_TX_MAX frames already waiting it is lost, counted. */
 static void dp__tx(struct dp_worker *w, struct rte_mbuf *m)
 {
+	if (w->ntx == DP_TX_MAX)
+		dp__tx_flush(w, dp__now_us(w));
+	if (w->ntx == DP_TX_MAX) {
+		w->stats.tx_full++;
+		rte_pktmbuf_free(m);
+		return;
+	}
 	if (unlikely(w->pcap != NULL))
 		dp__pcap(w, m);
-	if (w->ntx == DP_TX_MAX)
-		dp__tx_flush(w);
 	w->tx[w->ntx++] = m;
 }
 
@@ -839,8 +862,11 @@ int dp_worker_main(void *arg)
 	while (!w->stop) {
 		uint64_t t0 = rte_get_tsc_cycles(), now_us = dp_tsc_us(t0, w->hz);
 		uint16_t nrx = w->rx_queue ? rte_eth_rx_burst(w->port, w->queue, rx, DP_BURST) : 0;
+		/* frames of the last pass still wait for the port: no timer fires until
+		 * they are out */
+		bool backlog = w->ntx != 0;
 		size_t ndue;
-		unsigned work = nrx, n;
+		unsigned work = nrx + backlog, n;
 
 		w->stats.rx_frames += nrx;
 		if (nrx > 1)
@@ -853,22 +879,23 @@ int dp_worker_main(void *arg)
 				dp__rx_one(w, rx[k], now_us, false);
 			work += n;
 		}
-		ndue = dp_wheel_expire(&w->lines.wheel, now_us / 1000, due, DP_BURST);
+		ndue = backlog ? 0 : dp_wheel_expire(&w->lines.wheel, now_us / 1000, due, DP_BURST);
 		for (size_t k = 0; ndue > 1 && k < ndue; k++)
 			dp__prefetch_line(&w->lines, due[k]);
 		for (size_t k = 0; k < ndue; k++)
 			dp_line_timer(&w->lines, due[k], now_us);
 		for (unsigned f = 1; f < DP_FLOW__COUNT; f++) {
 			struct dp_lines *L = dp__flow_lines(w, f);
-			size_t nf =
-				L ? dp_wheel_expire(&L->wheel, now_us / 1000, due, DP_BURST) : 0;
+			size_t nf = L && !backlog ? dp_wheel_expire(&L->wheel, now_us / 1000, due,
+								    DP_BURST)
+						  : 0;
 
 			for (size_t k = 0; k < nf; k++)
 				dp_line_timer(L, due[k], now_us);
 			ndue += nf;
 		}
-		work += (unsigned)ndue + dp__ramps(w, now_us);
-		if (w->calls.on)
+		work += (unsigned)ndue + (backlog ? 0 : dp__ramps(w, now_us));
+		if (w->calls.on && !backlog)
 			work += dp_calls_poll(&w->calls, now_us);
 		dp__arp(w, now_us);
 		n = dp__commands(w, now_us);
@@ -876,7 +903,7 @@ int dp_worker_main(void *arg)
 		if (unlikely(w->probes_out))
 			dp__probe_timers(w, now_us);
 		if (w->ntx)
-			dp__tx_flush(w);
+			dp__tx_flush(w, now_us);
 		if (work) {
 			uint64_t t1 = rte_get_tsc_cycles();
 
@@ -893,6 +920,10 @@ int dp_worker_main(void *arg)
 			rte_pause();
 		}
 	}
+	dp__tx_flush(w, dp__now_us(w));
+	w->stats.tx_full += w->ntx; /* the port would not take them as we stopped */
+	rte_pktmbuf_free_bulk(w->tx, w->ntx);
+	w->ntx = 0;
 	stopped.worker = w->id;
 	stopped.t_us = dp__now_us(w);
 	dp__event_put(w, &stopped);

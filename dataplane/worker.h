@@ -20,6 +20,7 @@
 
 #define DP_BURST 32
 #define DP_TX_MAX 128
+#define DP_TX_STUCK_US 100000 /* a port that takes no frame this long loses those waiting */
 
 /* An OPTIONS probe of a server that control asked for (DP_CMD_PROBE): UDP non-INVITE
  * retransmissions (RFC 3261 §17.1.2.2) until any answer or the deadline. */
@@ -64,6 +65,7 @@ struct dp_worker {
 	struct rte_mbuf *building; /* from tx_alloc until tx_send */
 	struct rte_mbuf *tx[DP_TX_MAX];
 	uint16_t ntx;
+	uint64_t tx_stuck_us; /* since when the port has taken none of them; 0: it takes them */
 	struct rte_ring *cmd; /* control -> worker */
 	struct rte_ring *ev;  /* worker -> control */
 	uint64_t hz;	      /* TSC ticks per second */
