@@ -77,10 +77,15 @@ check "both flows of every line un-registered (holds \$(flows_held R))" wait_unt
 s() { jq -r "$1" "$tmp/summary.json"; }
 check "summary: STUN keep-alives answered on both flows (got $(s '[.outbound_flows[].keepalive_answered]'))" \
 	test "$(s '[.outbound_flows[] | select(.keepalive_answered > 0)] | length')" -eq 2
-# every line's flow 1 failed: mostly by its missed keep-alive, a few by a REGISTER refresh
-# that fell due in the outage first (timer F); flow 2 never failed
+# every line's flow 1 failed: mostly by its missed keep-alive, some by a REGISTER refresh
+# that fell due in the outage first. That share is about a fifth: a keep-alive goes out
+# 4-5 s apart and is missed 2 s later, a refresh comes every 15-27 s (50-90 % of 30 s) and
+# fails after timer F's 3 s, so a refresh sent from 3 s before the cut to about a second
+# before the next keep-alive tells first (CI saw 82 % by keep-alive over TLS). Flow 2 never
+# failed.
+echo "flow 1: $(s '.outbound_flows[0].flow_failures') missed keep-alives, $(s '.outbound_flows[0].failures') failed REGISTERs (the outage's recovery attempts among them)"
 check "summary: flow 1 failed on every line, flow 2 on none (flow failures $(s '[.outbound_flows[].flow_failures]' | tr -d ' \n'), failures $(s '[.outbound_flows[].failures]' | tr -d ' \n'))" \
 	test "$(s '.outbound_flows[0].flow_failures + .outbound_flows[0].failures')" -ge $lines -a \
-	"$(s '.outbound_flows[0].flow_failures')" -ge $((lines * 9 / 10)) -a \
+	"$(s '.outbound_flows[0].flow_failures')" -ge $((lines * 2 / 3)) -a \
 	"$(s '.outbound_flows[1].flow_failures')" -eq 0
 finish

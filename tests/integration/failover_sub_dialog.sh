@@ -62,7 +62,7 @@ read -r ok failed < <("$lab" notifier-stats)
 # each line's subscription at P, then at BP, then at P again: three dialogs, each ended
 # by an un-SUBSCRIBE in the dialog (P's first one when the line left it after P came
 # back is the exception: P was frozen, its dialog timed out at the notifier's side)
-check "the notifier saw no subscription addressed outside its dialog (failed: $failed; $(tr '\r' '\n' 2>/dev/null <"$SIPEDGE_LAB_DIR/notifier-errors.log" | grep -m3 -E '^(SUBSCRIBE|CSeq|To:|Call-ID:|.*Aborting|.*timeout)' | tr '\n' ' '))" \
+check "the notifier saw no subscription addressed outside its dialog (failed: $failed; $(notifier_failures))" \
 	test "$failed" -eq 0
 check "the notifier's subscriptions ended by un-SUBSCRIBEs in their dialogs: at least 2 per line (got $ok)" \
 	test "$ok" -ge $((2 * lines))
