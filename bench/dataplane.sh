@@ -117,7 +117,7 @@ answers in full bursts, so that cost is spread over 32 frames a pass, as at satu
 
 Responder: verified $(jq -r .verified "$tmp/reg-resp.json") digests (every $verify_every), \
 $(jq -r .verify_failed "$tmp/reg-resp.json") failed, CPU share $(jq -r .cpu_share "$tmp/reg-resp.json") \
-of its core (polling: 1.0 means busy-polling, not saturated). Registration run: \
+of its core (it polls while frames come and sleeps after 10 ms without one: 1.0 means it never idled, not that it was saturated). Registration run: \
 $(j reg .registrations_ok) registrations, $(j reg .retransmissions) retransmissions, \
 $(j reg .drops.sip_no_buffer) sends without a buffer.
 TABLE
