@@ -64,6 +64,7 @@ struct ctl_run {
 	double load_s; /* dp_create: EAL, port, every line's template and HA1s */
 	uint64_t rss_kb_loaded;
 	uint64_t registered_peak;
+	uint64_t registered_at_stop; /* lines registered when the stop began */
 	uint64_t events;
 	struct dp_stats last;
 	uint64_t peak_rps[CTL_SLOTS]; /* most requests sent to a server in one second */
@@ -303,6 +304,7 @@ static void ctl__begin_stop(struct ctl_run *r, const char *why)
 	r->stop_ms = uv_now(&r->loop);
 	ctl__flow_stats(r, DP_FLOW_REGISTER, &s);
 	r->stop_bound = s.registered + s.in_flight;
+	r->registered_at_stop = s.registered;
 	if (!r->c.quiet)
 		fprintf(stderr, "\n%s: un-registering every line\n", why);
 	ctl_fo_stop(&r->fo);
@@ -585,6 +587,8 @@ static void ctl__summary(struct ctl_run *r, FILE *out, bool json)
 		fprintf(out, "| lines | %u |\n| run time s | %.1f |\n", r->c.dp.lines, secs);
 		fprintf(out, "| registered at peak | %llu |\n",
 			(unsigned long long)r->registered_peak);
+		fprintf(out, "| registered when the stop began | %llu |\n",
+			(unsigned long long)r->registered_at_stop);
 		fprintf(out, "| registered at end | %llu |\n", (unsigned long long)s.registered);
 		fprintf(out, "| REGISTER sent (with credentials) | %llu (%llu) |\n",
 			(unsigned long long)s.tx_requests[DP_M_REGISTER],
@@ -646,6 +650,7 @@ static void ctl__summary(struct ctl_run *r, FILE *out, bool json)
 	ctl_json_u64(&j, "rss_kb_loaded", r->rss_kb_loaded);
 	ctl_json_bool(&j, "interrupted", r->interrupted);
 	ctl_json_u64(&j, "registered_peak", r->registered_peak);
+	ctl_json_u64(&j, "registered_at_stop", r->registered_at_stop);
 	ctl_json_u64(&j, "registered_end", s.registered);
 	ctl_json_u64(&j, "register_sent", s.tx_requests[DP_M_REGISTER]);
 	ctl_json_u64(&j, "register_with_credentials", s.tx_register_auth);

@@ -66,4 +66,7 @@ check "summary: failover_s and failback_s have p50..p100" \
 	test "$(s '[.failover_s, .failback_s | .p50, .p90, .p99, .p100 | numbers] | length')" -eq 8
 check "summary: BR took requests" test "$(s .requests_by_server.BR)" -gt 0
 check "summary: lines = $lines" test "$(s .lines)" -eq $lines
+# a CI gate after the failback: every line registered when the stop began, none after it
+check "summary: registered_at_stop = $lines, registered_end = 0 (got $(s '[.registered_at_stop, .registered_end]'))" \
+	test "$(s .registered_at_stop)" -eq $lines -a "$(s .registered_end)" -eq 0
 finish
