@@ -551,8 +551,8 @@ static void ctl__send_pending(struct ctl__conn *c)
 		 */
 		const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
 		char ip[16], t[32], *hp = f->hostport[c->line];
-		uint16_t lport = (uint16_t)(f->L.first_port + (f->L.first_id + c->line) %
-							      (65536u - f->L.first_port));
+		uint16_t lport = (uint16_t)(f->L.first_port +
+					    (f->L.first_id + c->line) % (65536u - f->L.first_port));
 		int n;
 
 		inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
@@ -1104,7 +1104,7 @@ static int ctl__flow_init(struct ctl_stream *s, const struct dp_config *c, int k
 	dp_lineset_view(&s->ls, c, k, 0, n, &f->L);
 	f->conn = calloc(n, sizeof(*f->conn));
 	f->held = calloc(n, 1);
-	f->slots = calloc(CTL__WHEEL_SLOTS, sizeof(*f->slots));
+	f->slots = calloc(DP_WHEEL_HEADS(CTL__WHEEL_SLOTS), sizeof(*f->slots));
 	f->links = calloc(n, sizeof(*f->links));
 	f->hostport = calloc(n, sizeof(*f->hostport));
 	f->lost = calloc(n, sizeof(*f->lost));

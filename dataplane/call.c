@@ -41,7 +41,7 @@ int dp_calls_init(struct dp_calls *c, uint32_t max, struct dp_lines *L, const ch
 		return -EINVAL;
 	c->call = calloc(max, sizeof(*c->call));
 	c->free = calloc(max, sizeof(*c->free));
-	c->wheel_slots = calloc(DP_CALL_WHEEL_SLOTS, sizeof(*c->wheel_slots));
+	c->wheel_slots = calloc(DP_WHEEL_HEADS(DP_CALL_WHEEL_SLOTS), sizeof(*c->wheel_slots));
 	c->links = calloc(max, sizeof(*c->links));
 	c->slot_of = calloc(n ? n : 1, sizeof(*c->slot_of));
 	if (!c->call || !c->free || !c->wheel_slots || !c->links || !c->slot_of) {

@@ -44,7 +44,7 @@ struct dp {
 	/* line tables, indexed by line id; each worker reads and writes its shard only */
 	struct dp_lineset ls;
 	struct rte_mbuf **held;
-	uint32_t *slots; /* DP_WHEEL_SLOTS per worker */
+	uint32_t *slots; /* DP_WHEEL_SLOTS x DP_WHEEL_CHAINS per worker */
 	struct dp_wheel_link *links;
 	/* the timers and held requests of the other clients (enum dp_flow): the
 	 * subscription, when cfg.subscribe, and the second outbound registration, when
@@ -138,7 +138,7 @@ static int dp__flow_alloc(struct dp *d, const struct dp_config *c, int flow, cha
 	struct dp__flow_tables *x = &d->fx[flow];
 
 	x->held = calloc(c->lines, sizeof(*x->held));
-	x->slots = calloc((size_t)DP_WHEEL_SLOTS * d->nworkers, sizeof(*x->slots));
+	x->slots = calloc(DP_WHEEL_HEADS(DP_WHEEL_SLOTS) * d->nworkers, sizeof(*x->slots));
 	x->links = calloc(c->lines, sizeof(*x->links));
 	if (!x->held || !x->slots || !x->links)
 		return dp__fail(err, errlen, -ENOMEM, "no memory for %u %s", c->lines,
@@ -168,8 +168,8 @@ static int dp__flow_worker(struct dp *d, const struct dp_config *c, struct dp_wo
 		w->subs_on = true;
 	else
 		w->reg2_on = true;
-	return dp_wheel_init(&S->wheel, x->slots + (size_t)w->id * DP_WHEEL_SLOTS, DP_WHEEL_SLOTS,
-			     x->links + first, S->n,
+	return dp_wheel_init(&S->wheel, x->slots + w->id * DP_WHEEL_HEADS(DP_WHEEL_SLOTS),
+			     DP_WHEEL_SLOTS, x->links + first, S->n,
 			     dp_tsc_us(rte_get_tsc_cycles(), rte_get_tsc_hz()) / 1000);
 }
 
@@ -188,7 +188,7 @@ static int dp__worker_lines(struct dp *d, const struct dp_config *c, struct dp_w
 	if ((rc = sip_digest_ctx_create(&w->lines.dctx)) != 0)
 		return dp__fail(err, errlen, rc, "digest: no usable hash in libcrypto");
 	w->held = d->held + first;
-	if ((rc = dp_wheel_init(&w->lines.wheel, d->slots + (size_t)w->id * DP_WHEEL_SLOTS,
+	if ((rc = dp_wheel_init(&w->lines.wheel, d->slots + w->id * DP_WHEEL_HEADS(DP_WHEEL_SLOTS),
 				DP_WHEEL_SLOTS, d->links + first, w->lines.n,
 				dp_tsc_us(rte_get_tsc_cycles(), rte_get_tsc_hz()) / 1000)) != 0)
 		return rc;
@@ -203,7 +203,7 @@ static int dp__tables(struct dp *d, const struct dp_config *c, char *err, size_t
 	int rc;
 
 	d->held = calloc(c->lines, sizeof(*d->held));
-	d->slots = calloc((size_t)DP_WHEEL_SLOTS * d->nworkers, sizeof(*d->slots));
+	d->slots = calloc(DP_WHEEL_HEADS(DP_WHEEL_SLOTS) * d->nworkers, sizeof(*d->slots));
 	d->links = calloc(c->lines, sizeof(*d->links));
 	if (!d->held || !d->slots || !d->links)
 		return dp__fail(err, errlen, -ENOMEM, "no memory for %u lines", c->lines);

@@ -1,6 +1,7 @@
 /*
  * The timing wheel of dataplane/wheel.h: doubly-linked lists threaded through the
- * per-line link array, one list per slot, slot = due mod nslots.
+ * per-line link array, DP_WHEEL_CHAINS lists per slot, slot = due mod nslots, the list
+ * within it by the id's low bits.
  */
 #include "dataplane/wheel.h"
 
@@ -17,25 +18,30 @@ int dp_wheel_init(struct dp_wheel *w, uint32_t *slots, uint32_t nslots, struct d
 	w->nids = nids;
 	w->now = now;
 	w->armed = 0;
-	for (uint32_t i = 0; i < nslots; i++)
+	for (uint32_t i = 0; i < nslots * DP_WHEEL_CHAINS; i++)
 		slots[i] = DP_WHEEL_NONE;
 	for (uint32_t i = 0; i < nids; i++)
 		links[i] = (struct dp_wheel_link){DP_WHEEL_NONE, DP_WHEEL_NONE, 0};
 	return 0;
 }
 
+/* The head of the list id goes in when due at tick due. */
+static inline uint32_t *dp__wheel_head(const struct dp_wheel *w, uint32_t id, uint64_t due)
+{
+	return &w->slots[(due & (w->nslots - 1)) * DP_WHEEL_CHAINS + (id & (DP_WHEEL_CHAINS - 1))];
+}
+
 bool dp_wheel_armed(const struct dp_wheel *w, uint32_t id)
 {
 	const struct dp_wheel_link *l = &w->links[id];
-	uint32_t head = w->slots[l->due & (w->nslots - 1)];
 
-	return l->prev != DP_WHEEL_NONE || head == id;
+	return l->prev != DP_WHEEL_NONE || *dp__wheel_head(w, id, l->due) == id;
 }
 
 void dp_wheel_cancel(struct dp_wheel *w, uint32_t id)
 {
 	struct dp_wheel_link *l = &w->links[id];
-	uint32_t *head = &w->slots[l->due & (w->nslots - 1)];
+	uint32_t *head = dp__wheel_head(w, id, l->due);
 
 	if (!dp_wheel_armed(w, id))
 		return;
@@ -58,7 +64,7 @@ void dp_wheel_arm(struct dp_wheel *w, uint32_t id, uint64_t due)
 	if (due < w->now)
 		due = w->now;
 	l->due = due;
-	head = &w->slots[due & (w->nslots - 1)];
+	head = dp__wheel_head(w, id, due);
 	l->prev = DP_WHEEL_NONE;
 	l->next = *head;
 	if (*head != DP_WHEEL_NONE)
@@ -67,23 +73,33 @@ void dp_wheel_arm(struct dp_wheel *w, uint32_t id, uint64_t due)
 	w->armed++;
 }
 
+/* Hot path: the lists of the current slot are walked a link of each in turn. */
 size_t dp_wheel_expire(struct dp_wheel *w, uint64_t now, uint32_t *out, size_t max)
 {
 	size_t n = 0;
 
 	while (w->now <= now) {
-		uint32_t id = w->slots[w->now & (w->nslots - 1)];
+		const uint32_t *heads = dp__wheel_head(w, 0, w->now);
+		uint32_t cur[DP_WHEEL_CHAINS];
+		unsigned live = 0;
 
-		while (id != DP_WHEEL_NONE) {
-			uint32_t next = w->links[id].next;
+		for (unsigned c = 0; c < DP_WHEEL_CHAINS; c++)
+			live += (cur[c] = heads[c]) != DP_WHEEL_NONE;
+		while (live) {
+			for (unsigned c = 0; c < DP_WHEEL_CHAINS; c++) {
+				uint32_t id = cur[c];
 
-			if (w->links[id].due <= w->now) {
-				if (n == max)
-					return n;
-				dp_wheel_cancel(w, id);
-				out[n++] = id;
+				if (id == DP_WHEEL_NONE)
+					continue;
+				cur[c] = w->links[id].next;
+				if (w->links[id].due <= w->now) {
+					if (n == max)
+						return n;
+					dp_wheel_cancel(w, id);
+					out[n++] = id;
+				}
+				live -= cur[c] == DP_WHEEL_NONE;
 			}
-			id = next;
 		}
 		if (w->now == now)
 			break;

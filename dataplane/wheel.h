@@ -13,6 +13,13 @@
 
 #define DP_WHEEL_NONE UINT32_MAX
 
+/* Lists per slot, an id's by its low bits: expiry walks them side by side, so the cache
+ * misses of one list's next link overlap those of the others instead of queuing behind
+ * each other (one list was 74 % of dp_wheel_expire's samples on a single load). */
+#define DP_WHEEL_CHAINS 4
+/* The heads a wheel of nslots ticks needs (the slots array dp_wheel_init takes). */
+#define DP_WHEEL_HEADS(nslots) ((size_t)(nslots)*DP_WHEEL_CHAINS)
+
 struct dp_wheel_link {
 	uint32_t next;
 	uint32_t prev;
@@ -20,7 +27,7 @@ struct dp_wheel_link {
 };
 
 struct dp_wheel {
-	uint32_t *slots;	     /* nslots heads */
+	uint32_t *slots;	     /* nslots x DP_WHEEL_CHAINS heads */
 	uint32_t nslots;	     /* power of two */
 	struct dp_wheel_link *links; /* one per id */
 	uint32_t nids;
@@ -28,7 +35,8 @@ struct dp_wheel {
 	uint32_t armed;
 };
 
-/* slots and links are caller-allocated arrays of nslots and nids entries. */
+/* slots and links are caller-allocated arrays of nslots x DP_WHEEL_CHAINS and nids
+ * entries; the wheel spans nslots ticks. */
 int dp_wheel_init(struct dp_wheel *w, uint32_t *slots, uint32_t nslots, struct dp_wheel_link *links,
 		  uint32_t nids, uint64_t now);
 

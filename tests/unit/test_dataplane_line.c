@@ -68,7 +68,7 @@ struct fx {
 	struct sip_tpl *tpl2;
 	char auth_user[NLINES][32];
 	char contact[NLINES][64];
-	uint32_t slots[NSLOTS];
+	uint32_t slots[DP_WHEEL_HEADS(NSLOTS)];
 	struct dp_wheel_link links[NLINES];
 	uint8_t *arena;
 	uint64_t now_us;

@@ -20,7 +20,7 @@
 
 struct fx {
 	struct dp_wheel w;
-	uint32_t slots[NSLOTS];
+	uint32_t slots[DP_WHEEL_HEADS(NSLOTS)];
 	struct dp_wheel_link links[NIDS];
 	uint32_t out[NIDS];
 };
@@ -48,7 +48,7 @@ static bool out_has(const struct fx *f, size_t n, uint32_t id)
 static void init_rejects_a_slot_count_that_is_not_a_power_of_two(void **state)
 {
 	struct dp_wheel w;
-	uint32_t slots[12];
+	uint32_t slots[DP_WHEEL_HEADS(12)];
 	struct dp_wheel_link links[4];
 
 	(void)state;
@@ -326,6 +326,27 @@ static void armed_count_follows_arm_rearm_cancel_and_expire(void **state)
 	assert_int_equal(f.w.armed, 0);
 }
 
+/* A slot's lists are walked side by side: an entry of a later lap in one list holds
+ * back neither the due ones behind it nor those of the other lists. */
+static void due_ids_of_every_list_fire_past_a_later_lap(void **state)
+{
+	struct fx f;
+	size_t n;
+
+	(void)state;
+	fx_init(&f, 0);
+	for (uint32_t id = 1; id <= 2 * DP_WHEEL_CHAINS; id++)
+		dp_wheel_arm(&f.w, id, 5);
+	dp_wheel_arm(&f.w, 2 * DP_WHEEL_CHAINS + 1, 5 + NSLOTS); /* head of its list */
+	n = expire(&f, 5);
+	assert_int_equal(n, 2 * DP_WHEEL_CHAINS);
+	for (uint32_t id = 1; id <= 2 * DP_WHEEL_CHAINS; id++)
+		assert_true(out_has(&f, n, id));
+	assert_true(dp_wheel_armed(&f.w, 2 * DP_WHEEL_CHAINS + 1));
+	assert_int_equal(expire(&f, 5 + NSLOTS), 1);
+	assert_int_equal(f.out[0], 2 * DP_WHEEL_CHAINS + 1);
+}
+
 static void armed_tells_each_id_apart(void **state)
 {
 	struct fx f;
@@ -363,6 +384,7 @@ int main(void)
 		cmocka_unit_test(cancel_inside_a_shared_slot_keeps_the_others),
 		cmocka_unit_test(armed_count_follows_arm_rearm_cancel_and_expire),
 		cmocka_unit_test(armed_tells_each_id_apart),
+		cmocka_unit_test(due_ids_of_every_list_fire_past_a_later_lap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
