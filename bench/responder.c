@@ -10,11 +10,11 @@
  * faster peer, so that its busy time is what the work costs at saturation rather than
  * each poll's fixed cost spread over the one or two frames a slower peer offers.
  *
- * It polls only while the port's link is up, and after 10 ms without a frame it sleeps
- * 100 us between polls, as the agent's worker backs off. When the agent leaves, DPDK
- * 22.11's memif PMD (the server side) unmaps its rings while a burst may still reach
- * them: polling on, the responder took a segfault in 3 runs of 24 short ones (and once
- * in a `bench/run dataplane`); the link goes down when the connection ends.
+ * It polls only while the port's link is up: when the agent leaves, DPDK 22.11's memif
+ * PMD (the server side) unmaps the rings, and a burst could still read them (a segfault
+ * in 3 of 24 short runs, once in a `bench/run dataplane`; sleeping between polls alone
+ * did not stop it, the link check did: 0 of 24). After 10 ms without a frame it sleeps
+ * 100 us between polls, as the agent's worker backs off, so its CPU share is its load.
  *
  * usage: bench_responder [EAL ARGS] -- [--ip A.B.C.D] [--password PW] [--expires S]
  *                        [--verify-every N] [--batch N] [--duration S] [--stats FILE]

@@ -18,7 +18,7 @@ int dp_wheel_init(struct dp_wheel *w, uint32_t *slots, uint32_t nslots, struct d
 	w->nids = nids;
 	w->now = now;
 	w->armed = 0;
-	for (uint32_t i = 0; i < nslots * DP_WHEEL_CHAINS; i++)
+	for (size_t i = 0; i < DP_WHEEL_HEADS(nslots); i++)
 		slots[i] = DP_WHEEL_NONE;
 	for (uint32_t i = 0; i < nids; i++)
 		links[i] = (struct dp_wheel_link){DP_WHEEL_NONE, DP_WHEEL_NONE, 0};
