@@ -323,7 +323,7 @@ static void dp__send_register(struct dp_lines *L, uint32_t i, uint64_t now_us, u
 		return;
 	}
 	l->unsent = 0;
-	L->io.tx_send(L->io.ctx, i, (size_t)n, true);
+	L->io.tx_send(L->io.ctx, i, (size_t)n, true, DP_SUM_NONE);
 	L->stats->tx_requests[sub ? DP_M_SUBSCRIBE : DP_M_REGISTER]++;
 	L->stats->tx_by_server[l->via]++;
 	if (f.auth.len)
@@ -360,9 +360,8 @@ static void dp__send_keepalive(struct dp_lines *L, uint32_t i, uint64_t now_us)
 	struct dp_line *l = &L->line[i];
 	size_t cap;
 	char *buf = L->io.tx_alloc(L->io.ctx, &cap);
-	uint8_t txid[SIP_STUN_TXID_LEN] = {'s', 'e', L->flow};
-	uint32_t g = L->first_id + i;
-	int n;
+	uint8_t tail[SIP_STUN_KA_TAIL_LEN];
+	uint32_t g = L->first_id + i, sum;
 
 	l->ka_next_us = now_us + dp__ka_gap_us(L, l);
 	if (!buf) {
@@ -371,22 +370,22 @@ static void dp__send_keepalive(struct dp_lines *L, uint32_t i, uint64_t now_us)
 	}
 	if (L->cfg.keepalive != DP_KA_STUN) {
 		memcpy(buf, "\r\n\r\n", 4);
-		L->io.tx_send(L->io.ctx, i, 4, false);
+		L->io.tx_send(L->io.ctx, i, 4, false, DP_SUM_NONE);
 		L->stats->tx_keepalive_crlf++;
 		if (L->cfg.keepalive == DP_KA_PING)
 			l->ka_sent_us = now_us; /* its pong is due within the timeout */
 		return;
 	}
-	l->ka_txid++;
-	memcpy(txid + 4, &g, 4);
-	memcpy(txid + 8, &l->ka_txid, 4);
-	n = sip_stun_build_request((uint8_t *)buf, cap, txid, SIP_STR_NULL, true);
-	if (n < 0) {
+	if (cap < SIP_STUN_KA_LEN) {
 		L->io.tx_abort(L->io.ctx);
 		L->stats->sip_drops[DP_SIP_DROP_NO_BUFFER]++;
 		return;
 	}
-	L->io.tx_send(L->io.ctx, i, (size_t)n, false);
+	l->ka_txid++;
+	memcpy(tail, &g, 4);
+	memcpy(tail + 4, &l->ka_txid, 4);
+	sum = sip_stun_ka_build(&L->ka_tpl, (uint8_t *)buf, tail);
+	L->io.tx_send(L->io.ctx, i, SIP_STUN_KA_LEN, false, sum);
 	l->ka_sent_us = now_us;
 	L->stats->tx_keepalive_stun++;
 }
@@ -800,6 +799,12 @@ static bool dp__ours(const struct dp_lines *L, const struct dp_line *l, const st
 	for (int k = 0; k < 16; k++)
 		b[7 + k] = hex[(l->branch >> (60 - 4 * k)) & 0xf];
 	return memcmp(b, m->via.branch.p, sizeof(b)) == 0;
+}
+
+void dp_lines_set_flow(struct dp_lines *L, uint8_t flow)
+{
+	L->flow = flow;
+	sip_stun_ka_init(&L->ka_tpl, (const uint8_t[SIP_STUN_KA_HEAD_LEN]){'s', 'e', flow, 0});
 }
 
 int dp_lines_keepalive(struct dp_lines *L, uint8_t kind, uint32_t interval_ms, uint32_t timeout_ms)

@@ -18,6 +18,7 @@
 #include "sip/builder.h"
 #include "sip/digest.h"
 #include "sip/parser.h"
+#include "sip/stun.h"
 
 enum dp_line_state {
 	DP_LINE_IDLE = 0,      /* not started, or un-registered */
@@ -66,8 +67,9 @@ struct dp_line_io {
 	void *ctx;
 	/* Room for a datagram's payload, or NULL (no buffer, no next-hop MAC yet). */
 	char *(*tx_alloc)(void *ctx, size_t *cap);
-	/* Send the payload just built for line id; keep: hold it for retransmission. */
-	void (*tx_send)(void *ctx, uint32_t id, size_t len, bool keep);
+	/* Send the payload just built for line id; keep: hold it for retransmission. sum:
+	 * the payload's 16-bit big-endian words added up (dp_net_sum), or DP_SUM_NONE */
+	void (*tx_send)(void *ctx, uint32_t id, size_t len, bool keep, uint32_t sum);
 	/* Give back the room from tx_alloc unsent (the text did not fit). */
 	void (*tx_abort)(void *ctx);
 	void (*tx_resend)(void *ctx, uint32_t id);
@@ -75,8 +77,9 @@ struct dp_line_io {
 	void (*event)(void *ctx, const struct dp_msg *m);
 };
 
-#define DP_HOSTPORT_MAX 21 /* "255.255.255.255:65535" */
-#define DP_TO_TAG_MAX 47   /* longer remote tags are not kept: the next SUBSCRIBE starts anew */
+#define DP_SUM_NONE UINT32_MAX /* tx_send: the sender adds the payload up itself */
+#define DP_HOSTPORT_MAX 21     /* "255.255.255.255:65535" */
+#define DP_TO_TAG_MAX 47       /* longer remote tags are not kept: the next SUBSCRIBE starts anew */
 /* A subscription dialog's remote target and route set after DP_DLG_HDR octets (their two
  * lengths and the dialog's generation, which its Call-ID carries); a dialog whose pair
  * does not fit is not kept (the next SUBSCRIBE starts a new one). Kamailio's record-route
@@ -135,7 +138,9 @@ struct dp_lines {
 	struct dp_stats *stats;
 	struct dp_line_io io;
 	uint16_t worker;
-	uint8_t flow; /* enum dp_flow: REGISTER or SUBSCRIBE, same client */
+	uint8_t flow; /* enum dp_flow: REGISTER or SUBSCRIBE, same client (dp_lines_set_flow) */
+	/* this flow's STUN keep-alives: transaction id 's' 'e' flow 0, global line id, count */
+	struct sip_stun_ka ka_tpl;
 	/* SUBSCRIBE flow: the dialog's remote tag per line ([0] its length, 0: none), so a
 	 * refresh or an un-SUBSCRIBE is in the dialog (RFC 6665 §4.1.2.1); NULL otherwise */
 	char (*to_tag)[DP_TO_TAG_MAX + 1];
@@ -203,6 +208,8 @@ void dp_line_transport_lost(struct dp_lines *L, uint32_t i, uint64_t now_us);
 /* ICMP says the line's datagram to server_ip:server_port was not delivered. */
 void dp_line_unreachable(struct dp_lines *L, uint32_t i, uint32_t server_ip, uint16_t server_port,
 			 uint64_t now_us);
+/* L is the table of flow (enum dp_flow): its requests and keep-alives say so. */
+void dp_lines_set_flow(struct dp_lines *L, uint8_t flow);
 /* New keep-alive settings for every line of L (enum dp_keepalive kind; STUN needs a
  * timeout); each line takes them at its next registration or keep-alive. 0 or -EINVAL. */
 int dp_lines_keepalive(struct dp_lines *L, uint8_t kind, uint32_t interval_ms, uint32_t timeout_ms);

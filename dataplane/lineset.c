@@ -289,7 +289,7 @@ void dp_lineset_view(const struct dp_lineset *s, const struct dp_config *c, int 
 	*out = s->base;
 	out->first_id = first;
 	out->n = n;
-	out->flow = (uint8_t)flow;
+	dp_lines_set_flow(out, (uint8_t)flow);
 	out->line = s->line[flow] + first;
 	out->auth_user = (const char(*)[32])(s->auth_user + first);
 	for (int a = 0; a < DP_MAX_AORS; a++) {

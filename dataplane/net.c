@@ -228,33 +228,62 @@ size_t dp_net_icmp_echo_reply(const struct dp_net *n, uint8_t *f, const struct d
 	return (size_t)p->payload_off + p->payload_len;
 }
 
-size_t dp_net_udp_finish(const struct dp_net *n, uint8_t *f, const struct dp_mac *dst_mac,
-			 uint32_t src_ip, uint16_t src_port, uint32_t dst_ip, uint16_t dst_port,
-			 size_t payload_len)
+/* Add up ones-complement partial sums: fold the carries back into 16 bits. */
+static inline uint16_t dp__fold(uint32_t s)
+{
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+uint32_t dp_net_sum(const void *payload, size_t len)
+{
+	/* rte_raw_cksum adds words as the CPU loads them: swapping the folded sum gives the
+	 * big-endian one (RFC 1071 §2(B)) */
+	return rte_be_to_cpu_16(rte_raw_cksum(payload, len));
+}
+
+size_t dp_net_udp_finish_sum(const struct dp_net *n, uint8_t *f, const struct dp_mac *dst_mac,
+			     uint32_t src_ip, uint16_t src_port, uint32_t dst_ip, uint16_t dst_port,
+			     size_t payload_len, uint32_t payload_sum)
 {
 	struct rte_ether_hdr *e = (struct rte_ether_hdr *)f;
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(f + DP_NET_ETH_LEN);
 	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(f + DP_NET_ETH_LEN + DP_NET_IP_LEN);
+	uint32_t ip_len = (uint32_t)(DP_NET_IP_LEN + DP_NET_UDP_LEN + payload_len);
+	uint32_t udp_len = (uint32_t)(DP_NET_UDP_LEN + payload_len);
+	uint32_t addrs = (src_ip >> 16) + (src_ip & 0xffff) + (dst_ip >> 16) + (dst_ip & 0xffff);
+	/* version/IHL and TOS, length, id 0, DF, TTL 64 and UDP, addresses */
+	uint16_t ip_sum = dp__fold(0x4500 + ip_len + 0x4000 + (64 << 8 | IPPROTO_UDP) + addrs);
+	/* pseudo-header (addresses, protocol, length), the header, the payload */
+	uint16_t udp_sum = dp__fold(addrs + IPPROTO_UDP + udp_len + src_port + dst_port + udp_len +
+				    dp__fold(payload_sum));
 
 	memcpy(e->dst_addr.addr_bytes, dst_mac->b, 6);
 	memcpy(e->src_addr.addr_bytes, n->mac.b, 6);
 	e->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
 	ip->type_of_service = 0;
-	ip->total_length =
-		rte_cpu_to_be_16((uint16_t)(DP_NET_IP_LEN + DP_NET_UDP_LEN + payload_len));
+	ip->total_length = rte_cpu_to_be_16((uint16_t)ip_len);
 	ip->packet_id = 0;
 	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
 	ip->time_to_live = 64;
 	ip->next_proto_id = IPPROTO_UDP;
+	ip->hdr_checksum = rte_cpu_to_be_16((uint16_t)~ip_sum);
 	ip->src_addr = rte_cpu_to_be_32(src_ip);
 	ip->dst_addr = rte_cpu_to_be_32(dst_ip);
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	u->src_port = rte_cpu_to_be_16(src_port);
 	u->dst_port = rte_cpu_to_be_16(dst_port);
-	u->dgram_len = rte_cpu_to_be_16((uint16_t)(DP_NET_UDP_LEN + payload_len));
-	u->dgram_cksum = 0;
-	u->dgram_cksum = rte_ipv4_udptcp_cksum(ip, u);
+	u->dgram_len = rte_cpu_to_be_16((uint16_t)udp_len);
+	/* RFC 768: a computed 0 goes out as all ones (0 means no checksum) */
+	u->dgram_cksum = rte_cpu_to_be_16(udp_sum == 0xffff ? 0xffff : (uint16_t)~udp_sum);
 	return DP_NET_UDP_HDRS_LEN + payload_len;
+}
+
+size_t dp_net_udp_finish(const struct dp_net *n, uint8_t *f, const struct dp_mac *dst_mac,
+			 uint32_t src_ip, uint16_t src_port, uint32_t dst_ip, uint16_t dst_port,
+			 size_t payload_len)
+{
+	return dp_net_udp_finish_sum(n, f, dst_mac, src_ip, src_port, dst_ip, dst_port, payload_len,
+				     dp_net_sum(f + DP_NET_UDP_HDRS_LEN, payload_len));
 }

@@ -106,4 +106,16 @@ size_t dp_net_udp_finish(const struct dp_net *n, uint8_t *f, const struct dp_mac
 			 uint32_t src_ip, uint16_t src_port, uint32_t dst_ip, uint16_t dst_port,
 			 size_t payload_len);
 
+/* The payload's 16-bit big-endian words added up, unfolded (RFC 1071; an odd last octet
+ * is the high half of a word): what the UDP checksum needs of it. */
+uint32_t dp_net_sum(const void *payload, size_t len);
+
+/* dp_net_udp_finish for a caller that knows its payload's dp_net_sum: every checksum is
+ * taken from the values, none from the frame. Hot path (keep-alives): reading back what
+ * was just written in narrow stores stalls on store forwarding, which perf put at 40 %
+ * of the old dp_net_udp_finish's samples. */
+size_t dp_net_udp_finish_sum(const struct dp_net *n, uint8_t *f, const struct dp_mac *dst_mac,
+			     uint32_t src_ip, uint16_t src_port, uint32_t dst_ip, uint16_t dst_port,
+			     size_t payload_len, uint32_t payload_sum);
+
 #endif

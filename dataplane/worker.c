@@ -28,7 +28,8 @@ static inline uint64_t dp__now_us(const struct dp_worker *w)
  * peer is slower than us for a moment) wait for the next pass, so a burst of timers is
  * sent late rather than lost; the loop expires no more timers while they wait. A port
  * that takes nothing for DP_TX_STUCK_US (a dead link, a peer gone) loses them, counted. */
-static void dp__tx_flush(struct dp_worker *w, uint64_t now_us)
+/* Hand the pass's frames to the port; returns how many it took. */
+static unsigned dp__tx_flush(struct dp_worker *w, uint64_t now_us)
 {
 	uint16_t sent = 0;
 
@@ -42,13 +43,13 @@ static void dp__tx_flush(struct dp_worker *w, uint64_t now_us)
 	w->stats.tx_frames += sent;
 	if (sent == w->ntx) {
 		w->ntx = 0;
-		return;
+		return sent;
 	}
 	if (sent) {
 		w->tx_stuck_us = now_us;
 		memmove(w->tx, w->tx + sent, (size_t)(w->ntx - sent) * sizeof(w->tx[0]));
 		w->ntx -= sent;
-		return;
+		return sent;
 	}
 	if (!w->tx_stuck_us)
 		w->tx_stuck_us = now_us;
@@ -58,6 +59,7 @@ static void dp__tx_flush(struct dp_worker *w, uint64_t now_us)
 		w->ntx = 0;
 		w->tx_stuck_us = 0;
 	}
+	return 0;
 }
 
 /* --pcap: what crossed the port, for Wireshark and sngrep. Costs a copy and stdio
@@ -122,7 +124,7 @@ static char *dp__io_alloc(void *ctx, size_t *cap)
 	return rte_pktmbuf_mtod(m, char *) + DP_NET_UDP_HDRS_LEN;
 }
 
-static void dp__io_send(void *ctx, uint32_t id, size_t len, bool keep)
+static void dp__io_send(void *ctx, uint32_t id, size_t len, bool keep, uint32_t sum)
 {
 	struct dp_flow_io *fl = ctx;
 	struct dp_worker *w = fl->w;
@@ -134,8 +136,10 @@ static void dp__io_send(void *ctx, uint32_t id, size_t len, bool keep)
 
 	w->building = NULL;
 	dp_lines_addr(&w->lines, id, &ip, &port);
-	flen = dp_net_udp_finish(&w->net, rte_pktmbuf_mtod(m, uint8_t *), &w->net.next_hop_mac, ip,
-				 port, to->ip, to->port, len);
+	if (sum == DP_SUM_NONE)
+		sum = dp_net_sum(rte_pktmbuf_mtod(m, uint8_t *) + DP_NET_UDP_HDRS_LEN, len);
+	flen = dp_net_udp_finish_sum(&w->net, rte_pktmbuf_mtod(m, uint8_t *), &w->net.next_hop_mac,
+				     ip, port, to->ip, to->port, len, sum);
 	m->data_len = (uint16_t)flen;
 	m->pkt_len = (uint32_t)flen;
 	if (keep) {

@@ -121,10 +121,10 @@ __attribute__((constructor)) static void sip__stun_crc8_init(void)
 	}
 }
 
-static uint32_t sip__stun_crc32(const uint8_t *p, size_t n)
+/* The CRC register after p[0..n) from c: neither preset nor final inversion. */
+static uint32_t sip__stun_crc_update(uint32_t c, const uint8_t *p, size_t n)
 {
 	const uint32_t(*t)[256] = (const uint32_t(*)[256])sip__stun_crc8;
-	uint32_t c = 0xffffffffu;
 
 	for (; n >= 8; p += 8, n -= 8) {
 		uint64_t w;
@@ -137,18 +137,21 @@ static uint32_t sip__stun_crc32(const uint8_t *p, size_t n)
 	}
 	while (n--)
 		c = sip__stun_crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
-	return c ^ 0xffffffffu;
+	return c;
 }
 #else
-static uint32_t sip__stun_crc32(const uint8_t *p, size_t n)
+static uint32_t sip__stun_crc_update(uint32_t c, const uint8_t *p, size_t n)
 {
-	uint32_t c = 0xffffffffu;
-
 	while (n--)
 		c = sip__stun_crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
-	return c ^ 0xffffffffu;
+	return c;
 }
 #endif
+
+static uint32_t sip__stun_crc32(const uint8_t *p, size_t n)
+{
+	return sip__stun_crc_update(0xffffffffu, p, n) ^ 0xffffffffu;
+}
 
 /*
  * RFC 5389 §15.5: CRC over everything before the attribute, the length field already
@@ -279,6 +282,37 @@ int sip_stun_build_request(uint8_t *buf, size_t cap, const uint8_t txid[SIP_STUN
 	if (fingerprint)
 		sip__stun_put_fingerprint(buf, off);
 	return (int)need;
+}
+
+void sip_stun_ka_init(struct sip_stun_ka *k, const uint8_t txid_head[SIP_STUN_KA_HEAD_LEN])
+{
+	uint8_t *h = k->head;
+
+	sip__stun_put16(h, SIP_STUN_BINDING_REQUEST);
+	sip__stun_put16(h + 2, SIP_STUN_KA_LEN - SIP_STUN_HDR_LEN);
+	sip__stun_put32(h + 4, SIP_STUN_MAGIC_COOKIE);
+	memcpy(h + 8, txid_head, SIP_STUN_KA_HEAD_LEN);
+	k->crc = sip__stun_crc_update(0xffffffffu, h, sizeof(k->head));
+	k->sum = SIP_STUN_ATTR_FINGERPRINT + 4;
+	for (size_t i = 0; i < sizeof(k->head); i += 2)
+		k->sum += sip__stun_get16(h + i);
+}
+
+uint32_t sip_stun_ka_build(const struct sip_stun_ka *k, uint8_t buf[SIP_STUN_KA_LEN],
+			   const uint8_t txid_tail[SIP_STUN_KA_TAIL_LEN])
+{
+	uint32_t fp = sip__stun_crc_update(k->crc, txid_tail, SIP_STUN_KA_TAIL_LEN) ^ 0xffffffffu ^
+		      SIP__STUN_FINGERPRINT_XOR;
+	uint32_t sum = k->sum + (fp >> 16) + (fp & 0xffff);
+
+	for (size_t i = 0; i < SIP_STUN_KA_TAIL_LEN; i += 2)
+		sum += (uint32_t)txid_tail[i] << 8 | txid_tail[i + 1];
+	memcpy(buf, k->head, sizeof(k->head));
+	memcpy(buf + sizeof(k->head), txid_tail, SIP_STUN_KA_TAIL_LEN);
+	sip__stun_put16(buf + SIP_STUN_HDR_LEN, SIP_STUN_ATTR_FINGERPRINT);
+	sip__stun_put16(buf + SIP_STUN_HDR_LEN + 2, 4);
+	sip__stun_put32(buf + SIP_STUN_HDR_LEN + 4, fp);
+	return sum;
 }
 
 int sip_stun_patch_txid(uint8_t *buf, size_t len, const uint8_t txid[SIP_STUN_TXID_LEN])

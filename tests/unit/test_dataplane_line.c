@@ -110,13 +110,21 @@ static void io_abort(void *ctx)
 	f->aborted++;
 }
 
-static void io_send(void *ctx, uint32_t id, size_t len, bool keep)
+static void io_send(void *ctx, uint32_t id, size_t len, bool keep, uint32_t sum)
 {
 	struct fx *f = ctx;
 	struct sent *s;
 
 	assert_true(f->nsent < MAX_SENT);
 	assert_true(len < TEXT_MAX);
+	if (sum != DP_SUM_NONE) { /* a sum given must be the payload's (UDP checksums) */
+		uint32_t want = 0;
+		const uint8_t *t = (const uint8_t *)f->txbuf;
+
+		for (size_t k = 0; k < len; k++)
+			want += k & 1 ? t[k] : (uint32_t)t[k] << 8;
+		assert_int_equal(sum, want);
+	}
 	s = &f->sent[f->nsent++];
 	s->id = id;
 	s->t_us = f->now_us;
@@ -264,6 +272,7 @@ static int setup(void **state)
 		.event = io_event,
 	};
 	f->L.worker = 2;
+	dp_lines_set_flow(&f->L, DP_FLOW_REGISTER);
 	f->now_us = T0_US;
 	assert_int_equal(
 		dp_wheel_init(&f->L.wheel, f->slots, NSLOTS, f->links, NLINES, T0_US / MS_US), 0);
@@ -921,7 +930,7 @@ static void the_second_outbound_flow_keeps_alive_under_its_own_name(void **state
 	struct sip_stun_msg st;
 	uint8_t other[SIP_STUN_TXID_LEN];
 
-	f->L.flow = DP_FLOW_REGISTER2;
+	dp_lines_set_flow(&f->L, DP_FLOW_REGISTER2);
 	f->L.cfg.keepalive = DP_KA_STUN;
 	f->L.cfg.ka_interval_ms = 1000;
 	f->L.cfg.ka_timeout_ms = 300;
@@ -1263,7 +1272,7 @@ static void sub_mode(struct fx *f)
 					 }),
 			 0);
 	f->L.tpl[0][0] = f->sub_tpl;
-	f->L.flow = DP_FLOW_SUBSCRIBE;
+	dp_lines_set_flow(&f->L, DP_FLOW_SUBSCRIBE);
 	f->L.to_tag = f->to_tag;
 	f->L.dlg = f->dlg;
 	f->L.cfg.aor_domain[0] = SIP_STR(REALM);

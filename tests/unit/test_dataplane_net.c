@@ -537,6 +537,60 @@ static void udp_finish_writes_valid_ip_and_udp_checksums(void **state)
 	assert_true(udp_cksum_ok(f));
 }
 
+/* Every payload length 0..80 (odd ones too), from addresses and ports that carry into
+ * every fold: dp_net_udp_finish_sum, given dp_net_sum, writes what a peer verifies. */
+static void udp_finish_sum_checksums_verify_for_every_length_and_address(void **state)
+{
+	struct dp_net n = net_make();
+	struct dp_mac dst = {{0x02, 0, 0, 0, 0, 0xaa}};
+	uint8_t f[256];
+	uint32_t x = 12345;
+
+	(void)state;
+	for (size_t plen = 0; plen <= 80; plen++) {
+		for (unsigned r = 0; r < 20; r++) {
+			uint32_t src, dsti;
+			uint16_t sp, dpt;
+
+			for (size_t k = 0; k < plen; k++) {
+				x = x * 1103515245u + 12345u;
+				f[DP_NET_UDP_HDRS_LEN + k] = (uint8_t)(r & 1 ? 0xff : x >> 16);
+			}
+			x = x * 1103515245u + 12345u;
+			src = r & 2 ? 0xfffffffeu : x;
+			x = x * 1103515245u + 12345u;
+			dsti = x;
+			sp = (uint16_t)(r & 4 ? 0xffff : x >> 7);
+			dpt = (uint16_t)(x >> 3);
+			memset(f, 0x5a, DP_NET_UDP_HDRS_LEN);
+			dp_net_udp_finish_sum(&n, f, &dst, src, sp, dsti, dpt, plen,
+					      dp_net_sum(f + DP_NET_UDP_HDRS_LEN, plen));
+			assert_true(ip_cksum_ok(f));
+			assert_true(udp_cksum_ok(f));
+			assert_int_not_equal(get16(f, O_UDP_CSUM), 0);
+		}
+	}
+}
+
+/* RFC 768: a checksum that computes to 0 is sent as all ones, 0 meaning "none". */
+static void udp_finish_sends_a_zero_checksum_as_all_ones(void **state)
+{
+	struct dp_net n = net_make();
+	struct dp_mac dst = {{0x02, 0, 0, 0, 0, 0xaa}};
+	uint8_t f[64];
+	bool seen = false;
+
+	(void)state;
+	/* the payload's one word steps through every value: one of them sums to 0xffff */
+	for (uint32_t v = 0; v <= 0xffff && !seen; v++) {
+		put16(f, DP_NET_UDP_HDRS_LEN, (uint16_t)v);
+		dp_net_udp_finish(&n, f, &dst, OUR_FIRST, 5060, SERVER, 5060, 2);
+		assert_true(udp_cksum_ok(f));
+		seen = get16(f, O_UDP_CSUM) == 0xffff;
+	}
+	assert_true(seen);
+}
+
 static void udp_finish_writes_the_headers_a_peer_expects(void **state)
 {
 	struct dp_net n = net_make();
@@ -799,6 +853,8 @@ int main(void)
 		cmocka_unit_test(udp_built_by_udp_finish_classifies_back_unchanged),
 		cmocka_unit_test(udp_finish_writes_valid_ip_and_udp_checksums),
 		cmocka_unit_test(udp_finish_writes_the_headers_a_peer_expects),
+		cmocka_unit_test(udp_finish_sum_checksums_verify_for_every_length_and_address),
+		cmocka_unit_test(udp_finish_sends_a_zero_checksum_as_all_ones),
 		cmocka_unit_test(udp_from_a_peer_with_valid_checksums_is_accepted),
 		cmocka_unit_test(udp_in_a_frame_padded_past_ip_total_length_is_accepted),
 		cmocka_unit_test(udp_checksum_zero_is_accepted),

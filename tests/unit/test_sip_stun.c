@@ -764,10 +764,43 @@ static void test_match_rejects_request(void **state)
 	assert_false(sip_stun_match(&msg, rfc5769_txid));
 }
 
+/* A template's keep-alive is the very request sip_stun_build_request writes for the same
+ * transaction id (so its FINGERPRINT verifies), and the sum it returns is that of the
+ * octets it wrote. */
+static void test_keepalive_template_writes_the_built_request_and_its_sum(void **state)
+{
+	uint32_t x = 99;
+
+	(void)state;
+	for (int r = 0; r < 2000; r++) {
+		uint8_t txid[SIP_STUN_TXID_LEN], want[64], got[SIP_STUN_KA_LEN];
+		struct sip_stun_ka k;
+		struct sip_stun_msg m;
+		uint32_t sum, ref = 0;
+
+		for (size_t i = 0; i < sizeof(txid); i++) {
+			x = x * 1103515245u + 12345u;
+			txid[i] = (uint8_t)(r < 2 ? -r : (int)(x >> 16));
+		}
+		sip_stun_ka_init(&k, txid);
+		sum = sip_stun_ka_build(&k, got, txid + SIP_STUN_KA_HEAD_LEN);
+		assert_int_equal(
+			sip_stun_build_request(want, sizeof(want), txid, SIP_STR_NULL, true),
+			SIP_STUN_KA_LEN);
+		assert_memory_equal(got, want, SIP_STUN_KA_LEN);
+		for (size_t i = 0; i < SIP_STUN_KA_LEN; i += 2)
+			ref += (uint32_t)got[i] << 8 | got[i + 1];
+		assert_int_equal(sum, ref);
+		assert_int_equal(sip_stun_parse(got, sizeof(got), &m), 0);
+		assert_true(m.fingerprint_ok);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_is_stun_accepts_rfc5769_vectors),
+		cmocka_unit_test(test_keepalive_template_writes_the_built_request_and_its_sum),
 		cmocka_unit_test(test_sip_text_is_not_stun),
 		cmocka_unit_test(test_is_stun_requires_cookie_and_exact_length),
 		cmocka_unit_test(test_malformed_header_reports_octet_offset),
