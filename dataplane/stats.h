@@ -79,7 +79,8 @@ struct dp_stats {
 	uint64_t idle_sleeps;
 	uint64_t dispatched; /* frames received for another worker's lines, handed to it */
 	/* TSC cycles of the worker's loop: all of them since it started, and those of
-	 * passes that found work; busy / run is how loaded the worker's core is */
+	 * passes that found work (frames in or out, timers, commands; not a pass that only
+	 * found the port's ring full); busy / run is how loaded the worker's core is */
 	uint64_t run_cycles;
 	uint64_t busy_cycles;
 	/* calls the lines placed (dataplane/call.h) */

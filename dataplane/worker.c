@@ -870,7 +870,7 @@ int dp_worker_main(void *arg)
 		 * they are out */
 		bool backlog = w->ntx != 0;
 		size_t ndue;
-		unsigned work = nrx + backlog, n;
+		unsigned work = nrx, sent = 0, n;
 
 		w->stats.rx_frames += nrx;
 		if (nrx > 1)
@@ -907,12 +907,20 @@ int dp_worker_main(void *arg)
 		if (unlikely(w->probes_out))
 			dp__probe_timers(w, now_us);
 		if (w->ntx)
-			dp__tx_flush(w, now_us);
-		if (work) {
+			sent = dp__tx_flush(w, now_us);
+		/* Busy: a pass that took frames in, fired timers, took commands or got frames
+		 * out. One that only found the port's ring still full waits on the peer, not
+		 * on this core, so it is not counted busy (nor does it sleep). */
+		if (work || sent) {
 			uint64_t t1 = rte_get_tsc_cycles();
 
 			w->stats.busy_cycles += t1 - t0;
 			w->stats.run_cycles = t1 - t_start;
+			idle = 0;
+			continue;
+		}
+		if (backlog) { /* poll the port until it takes them, no sleep */
+			w->stats.run_cycles = t0 - t_start;
 			idle = 0;
 			continue;
 		}
