@@ -13,3 +13,7 @@ target_link_libraries(bench_control PRIVATE control)
 # The shared DNS cache alone: ns per hit, RFC 3263 resolutions per s, queries per TTL.
 add_executable(bench_dns ${CMAKE_SOURCE_DIR}/bench/dns.c)
 target_link_libraries(bench_dns PRIVATE control)
+
+# The worker's keep-alive path with no port under it: ns per keep-alive, PMD excluded.
+add_executable(bench_kapath ${CMAKE_SOURCE_DIR}/bench/kapath.c)
+target_link_libraries(bench_kapath PRIVATE dataplane sip)

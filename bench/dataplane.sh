@@ -57,6 +57,10 @@ run ka --duration $((duration + 8)) -- \
 run kab --batch 1000 --duration $((duration + 8)) -- \
 	--lines "$lines" --rate 0 --expires 3600 --keepalive stun --keepalive-interval 0.02 \
 	--duration "$duration"
+# the worker's keep-alive path with no port under it (bench/kapath.c): the agent's own
+# cost, which the memif runs cannot tell apart from the transport's
+"$bin/bench_kapath" --lines "$lines" --json >"$tmp/kapath.json" ||
+	{ echo "bench: bench_kapath failed" >&2; exit 1; }
 run lat --expires 1 --duration 12 -- --lines 1000 --rate 0 --expires 1 --refresh 50-90 --duration 4
 run mem1 --duration 20 -- --lines 1 --duration 1
 run mem100k --duration 30 -- --lines 100000 --rate 0 --duration 1
@@ -86,12 +90,13 @@ if [ $json -eq 1 ]; then
 		--argjson resp "$(cat "$tmp/reg-resp.json")" --argjson lines "$lines" \
 		--argjson regb "$reg_busy" --argjson kab "$ka_busy" --argjson regc "$reg_core" \
 		--argjson kac "$ka_core" --argjson kabs "$kab_s" --argjson kabb "$kab_busy" \
-		--argjson kabc "$kab_core" \
+		--argjson kabc "$kab_core" --argjson kp "$(cat "$tmp/kapath.json")" \
 		'{auth_reg_per_s_per_core: ($reg|floor), keepalive_per_s_per_core: ($ka|floor),
 		  auth_reg_per_busy_core_s: ($regc|floor), keepalive_per_busy_core_s: ($kac|floor),
 		  worker_busy_reg: $regb, worker_busy_keepalive: $kab,
 		  keepalive_batched_per_s: ($kabs|floor), worker_busy_keepalive_batched: $kabb,
 		  keepalive_per_busy_core_s_batched: ($kabc|floor),
+		  keepalive_path_ns: $kp.keepalive_path_ns, keepalive_path_per_s: $kp.keepalive_path_per_s,
 		  reg_latency_p50_us: $p50, reg_latency_p99_us: $p99, bytes_per_line_100k: $b100k,
 		  bytes_per_line_1m: $b1m, startup_1m_s: $st, lines: $lines,
 		  responder_verify_every: $resp.verify_every, responder_cpu_share: $resp.cpu_share}'
@@ -103,6 +108,7 @@ cat <<TABLE
 | authenticated registrations/s per worker core ($lines lines) | $(printf '%.0f' "$reg_s") (worker $(printf '%.0f' "$(jq -n "$reg_busy * 100")") % busy) | $(printf '%.0f' "$reg_core") | >= 250,000 |
 | STUN keep-alives/s per worker core ($lines lines) | $(printf '%.0f' "$ka_s") (worker $(printf '%.0f' "$(jq -n "$ka_busy * 100")") % busy) | $(printf '%.0f' "$ka_core") | >= 5,000,000 |
 | the same, answers sent in batches of 1,000 (full bursts) | $(printf '%.0f' "$kab_s") (worker $(printf '%.0f' "$(jq -n "$kab_busy * 100")") % busy) | $(printf '%.0f' "$kab_core") | >= 5,000,000 |
+| the worker's keep-alive path alone, no port (bench_kapath, $lines lines): ns per keep-alive | $(jq -r .keepalive_path_ns "$tmp/kapath.json") ns | $(jq -r .keepalive_path_per_s "$tmp/kapath.json") | >= 5,000,000 |
 | registration latency p50 / p99 (1,000 lines, light load) | $(j lat .reg_latency_p50_us) / $(j lat .reg_latency_p99_us) us | | - |
 | bytes per line at 100,000 lines (RSS growth / lines) | $b100k | | <= 512 |
 | bytes per line at 1,000,000 lines | $b1m | | <= 512 |
@@ -114,6 +120,10 @@ responder shares core 0 with the agent's control thread and offers less than the
 takes, so the measured rates are the responder's; the busy figure includes each loop
 pass's fixed cost and so understates a saturated worker; the batched run takes the
 answers in full bursts, so that cost is spread over 32 frames a pass, as at saturation.
+The path alone is the worker's functions for a keep-alive (wheel, request and headers,
+classify, STUN parse, the line's answer) with the memif PMD, the mbufs and the idle loop
+taken away: the difference to the busy figure is what the transport costs here (memif
+copies every frame between the two processes' memory, across cores).
 
 Responder: verified $(jq -r .verified "$tmp/reg-resp.json") digests (every $verify_every), \
 $(jq -r .verify_failed "$tmp/reg-resp.json") failed, CPU share $(jq -r .cpu_share "$tmp/reg-resp.json") \
