@@ -341,17 +341,37 @@ static uint64_t dp__ka_gap_us(struct dp_lines *L, const struct dp_line *l)
 	return (base_ms * 80 + dp__rand(L) % (base_ms * 20 + 1)) / 100 * DP__MS;
 }
 
-/* While registered the line's timer is the first of refresh, keep-alive, keep-alive answer. */
-static void dp__arm_registered(struct dp_lines *L, uint32_t i)
+/* While registered the line's timer is the first of: refresh, the keep-alive answer's
+ * deadline, the next keep-alive (once its time has not yet come: while an answer is
+ * awaited past it, the deadline is what is left to wait for). */
+static uint64_t dp__registered_due(const struct dp_lines *L, const struct dp_line *l,
+				   uint64_t now_us)
 {
-	const struct dp_line *l = &L->line[i];
 	uint64_t due = l->refresh_due_us;
 
 	if (l->ka_sent_us && l->ka_sent_us + L->cfg.ka_timeout_ms * DP__MS < due)
 		due = l->ka_sent_us + L->cfg.ka_timeout_ms * DP__MS;
-	else if (!l->ka_sent_us && l->ka_next_us && l->ka_next_us < due)
+	if (l->ka_next_us && (!l->ka_sent_us || l->ka_next_us > now_us) && l->ka_next_us < due)
 		due = l->ka_next_us;
-	dp__arm(L, i, due);
+	return due;
+}
+
+static void dp__arm_registered(struct dp_lines *L, uint32_t i, uint64_t now_us)
+{
+	dp__arm(L, i, dp__registered_due(L, &L->line[i], now_us));
+}
+
+/* The keep-alive's answer came: the timer set when it went out (at the next keep-alive, or
+ * at the deadline when that comes first) is left alone when it fires no later than now
+ * needed; firing early, it re-arms for what is due then. Saves a wheel unlink and link
+ * per keep-alive, whose neighbours are random lines: misses at a million lines. */
+static void dp__answered(struct dp_lines *L, uint32_t i, uint64_t now_us)
+{
+	struct dp_line *l = &L->line[i];
+	uint64_t due = dp__registered_due(L, l, now_us);
+
+	if (dp_wheel_due(&L->wheel, i) > (due + DP__MS - 1) / DP__MS)
+		dp__arm(L, i, due);
 }
 
 /* Hot path: a 28-octet Binding request (FINGERPRINT on) or four octets of CRLF. */
@@ -395,7 +415,6 @@ void dp_line_stun_answer(struct dp_lines *L, uint32_t i, const uint8_t *txid, ui
 	struct dp_line *l = &L->line[i];
 	uint32_t g = L->first_id + i;
 
-	(void)now_us;
 	if (l->state != DP_LINE_REGISTERED || !l->ka_sent_us || memcmp(txid, "se", 2) != 0 ||
 	    txid[2] != L->flow || memcmp(txid + 4, &g, 4) != 0 ||
 	    memcmp(txid + 8, &l->ka_txid, 4) != 0) {
@@ -404,21 +423,20 @@ void dp_line_stun_answer(struct dp_lines *L, uint32_t i, const uint8_t *txid, ui
 	}
 	l->ka_sent_us = 0;
 	L->stats->rx_keepalive_ok++;
-	dp__arm_registered(L, i);
+	dp__answered(L, i, now_us);
 }
 
 void dp_line_pong(struct dp_lines *L, uint32_t i, uint64_t now_us)
 {
 	struct dp_line *l = &L->line[i];
 
-	(void)now_us;
 	if (l->state != DP_LINE_REGISTERED || !l->ka_sent_us) {
 		L->stats->rx_stun_other++; /* a pong no ping of ours asked for */
 		return;
 	}
 	l->ka_sent_us = 0;
 	L->stats->rx_keepalive_ok++;
-	dp__arm_registered(L, i);
+	dp__answered(L, i, now_us);
 }
 
 /* The keep-alive went unanswered: the flow failed; register again at once (RFC 5626
@@ -568,7 +586,7 @@ void dp_line_timer(struct dp_lines *L, uint32_t i, uint64_t now_us)
 			return dp__flow_failed(L, i, DP_FAIL_TIMEOUT, now_us);
 		if (!l->ka_sent_us && l->ka_next_us && now_us >= l->ka_next_us)
 			dp__send_keepalive(L, i, now_us);
-		dp__arm_registered(L, i);
+		dp__arm_registered(L, i, now_us);
 		return;
 	case DP_LINE_RETRY_WAIT:
 		dp_line_start(L, i, now_us);
@@ -783,7 +801,7 @@ static void dp__on_success(struct dp_lines *L, uint32_t i, const struct sip_msg 
 					(l->ka_base_s || L->cfg.ka_interval_ms)
 				? now_us + dp__ka_gap_us(L, l)
 				: 0;
-	dp__arm_registered(L, i);
+	dp__arm_registered(L, i, now_us);
 }
 
 static bool dp__ours(const struct dp_lines *L, const struct dp_line *l, const struct sip_msg *m)

@@ -10,7 +10,7 @@
 int dp_wheel_init(struct dp_wheel *w, uint32_t *slots, uint32_t nslots, struct dp_wheel_link *links,
 		  uint32_t nids, uint64_t now)
 {
-	if (nslots == 0 || (nslots & (nslots - 1)) != 0 || nids == DP_WHEEL_NONE)
+	if (nslots == 0 || (nslots & (nslots - 1)) != 0 || nids >= DP_WHEEL_HEAD)
 		return -EINVAL;
 	w->slots = slots;
 	w->nslots = nslots;
@@ -33,22 +33,24 @@ static inline uint32_t *dp__wheel_head(const struct dp_wheel *w, uint32_t id, ui
 
 bool dp_wheel_armed(const struct dp_wheel *w, uint32_t id)
 {
-	const struct dp_wheel_link *l = &w->links[id];
+	return w->links[id].prev != DP_WHEEL_NONE;
+}
 
-	return l->prev != DP_WHEEL_NONE || *dp__wheel_head(w, id, l->due) == id;
+uint64_t dp_wheel_due(const struct dp_wheel *w, uint32_t id)
+{
+	return dp_wheel_armed(w, id) ? w->links[id].due : UINT64_MAX;
 }
 
 void dp_wheel_cancel(struct dp_wheel *w, uint32_t id)
 {
 	struct dp_wheel_link *l = &w->links[id];
-	uint32_t *head = dp__wheel_head(w, id, l->due);
 
-	if (!dp_wheel_armed(w, id))
+	if (l->prev == DP_WHEEL_NONE)
 		return;
-	if (l->prev != DP_WHEEL_NONE)
+	if (l->prev != DP_WHEEL_HEAD)
 		w->links[l->prev].next = l->next;
 	else
-		*head = l->next;
+		*dp__wheel_head(w, id, l->due) = l->next;
 	if (l->next != DP_WHEEL_NONE)
 		w->links[l->next].prev = l->prev;
 	l->next = l->prev = DP_WHEEL_NONE;
@@ -65,7 +67,7 @@ void dp_wheel_arm(struct dp_wheel *w, uint32_t id, uint64_t due)
 		due = w->now;
 	l->due = due;
 	head = dp__wheel_head(w, id, due);
-	l->prev = DP_WHEEL_NONE;
+	l->prev = DP_WHEEL_HEAD;
 	l->next = *head;
 	if (*head != DP_WHEEL_NONE)
 		w->links[*head].prev = id;

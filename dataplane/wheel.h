@@ -12,6 +12,9 @@
 #include <stdint.h>
 
 #define DP_WHEEL_NONE UINT32_MAX
+/* A link's prev when it heads its list: armed is then one load (prev != NONE), with no
+ * look at the slot, whose line the arm after an expiry would otherwise miss on. */
+#define DP_WHEEL_HEAD (UINT32_MAX - 1)
 
 /* Lists per slot, an id's by its low bits: expiry walks them side by side, so the cache
  * misses of one list's next link overlap those of the others instead of queuing behind
@@ -22,8 +25,8 @@
 
 struct dp_wheel_link {
 	uint32_t next;
-	uint32_t prev;
-	uint64_t due; /* tick; DP_WHEEL_NONE-linked entries are unarmed */
+	uint32_t prev; /* DP_WHEEL_HEAD: first of its list; DP_WHEEL_NONE: unarmed */
+	uint64_t due;  /* tick; DP_WHEEL_NONE-linked entries are unarmed */
 };
 
 struct dp_wheel {
@@ -44,6 +47,8 @@ int dp_wheel_init(struct dp_wheel *w, uint32_t *slots, uint32_t nslots, struct d
 void dp_wheel_arm(struct dp_wheel *w, uint32_t id, uint64_t due);
 void dp_wheel_cancel(struct dp_wheel *w, uint32_t id);
 bool dp_wheel_armed(const struct dp_wheel *w, uint32_t id);
+/* The tick id is armed for, UINT64_MAX when it is not armed. */
+uint64_t dp_wheel_due(const struct dp_wheel *w, uint32_t id);
 
 /*
  * Move the wheel to now and write up to max ids whose timers are due into out; they are

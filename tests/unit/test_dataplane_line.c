@@ -808,6 +808,52 @@ static void stun_keepalives_go_at_80_to_100_percent_and_a_missed_one_fails_the_f
 	assert_int_equal(f->line[0].state, DP_LINE_REGISTERING);
 }
 
+/* Answer the line's last keep-alive, now. */
+static void answer_keepalive(struct fx *f)
+{
+	const struct sent *s = last_sent(f);
+	struct sip_stun_msg st;
+
+	assert_int_equal(sip_stun_parse((const uint8_t *)s->text, s->len, &st), 0);
+	dp_line_stun_answer(&f->L, 0, st.txid, f->now_us);
+}
+
+/* An answer leaves the timer set at the send alone when it fires in time: at the next
+ * keep-alive (interval shorter than the timeout), or at the deadline (longer), which then
+ * wakes the line early and it waits on for the next keep-alive. Either way each keep-alive
+ * goes out at 80-100 % of the interval after the last and none fails the flow. */
+static void answered_keepalives_keep_their_pace_whichever_timer_was_left(void **state)
+{
+	struct fx *f = *state;
+	static const uint32_t interval_ms[] = {200, 1000};
+
+	f->L.cfg.keepalive = DP_KA_STUN;
+	f->L.cfg.ka_timeout_ms = 300;
+	for (size_t c = 0; c < 2; c++) {
+		uint64_t last_us;
+
+		f->L.cfg.ka_interval_ms = interval_ms[c];
+		f->line[0] = (struct dp_line){.req_expires = 60};
+		register_line(f, 0, 3600);
+		last_us = f->now_us;
+		for (int k = 0; k < 20; k++) {
+			uint64_t before = f->stats.tx_keepalive_stun, due;
+
+			while (f->stats.tx_keepalive_stun == before)
+				advance_by(f, MS_US);
+			assert_true(f->now_us - last_us >= interval_ms[c] * 8 / 10 * MS_US);
+			assert_true(f->now_us - last_us <= interval_ms[c] * MS_US + MS_US);
+			last_us = f->now_us;
+			due = dp_wheel_due(&f->L.wheel, 0);
+			advance_by(f, 50 * MS_US);
+			answer_keepalive(f);
+			/* left as set at the send: the first of deadline and next keep-alive */
+			assert_int_equal(dp_wheel_due(&f->L.wheel, 0), due);
+		}
+		assert_int_equal(f->stats.flow_failures, 0);
+	}
+}
+
 /* TCP/TLS (RFC 5626 §4.4.1): a CRLF ping whose CRLF pong is awaited; a missed pong fails
  * the flow like a missed STUN answer. */
 static void ping_keepalives_await_their_pong_and_a_missed_one_fails_the_flow(void **state)
@@ -1708,6 +1754,7 @@ int main(void)
 		T(refresh_in_flight_keeps_the_line_counted_registered),
 		T(stun_keepalives_go_at_80_to_100_percent_and_a_missed_one_fails_the_flow),
 		T(the_second_outbound_flow_keeps_alive_under_its_own_name),
+		T(answered_keepalives_keep_their_pace_whichever_timer_was_left),
 		T(ping_keepalives_await_their_pong_and_a_missed_one_fails_the_flow),
 		T(reliable_transport_sends_once_and_times_out_at_timer_f),
 		T(lost_connection_fails_the_request_or_the_registered_flow),
