@@ -3,12 +3,13 @@
  * memif runs cannot separate from the PMD, the responder's pace and the idle loop (their
  * per-busy-second figures moved by a quarter between runs of one binary). N registered
  * lines keep alive at the wheel's pace; the worker's own functions run in the order
- * dp_worker_main and dp__rx_one call them: wheel expiry, line prefetch, dp_line_timer
- * (the Binding request and its UDP/IP/Ethernet headers), then for each answer classify,
- * STUN parse and dp_line_stun_answer. The answers are written between the timed parts, as
- * the responder would, and come back 1,000 frames late, as from bench_responder --batch.
- * Not counted: mbuf alloc/free and the PMD's rx/tx. Prints ns per keep-alive (the best
- * of several rounds) and what that is per second of one core.
+ * dp_worker_main and dp__rx_one call them: wheel expiry and line fetch; for each
+ * answer classify, STUN parse and dp_line_stun_answer; dp_line_timer for the lines
+ * still due (the Binding request and its UDP/IP/Ethernet headers). The answers are
+ * written between the timed parts, as the responder would, and come back 1,000 frames
+ * late, as from bench_responder --batch. Not counted: mbuf alloc/free and the PMD's
+ * rx/tx. Prints ns per keep-alive (the best of several rounds) and what that is per
+ * second of one core.
  * Usage: bench_kapath [--lines N] [--seconds S] [--json]
  */
 #include <stdio.h>
@@ -17,7 +18,6 @@
 #include <time.h>
 
 #include <rte_cycles.h>
-#include <rte_prefetch.h>
 
 #include "dataplane/line.h"
 #include "dataplane/net.h"
@@ -118,6 +118,9 @@ static void answer(struct bench *b, uint32_t k)
 /* dp__rx_prefetch, then dp__rx_one and dp__sip for a STUN answer */
 static void rx_burst(struct bench *b, const uint32_t *ks, unsigned n, uint64_t now_us)
 {
+	uint32_t ids[BURST];
+	size_t nids = 0;
+
 	for (unsigned j = 0; j < n; j++) {
 		const uint8_t *f = b->frame[ks[j]];
 		int64_t i = dp_lines_index(&b->L,
@@ -125,12 +128,11 @@ static void rx_burst(struct bench *b, const uint32_t *ks, unsigned n, uint64_t n
 						   (uint32_t)f[32] << 8 | f[33],
 					   (uint16_t)(f[36] << 8 | f[37]));
 
-		if (i >= 0) {
-			rte_prefetch0(&b->L.line[i]);
-			rte_prefetch0((const char *)&b->L.line[i] + 63);
-			rte_prefetch0(&b->L.wheel.links[i]);
-		}
+		if (i >= 0)
+			ids[nids++] = (uint32_t)i;
 	}
+	if (n > 1)
+		dp_lines_fetch(&b->L, ids, nids);
 	for (unsigned j = 0; j < n; j++) {
 		const uint8_t *f = b->frame[ks[j]];
 		struct dp_pkt p;
@@ -223,20 +225,20 @@ static double round_cycles(struct bench *b, double seconds, uint64_t *kas)
 			unsigned nrx = 0;
 			uint32_t rxb[BURST];
 
-			/* the pass's rx first, as in dp_worker_main */
+			/* as in dp_worker_main: the due lines taken and fetched, the pass's
+			 * frames handled, then the timers still due */
+			b->ntx = 0;
+			n = dp_wheel_expire(&b->L.wheel, ms, due, BURST);
+			if (n > 1)
+				dp_lines_fetch(&b->L, due, n);
 			while (nrx < BURST && b->q_tail - b->q_head > HOLD)
 				rxb[nrx++] = b->q[b->q_head++ % FRAMES];
 			if (nrx)
 				rx_burst(b, rxb, nrx, now_us);
-			b->ntx = 0;
-			n = dp_wheel_expire(&b->L.wheel, ms, due, BURST);
-			for (size_t k = 0; n > 1 && k < n; k++) {
-				rte_prefetch0(&b->L.line[due[k]]);
-				rte_prefetch0((const char *)&b->L.line[due[k]] + 63);
-				rte_prefetch0(&b->L.wheel.links[due[k]]);
+			for (size_t k = 0; k < n; k++) {
+				if (!dp_wheel_armed(&b->L.wheel, due[k]))
+					dp_line_timer(&b->L, due[k], now_us);
 			}
-			for (size_t k = 0; k < n; k++)
-				dp_line_timer(&b->L, due[k], now_us);
 			t1 = rte_rdtsc_precise();
 			cycles += t1 - t0;
 			for (unsigned k = 0; k < b->ntx; k++) {

@@ -163,6 +163,26 @@ static inline void dp_lines_addr(const struct dp_lines *L, uint32_t i, uint32_t 
 	*port = (uint16_t)(L->first_port + g % L->nports);
 }
 
+/*
+ * Load the lines ids[0..n) (both cache lines each) and their wheel links now, ahead of
+ * their timers or answers: the misses of a burst overlap instead of queueing one behind
+ * the other. Loads, not rte_prefetch0: on this project's machines (AMD EPYC under KVM) a
+ * burst's prefetches went largely unserved; bench_kapath at 1,000,000 lines took 214 ns
+ * a keep-alive with them, 184 with loads (the same at 20,000 lines, which fit in cache).
+ */
+static inline void dp_lines_fetch(const struct dp_lines *L, const uint32_t *ids, size_t n)
+{
+	uint32_t acc = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		const volatile uint8_t *l = (const volatile uint8_t *)&L->line[ids[k]];
+
+		acc += l[0] + l[sizeof(*L->line) - 1] +
+		       *(const volatile uint32_t *)&L->wheel.links[ids[k]].next;
+	}
+	__asm__ volatile("" : : "r"(acc));
+}
+
 /* Index of the line at ip:port, or -1 when it is none of this table's. */
 static inline int64_t dp_lines_index(const struct dp_lines *L, uint32_t ip, uint16_t port)
 {

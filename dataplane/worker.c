@@ -10,7 +10,6 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_pause.h>
-#include <rte_prefetch.h>
 
 #include "sip/response.h"
 #include "sip/stun.h"
@@ -822,20 +821,12 @@ static unsigned dp__commands(struct dp_worker *w, uint64_t now_us)
 	return n;
 }
 
-/* A line's state spans two cache lines: fetch both before its timer or answer needs
- * them, and its wheel link, so that a burst's misses overlap instead of queueing. */
-static inline void dp__prefetch_line(const struct dp_lines *L, uint32_t i)
-{
-	const char *l = (const char *)&L->line[i];
-
-	rte_prefetch0(l);
-	rte_prefetch0(l + RTE_CACHE_LINE_SIZE - 1);
-	rte_prefetch0(&L->wheel.links[i]);
-}
-
 /* The lines a burst of frames is for, fetched ahead: IPv4 without options, UDP. */
-static void dp__rx_prefetch(const struct dp_worker *w, struct rte_mbuf **rx, unsigned n)
+static void dp__rx_fetch(const struct dp_worker *w, struct rte_mbuf **rx, unsigned n)
 {
+	uint32_t ids[DP_BURST];
+	size_t nids = 0;
+
 	for (unsigned k = 0; k < n; k++) {
 		const uint8_t *f = rte_pktmbuf_mtod(rx[k], const uint8_t *);
 		int64_t i;
@@ -848,8 +839,9 @@ static void dp__rx_prefetch(const struct dp_worker *w, struct rte_mbuf **rx, uns
 					   (uint32_t)f[32] << 8 | f[33],
 				   (uint16_t)(f[36] << 8 | f[37]));
 		if (i >= 0)
-			dp__prefetch_line(&w->lines, (uint32_t)i);
+			ids[nids++] = (uint32_t)i;
 	}
+	dp_lines_fetch(&w->lines, ids, nids);
 }
 
 int dp_worker_main(void *arg)
@@ -873,8 +865,15 @@ int dp_worker_main(void *arg)
 		unsigned work = nrx, sent = 0, n;
 
 		w->stats.rx_frames += nrx;
+		/* The due lines are taken and fetched before the frames are handled, so
+		 * that their misses (DRAM at a million lines) overlap that work. A frame
+		 * that arms a line's timer again (a response) makes it no longer due: its
+		 * timer is skipped below, as it would not have expired after the frame. */
+		ndue = backlog ? 0 : dp_wheel_expire(&w->lines.wheel, now_us / 1000, due, DP_BURST);
+		if (ndue > 1)
+			dp_lines_fetch(&w->lines, due, ndue);
 		if (nrx > 1)
-			dp__rx_prefetch(w, rx, nrx);
+			dp__rx_fetch(w, rx, nrx);
 		for (uint16_t k = 0; k < nrx; k++)
 			dp__rx_one(w, rx[k], now_us, true);
 		if (w->nworkers > 1) {
@@ -883,11 +882,10 @@ int dp_worker_main(void *arg)
 				dp__rx_one(w, rx[k], now_us, false);
 			work += n;
 		}
-		ndue = backlog ? 0 : dp_wheel_expire(&w->lines.wheel, now_us / 1000, due, DP_BURST);
-		for (size_t k = 0; ndue > 1 && k < ndue; k++)
-			dp__prefetch_line(&w->lines, due[k]);
-		for (size_t k = 0; k < ndue; k++)
-			dp_line_timer(&w->lines, due[k], now_us);
+		for (size_t k = 0; k < ndue; k++) {
+			if (!dp_wheel_armed(&w->lines.wheel, due[k]))
+				dp_line_timer(&w->lines, due[k], now_us);
+		}
 		for (unsigned f = 1; f < DP_FLOW__COUNT; f++) {
 			struct dp_lines *L = dp__flow_lines(w, f);
 			size_t nf = L && !backlog ? dp_wheel_expire(&L->wheel, now_us / 1000, due,
