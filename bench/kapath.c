@@ -157,11 +157,12 @@ static struct bench *bench_make(uint32_t n, uint32_t *slots, struct dp_wheel_lin
 	struct dp_mac far_mac = {{0x02, 0, 0, 0, 0, 0x01}};
 
 	b->frame = calloc(FRAMES, FRAME_ROOM);
-	b->L.line = calloc(n, sizeof(*b->L.line));
+	b->L.line = aligned_alloc(64, (size_t)n * sizeof(*b->L.line)); /* as dp_lineset_load */
 	if (!b->frame || !b->L.line) {
 		fprintf(stderr, "bench_kapath: out of memory\n");
 		exit(1);
 	}
+	memset(b->L.line, 0, (size_t)n * sizeof(*b->L.line));
 	b->L.n = n;
 	b->L.first_ip = LINE_IP;
 	b->L.first_port = 5060;

@@ -153,12 +153,23 @@ static int dp__ls_template(struct dp_lineset *s, const struct dp_config *c, int 
 
 /* Another client of the same lines (the subscription, or the second outbound flow): its
  * own line state for every line, each line at its first target. */
+/* n lines, zeroed, each on its own cache line (struct dp_line is one); free() frees it. */
+static struct dp_line *dp__ls_lines(uint32_t n)
+{
+	size_t size = (size_t)(n ? n : 1) * sizeof(struct dp_line);
+	struct dp_line *line = aligned_alloc(64, size);
+
+	if (line)
+		memset(line, 0, size);
+	return line;
+}
+
 static int dp__ls_flow(struct dp_lineset *s, const struct dp_config *c, int flow, char *err,
 		       size_t errlen)
 {
 	bool sub = flow == DP_FLOW_SUBSCRIBE;
 	uint32_t target = sub ? c->sub_target : c->reg2_target;
-	struct dp_line *line = calloc(c->lines, sizeof(*line));
+	struct dp_line *line = dp__ls_lines(c->lines);
 
 	s->line[flow] = line;
 	if (sub) {
@@ -256,7 +267,7 @@ int dp_lineset_load(struct dp_lineset *s, const struct dp_config *c, int transpo
 	if (transport < SIP_TPL_UDP || transport > SIP_TPL_TLS)
 		return dp__ls_fail(err, errlen, -EINVAL, "no such transport (%d)", transport);
 	s->lines = c->lines;
-	s->line[DP_FLOW_REGISTER] = calloc(c->lines, sizeof(struct dp_line));
+	s->line[DP_FLOW_REGISTER] = dp__ls_lines(c->lines);
 	s->auth_user = calloc(c->lines, sizeof(*s->auth_user));
 	if (!s->line[DP_FLOW_REGISTER] || !s->auth_user)
 		return dp__ls_fail(err, errlen, -ENOMEM, "no memory for %u lines", c->lines);

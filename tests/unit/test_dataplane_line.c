@@ -613,6 +613,40 @@ static void start_sends_register_with_an_rfc3261_branch(void **state)
 		assert_non_null(strchr("0123456789abcdef", m.via.branch.p[k]));
 }
 
+static int cmp_branch(const void *a, const void *b)
+{
+	return memcmp(a, b, 16);
+}
+
+/* RFC 3261 §8.1.1.7: every request its own branch, across lines, requests and the two
+ * outbound flows (the branch is derived from them, not drawn: dataplane/line.c). */
+static void branches_differ_across_lines_requests_and_flows(void **state)
+{
+	struct fx *f = *state;
+	static char seen[2 * NLINES * 20][16];
+	size_t n = 0;
+
+	for (int flow = 0; flow < 2; flow++) {
+		dp_lines_set_flow(&f->L, flow ? DP_FLOW_REGISTER2 : DP_FLOW_REGISTER);
+		for (uint32_t i = 0; i < NLINES; i++) {
+			f->line[i].cseq = 0; /* each flow's table counts its own CSeqs */
+			for (int k = 0; k < 20; k++) {
+				struct sip_header hdrs[MAX_HDRS];
+				struct sip_msg m;
+
+				f->nsent = 0;
+				dp_line_start(&f->L, i, f->now_us);
+				parse_sent(last_sent(f), &m, hdrs);
+				assert_int_equal(m.via.branch.len, 7 + 16);
+				memcpy(seen[n++], m.via.branch.p + 7, 16);
+			}
+		}
+	}
+	qsort(seen, n, 16, cmp_branch);
+	for (size_t k = 1; k < n; k++)
+		assert_true(memcmp(seen[k - 1], seen[k], 16) != 0);
+}
+
 static void start_holds_the_register_for_retransmission(void **state)
 {
 	struct fx *f = *state;
@@ -1740,6 +1774,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(start_sends_register_with_cseq_1_and_expires_60),
 		T(start_sends_register_without_credentials),
+		T(branches_differ_across_lines_requests_and_flows),
 		T(start_sends_register_with_an_rfc3261_branch),
 		T(start_holds_the_register_for_retransmission),
 		T(challenge_401_is_answered_with_cseq_2_and_a_new_branch),
