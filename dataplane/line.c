@@ -37,7 +37,9 @@ static uint64_t dp__branch(const struct dp_lines *L, uint32_t i, uint32_t cseq)
 	return z ^ (z >> 31);
 }
 
-/* Microseconds since a 32-bit stamp of the same clock (dp_line's tx_first_us, attempt_us). */
+/* Microseconds since a 32-bit stamp of the same clock (dp_line's tx_first_us, attempt_us);
+ * an attempt's stamp is kept within DP__STAMP_MAX_US (36 minutes) of now. */
+#define DP__STAMP_MAX_US (UINT32_C(1) << 31)
 static inline uint32_t dp__since_us(uint64_t now_us, uint32_t stamp)
 {
 	return (uint32_t)now_us - stamp;
@@ -306,6 +308,10 @@ static void dp__send_register(struct dp_lines *L, uint32_t i, uint64_t now_us, u
 	l->retx = 0;
 	l->interval_ms = L->cfg.t1_ms;
 	l->tx_first_us = (uint32_t)now_us;
+	/* a registration older than the 32-bit stamp's half range (held back, say, by a
+	 * next hop that ARP never found): pinned there, so it counts as slow, not wraps */
+	if (dp__since_us(now_us, l->attempt_us) > DP__STAMP_MAX_US)
+		l->attempt_us = (uint32_t)(now_us - DP__STAMP_MAX_US);
 	if (ch && buf) {
 		bool sha = sip_digest_hex_len(ch->algorithm) == 64;
 		struct sip_digest_req req = {

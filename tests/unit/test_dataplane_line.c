@@ -1111,6 +1111,26 @@ static void register_without_a_buffer_is_sent_once_buffers_return(void **state)
 	assert_int_equal(f->nsent, 1);
 }
 
+/* A registration held back longer than the 32-bit time stamps span (71 minutes without a
+ * buffer or a next-hop MAC) counts as the slowest latency, not as a wrapped small one:
+ * the 200 comes 2^32 us + 50 ms after the start, which wrapped reads as 50 ms. */
+static void registration_held_back_for_hours_counts_as_slowest(void **state)
+{
+	struct fx *f = *state;
+
+	f->no_buffer = true;
+	dp_line_start(&f->L, 0, f->now_us);
+	advance_by(f, (UINT64_C(1) << 32) - 570 * MS_US);
+	f->no_buffer = false;
+	advance_by(f, 600 * MS_US);
+	assert_int_equal(f->nsent, 1);
+	challenge(f, 0, "n0nce", NULL);
+	advance_by(f, 20 * MS_US);
+	ok_with_contact_expires(f, 0, 3600);
+	assert_int_equal(f->line[0].state, DP_LINE_REGISTERED);
+	assert_int_equal(f->stats.lat_hist[DP_LAT_BUCKETS - 1], 1);
+}
+
 static void unreachable_server_fails_the_transaction_at_once(void **state)
 {
 	struct fx *f = *state;
@@ -1800,6 +1820,7 @@ int main(void)
 		T(timer_f_fails_the_register_with_timeout),
 		T(timeout_is_retried_after_retry_ms),
 		T(register_without_a_buffer_is_sent_once_buffers_return),
+		T(registration_held_back_for_hours_counts_as_slowest),
 		T(unreachable_server_fails_the_transaction_at_once),
 		T(unreachable_for_another_destination_is_ignored),
 		T(min_expires_423_asks_again_with_that_expiry),
