@@ -105,7 +105,7 @@ static void answer(struct bench *b, uint32_t k)
 		fprintf(stderr, "bench_kapath: the worker sent no Binding request\n");
 		exit(1);
 	}
-	memcpy(txid, st.txid, sizeof(txid));
+	memcpy(txid, st.txid, sizeof(txid)); /* the answer is written over the request */
 	mapped.port = p.src_port;
 	memcpy(mapped.addr, (uint8_t[]){p.src_ip >> 24, p.src_ip >> 16, p.src_ip >> 8, p.src_ip},
 	       4);
@@ -118,17 +118,15 @@ static void answer(struct bench *b, uint32_t k)
 /* dp__rx_prefetch, then dp__rx_one and dp__sip for a STUN answer */
 static void rx_burst(struct bench *b, const uint32_t *ks, unsigned n, uint64_t now_us)
 {
-	uint32_t ids[BURST];
+	uint32_t ids[BURST], ip;
+	uint16_t port;
 	size_t nids = 0;
 
 	for (unsigned j = 0; j < n; j++) {
-		const uint8_t *f = b->frame[ks[j]];
-		int64_t i = dp_lines_index(&b->L,
-					   (uint32_t)f[30] << 24 | (uint32_t)f[31] << 16 |
-						   (uint32_t)f[32] << 8 | f[33],
-					   (uint16_t)(f[36] << 8 | f[37]));
+		int64_t i;
 
-		if (i >= 0)
+		if (dp_net_udp_dst_peek(b->frame[ks[j]], b->len[ks[j]], &ip, &port) &&
+		    (i = dp_lines_index(&b->L, ip, port)) >= 0)
 			ids[nids++] = (uint32_t)i;
 	}
 	if (n > 1)

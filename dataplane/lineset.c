@@ -151,8 +151,6 @@ static int dp__ls_template(struct dp_lineset *s, const struct dp_config *c, int 
 	return 0;
 }
 
-/* Another client of the same lines (the subscription, or the second outbound flow): its
- * own line state for every line, each line at its first target. */
 /* n lines, zeroed, each on its own cache line (struct dp_line is one); free() frees it. */
 static struct dp_line *dp__ls_lines(uint32_t n)
 {
@@ -163,6 +161,9 @@ static struct dp_line *dp__ls_lines(uint32_t n)
 		memset(line, 0, size);
 	return line;
 }
+
+/* Another client of the same lines (the subscription, or the second outbound flow): its
+ * own line state for every line, each line at its first target. */
 
 static int dp__ls_flow(struct dp_lineset *s, const struct dp_config *c, int flow, char *err,
 		       size_t errlen)

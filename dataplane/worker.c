@@ -23,11 +23,11 @@ static inline uint64_t dp__now_us(const struct dp_worker *w)
 	return dp_tsc_us(rte_get_tsc_cycles(), w->hz);
 }
 
-/* Hand the frames waiting to the port. Those it would not take yet (its ring full: the
- * peer is slower than us for a moment) wait for the next pass, so a burst of timers is
- * sent late rather than lost; the loop expires no more timers while they wait. A port
- * that takes nothing for DP_TX_STUCK_US (a dead link, a peer gone) loses them, counted. */
-/* Hand the pass's frames to the port; returns how many it took. */
+/* Hand the frames waiting to the port; returns how many it took. Those it would not take
+ * yet (its ring full: the peer is slower than us for a moment) wait for the next pass, so
+ * a burst of timers is sent late rather than lost; the loop expires no more timers while
+ * they wait. A port that takes nothing for DP_TX_STUCK_US (a dead link, a peer gone)
+ * loses them, counted. */
 static unsigned dp__tx_flush(struct dp_worker *w, uint64_t now_us)
 {
 	uint16_t sent = 0;
@@ -824,21 +824,16 @@ static unsigned dp__commands(struct dp_worker *w, uint64_t now_us)
 /* The lines a burst of frames is for, fetched ahead: IPv4 without options, UDP. */
 static void dp__rx_fetch(const struct dp_worker *w, struct rte_mbuf **rx, unsigned n)
 {
-	uint32_t ids[DP_BURST];
+	uint32_t ids[DP_BURST], ip;
+	uint16_t port;
 	size_t nids = 0;
 
 	for (unsigned k = 0; k < n; k++) {
-		const uint8_t *f = rte_pktmbuf_mtod(rx[k], const uint8_t *);
 		int64_t i;
 
-		if (rx[k]->data_len < 42 || f[12] != 0x08 || f[13] != 0x00 || f[14] != 0x45 ||
-		    f[23] != 17)
-			continue;
-		i = dp_lines_index(&w->lines,
-				   (uint32_t)f[30] << 24 | (uint32_t)f[31] << 16 |
-					   (uint32_t)f[32] << 8 | f[33],
-				   (uint16_t)(f[36] << 8 | f[37]));
-		if (i >= 0)
+		if (dp_net_udp_dst_peek(rte_pktmbuf_mtod(rx[k], const uint8_t *), rx[k]->data_len,
+					&ip, &port) &&
+		    (i = dp_lines_index(&w->lines, ip, port)) >= 0)
 			ids[nids++] = (uint32_t)i;
 	}
 	dp_lines_fetch(&w->lines, ids, nids);
@@ -917,12 +912,11 @@ int dp_worker_main(void *arg)
 			idle = 0;
 			continue;
 		}
+		w->stats.run_cycles = t0 - t_start;
 		if (backlog) { /* poll the port until it takes them, no sleep */
-			w->stats.run_cycles = t0 - t_start;
 			idle = 0;
 			continue;
 		}
-		w->stats.run_cycles = t0 - t_start;
 		if (++idle > DP_IDLE_SLEEP) {
 			w->stats.idle_sleeps++;
 			rte_delay_us_sleep(DP_IDLE_SLEEP_US);

@@ -306,7 +306,7 @@ uint32_t sip_stun_ka_build(const struct sip_stun_ka *k, uint8_t buf[SIP_STUN_KA_
 	uint32_t sum = k->sum + (fp >> 16) + (fp & 0xffff);
 
 	for (size_t i = 0; i < SIP_STUN_KA_TAIL_LEN; i += 2)
-		sum += (uint32_t)txid_tail[i] << 8 | txid_tail[i + 1];
+		sum += sip__stun_get16(txid_tail + i);
 	memcpy(buf, k->head, sizeof(k->head));
 	memcpy(buf + sizeof(k->head), txid_tail, SIP_STUN_KA_TAIL_LEN);
 	sip__stun_put16(buf + SIP_STUN_HDR_LEN, SIP_STUN_ATTR_FINGERPRINT);

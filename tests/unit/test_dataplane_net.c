@@ -591,6 +591,28 @@ static void udp_finish_sends_a_zero_checksum_as_all_ones(void **state)
 	assert_true(seen);
 }
 
+/* The fetch-ahead peek reads a UDP frame's destination as classify does, and declines
+ * ICMP, ARP and a runt. */
+static void udp_dst_peek_reads_what_classify_reads_and_declines_the_rest(void **state)
+{
+	struct dp_net n = net_make();
+	uint8_t f[256];
+	size_t len = default_udp_frame(f);
+	struct dp_pkt p = classify_exact(&n, f, len);
+	uint32_t ip;
+	uint16_t port;
+
+	(void)state;
+	assert_true(dp_net_udp_dst_peek(f, len, &ip, &port));
+	assert_int_equal(ip, p.dst_ip);
+	assert_int_equal(port, p.dst_port);
+	assert_false(dp_net_udp_dst_peek(f, DP_NET_UDP_HDRS_LEN - 1, &ip, &port));
+	len = icmp_frame(f, 8, 0, OUR_FIRST, 16);
+	assert_false(dp_net_udp_dst_peek(f, len, &ip, &port));
+	len = arp_frame(f, 1, peer_mac, SERVER, bcast, OUR_FIRST);
+	assert_false(dp_net_udp_dst_peek(f, len, &ip, &port));
+}
+
 static void udp_finish_writes_the_headers_a_peer_expects(void **state)
 {
 	struct dp_net n = net_make();
@@ -853,6 +875,7 @@ int main(void)
 		cmocka_unit_test(udp_built_by_udp_finish_classifies_back_unchanged),
 		cmocka_unit_test(udp_finish_writes_valid_ip_and_udp_checksums),
 		cmocka_unit_test(udp_finish_writes_the_headers_a_peer_expects),
+		cmocka_unit_test(udp_dst_peek_reads_what_classify_reads_and_declines_the_rest),
 		cmocka_unit_test(udp_finish_sum_checksums_verify_for_every_length_and_address),
 		cmocka_unit_test(udp_finish_sends_a_zero_checksum_as_all_ones),
 		cmocka_unit_test(udp_from_a_peer_with_valid_checksums_is_accepted),
