@@ -280,6 +280,8 @@ static int dp__workers(struct dp *d, const struct dp_config *c, char *err, size_
 	return 0;
 }
 
+int (*dp_eal_up_hook)(void);
+
 int dp_create(const struct dp_config *c, struct dp **out, char *err, size_t errlen)
 {
 	struct dp *d;
@@ -297,6 +299,8 @@ int dp_create(const struct dp_config *c, struct dp **out, char *err, size_t errl
 		return dp__fail(err, errlen, -rte_errno, "DPDK EAL init failed: %s",
 				rte_strerror(rte_errno));
 	d->eal_up = true;
+	if (dp_eal_up_hook && dp_eal_up_hook() != 0)
+		return dp__fail(err, errlen, -EIO, "the embedding program's set-up failed");
 	if ((rc = dp__workers(d, c, err, errlen)))
 		return rc;
 	/*

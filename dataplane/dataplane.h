@@ -90,6 +90,13 @@ struct dp_config {
 	uint32_t ka_timeout_ms;	 /* an unanswered STUN keep-alive fails the flow after this */
 };
 
+/*
+ * For a program that embeds the agent (bench/ringagent.c runs its peer on another lcore
+ * of the same process): called by dp_create once the EAL is up, before the port is
+ * taken, e.g. to create ports and launch lcores. Non-zero fails dp_create. NULL: none.
+ */
+extern int (*dp_eal_up_hook)(void);
+
 /* 0, or a negative errno with a sentence in err. */
 int dp_create(const struct dp_config *cfg, struct dp **out, char *err, size_t errlen);
 int dp_start(struct dp *d);

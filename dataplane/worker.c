@@ -821,21 +821,34 @@ static unsigned dp__commands(struct dp_worker *w, uint64_t now_us)
 	return n;
 }
 
-/* The lines a burst of frames is for, fetched ahead: IPv4 without options, UDP. */
+/* Frame octets loaded ahead of a burst's handling (a STUN answer, an ARP or ICMP frame
+ * in full; the head of a SIP message): classify sums and reads them all. */
+#define DP_RX_FETCH_OCTETS 256
+
+/* The frames of a burst and the lines they are for, loaded ahead (IPv4 without options,
+ * UDP): the frames were written by another core or a device, and their misses, and the
+ * lines', then overlap instead of queueing one behind the other. */
 static void dp__rx_fetch(const struct dp_worker *w, struct rte_mbuf **rx, unsigned n)
 {
-	uint32_t ids[DP_BURST], ip;
+	uint32_t ids[DP_BURST], ip, acc = 0;
 	uint16_t port;
 	size_t nids = 0;
 
 	for (unsigned k = 0; k < n; k++) {
+		const volatile uint8_t *f = rte_pktmbuf_mtod(rx[k], const volatile uint8_t *);
+		size_t len = rx[k]->data_len < DP_RX_FETCH_OCTETS ? rx[k]->data_len
+								   : DP_RX_FETCH_OCTETS;
 		int64_t i;
+
+		for (size_t o = RTE_CACHE_LINE_SIZE; o < len; o += RTE_CACHE_LINE_SIZE)
+			acc += f[o];
 
 		if (dp_net_udp_dst_peek(rte_pktmbuf_mtod(rx[k], const uint8_t *), rx[k]->data_len,
 					&ip, &port) &&
 		    (i = dp_lines_index(&w->lines, ip, port)) >= 0)
 			ids[nids++] = (uint32_t)i;
 	}
+	__asm__ volatile("" : : "r"(acc));
 	dp_lines_fetch(&w->lines, ids, nids);
 }
 
