@@ -5,7 +5,8 @@
 # so the figures are per worker core. Runs: authenticated registrations (REGISTER, 401,
 # REGISTER, 200, again every 10 ms per line), STUN keep-alives, latency at light load,
 # memory per line at 100,000 and 1,000,000 lines, and the load time of 1,000,000 lines.
-# The throughput runs are made --repeat times (3), interleaved: this machine's speed
+# The keep-alives run again over net_ring, the responder in the agent's process
+# (bench_ringagent). The throughput runs are made --repeat times (3), interleaved: this machine's speed
 # drifts by a quarter within minutes, so one run is a draw. The figures are the median
 # run's, with the lowest and highest beside them.
 set -euo pipefail
@@ -51,6 +52,20 @@ run() {
 	kill -TERM $rpid 2>/dev/null || true
 	wait $rpid 2>/dev/null || true
 }
+# runr NAME RESPONDER-OPTS -- SIPEDGE-OPTS: the same over net_ring, agent and responder in
+# one process (bench_ringagent): the responder on an lcore of its own sharing core 0 with
+# control, the worker on core 1
+runr() {
+	local name=$1
+	shift
+	local resp=()
+	while [ "$1" != "--" ]; do resp+=("$1"); shift; done
+	shift
+	"$bin/bench_ringagent" --stats "$tmp/$name-resp.json" --verify-every "$verify_every" \
+		"${resp[@]}" run --lcores 0@0,1@1,2@0 -m 2048 "${common[@]}" --file-prefix="sebg$$" \
+		-- --workers 1 --quiet --summary-json "$tmp/$name.json" "$@" >"$tmp/$name.out" 2>&1 ||
+		{ echo "bench: bench_ringagent ($name) failed: $(tail -3 "$tmp/$name.out")" >&2; exit 1; }
+}
 j() { jq -r "$2" "$tmp/$1.json"; }
 
 for i in $(seq "$repeat"); do
@@ -62,6 +77,13 @@ for i in $(seq "$repeat"); do
 	# the same keep-alives, the responder's answers held and sent 1,000 at a time (its
 	# ring holds 1,024): the worker takes them in full bursts, as from a faster peer
 	run "kab$i" --batch 1000 --duration $((duration + 8)) -- \
+		--lines "$lines" --rate 0 --expires 3600 --keepalive stun --keepalive-interval 0.02 \
+		--duration "$duration"
+	# the keep-alives again over net_ring: no copy between two processes' memory
+	runr "kar$i" --duration $((duration + 8)) -- \
+		--lines "$lines" --rate 0 --expires 3600 --keepalive stun --keepalive-interval 0.02 \
+		--duration "$duration"
+	runr "karb$i" --batch 1000 --duration $((duration + 8)) -- \
 		--lines "$lines" --rate 0 --expires 3600 --keepalive stun --keepalive-interval 0.02 \
 		--duration "$duration"
 done
@@ -100,6 +122,8 @@ pick() {
 pick reg registrations_ok
 pick ka keepalive_answered
 pick kab keepalive_answered
+pick kar keepalive_answered
+pick karb keepalive_answered
 base=$(j mem1 .rss_kb_loaded)
 b100k=$(( ($(j mem100k .rss_kb_loaded) - base) * 1024 / 100000 ))
 b1m=$(( ($(j mem1m .rss_kb_loaded) - base) * 1024 / 1000000 ))
@@ -114,12 +138,22 @@ if [ $json -eq 1 ]; then
 		--argjson reglo "$reg_lo" --argjson reghi "$reg_hi" --argjson kalo "$ka_lo" \
 		--argjson kahi "$ka_hi" --argjson kablo "$kab_lo" --argjson kabhi "$kab_hi" \
 		--argjson repeat "$repeat" \
+		--argjson kars "$kar_s" --argjson karb "$kar_busy" --argjson karc "$kar_core" \
+		--argjson karlo "$kar_lo" --argjson karhi "$kar_hi" --argjson karbs "$karb_s" \
+		--argjson karbb "$karb_busy" --argjson karbc "$karb_core" --argjson karblo "$karb_lo" \
+		--argjson karbhi "$karb_hi" \
 		'{auth_reg_per_s_per_core: ($reg|floor), keepalive_per_s_per_core: ($ka|floor),
 		  auth_reg_per_busy_core_s: ($regc|floor), keepalive_per_busy_core_s: ($kac|floor),
 		  auth_reg_per_busy_core_s_range: [($reglo|floor), ($reghi|floor)],
 		  keepalive_per_busy_core_s_range: [($kalo|floor), ($kahi|floor)],
 		  keepalive_per_busy_core_s_batched_range: [($kablo|floor), ($kabhi|floor)],
 		  runs_each: $repeat,
+		  keepalive_ring_per_s: ($kars|floor), worker_busy_keepalive_ring: $karb,
+		  keepalive_ring_per_busy_core_s: ($karc|floor),
+		  keepalive_ring_per_busy_core_s_range: [($karlo|floor), ($karhi|floor)],
+		  keepalive_ring_batched_per_s: ($karbs|floor), worker_busy_keepalive_ring_batched: $karbb,
+		  keepalive_ring_per_busy_core_s_batched: ($karbc|floor),
+		  keepalive_ring_per_busy_core_s_batched_range: [($karblo|floor), ($karbhi|floor)],
 		  worker_busy_reg: $regb, worker_busy_keepalive: $kab,
 		  keepalive_batched_per_s: ($kabs|floor), worker_busy_keepalive_batched: $kabb,
 		  keepalive_per_busy_core_s_batched: ($kabc|floor),
@@ -135,6 +169,8 @@ cat <<TABLE
 | authenticated registrations/s per worker core ($lines lines) | $(printf '%.0f' "$reg_s") (worker $(printf '%.0f' "$(jq -n "$reg_busy * 100")") % busy) | $(printf '%.0f' "$reg_core") ($(printf '%.0f' "$reg_lo") to $(printf '%.0f' "$reg_hi")) | >= 250,000 |
 | STUN keep-alives/s per worker core ($lines lines) | $(printf '%.0f' "$ka_s") (worker $(printf '%.0f' "$(jq -n "$ka_busy * 100")") % busy) | $(printf '%.0f' "$ka_core") ($(printf '%.0f' "$ka_lo") to $(printf '%.0f' "$ka_hi")) | >= 5,000,000 |
 | the same, answers sent in batches of 1,000 (full bursts) | $(printf '%.0f' "$kab_s") (worker $(printf '%.0f' "$(jq -n "$kab_busy * 100")") % busy) | $(printf '%.0f' "$kab_core") ($(printf '%.0f' "$kab_lo") to $(printf '%.0f' "$kab_hi")) | >= 5,000,000 |
+| STUN keep-alives/s per worker core over net_ring (agent and responder in one process) | $(printf '%.0f' "$kar_s") (worker $(printf '%.0f' "$(jq -n "$kar_busy * 100")") % busy) | $(printf '%.0f' "$kar_core") ($(printf '%.0f' "$kar_lo") to $(printf '%.0f' "$kar_hi")) | >= 5,000,000 |
+| the same over net_ring, answers in batches of 1,000 | $(printf '%.0f' "$karb_s") (worker $(printf '%.0f' "$(jq -n "$karb_busy * 100")") % busy) | $(printf '%.0f' "$karb_core") ($(printf '%.0f' "$karb_lo") to $(printf '%.0f' "$karb_hi")) | >= 5,000,000 |
 | the worker's keep-alive path alone, no port (bench_kapath, $lines lines): ns per keep-alive | $(jq -r .keepalive_path_ns "$tmp/kapath.json") ns | $(jq -r .keepalive_path_per_s "$tmp/kapath.json") | >= 5,000,000 |
 | registration latency p50 / p99 (1,000 lines, light load) | $(j lat .reg_latency_p50_us) / $(j lat .reg_latency_p99_us) us | | - |
 | bytes per line at 100,000 lines (RSS growth / lines) | $b100k | | <= 512 |
@@ -149,6 +185,10 @@ responder shares core 0 with the agent's control thread and offers less than the
 takes, so the measured rates are the responder's; the busy figure includes each loop
 pass's fixed cost and so understates a saturated worker; the batched run takes the
 answers in full bursts, so that cost is spread over 32 frames a pass, as at saturation.
+The net_ring rows run the same agent code (bench_ringagent: sipedge run with the
+responder on a third lcore of the process, joined by two rte_rings): frames cross as
+mbuf pointers, with no copy; the responder answers a STUN request in the request's own
+buffer, so the agent gets its buffers back, as from a NIC's transmit completions.
 The path alone is the worker's functions for a keep-alive (wheel, request and headers,
 classify, STUN parse, the line's answer) with the memif PMD, the mbufs and the idle loop
 taken away: the difference to the busy figure is what the transport costs here (memif
