@@ -68,24 +68,19 @@ runr() {
 }
 j() { jq -r "$2" "$tmp/$1.json"; }
 
+# the keep-alive runs: every line's flow kept alive every 20 ms, 1,000,000 a second
+ka=(--lines "$lines" --rate 0 --expires 3600 --keepalive stun --keepalive-interval 0.02
+	--duration "$duration")
 for i in $(seq "$repeat"); do
 	run "reg$i" --expires 1 --duration $((duration + 8)) -- \
 		--lines "$lines" --rate 0 --expires 1 --refresh 1-1 --duration "$duration"
-	run "ka$i" --duration $((duration + 8)) -- \
-		--lines "$lines" --rate 0 --expires 3600 --keepalive stun --keepalive-interval 0.02 \
-		--duration "$duration"
+	run "ka$i" --duration $((duration + 8)) -- "${ka[@]}"
 	# the same keep-alives, the responder's answers held and sent 1,000 at a time (its
 	# ring holds 1,024): the worker takes them in full bursts, as from a faster peer
-	run "kab$i" --batch 1000 --duration $((duration + 8)) -- \
-		--lines "$lines" --rate 0 --expires 3600 --keepalive stun --keepalive-interval 0.02 \
-		--duration "$duration"
+	run "kab$i" --batch 1000 --duration $((duration + 8)) -- "${ka[@]}"
 	# the keep-alives again over net_ring: no copy between two processes' memory
-	runr "kar$i" --duration $((duration + 8)) -- \
-		--lines "$lines" --rate 0 --expires 3600 --keepalive stun --keepalive-interval 0.02 \
-		--duration "$duration"
-	runr "karb$i" --batch 1000 --duration $((duration + 8)) -- \
-		--lines "$lines" --rate 0 --expires 3600 --keepalive stun --keepalive-interval 0.02 \
-		--duration "$duration"
+	runr "kar$i" --duration $((duration + 8)) -- "${ka[@]}"
+	runr "karb$i" --batch 1000 --duration $((duration + 8)) -- "${ka[@]}"
 done
 # the worker's keep-alive path with no port under it (bench/kapath.c): the agent's own
 # cost, which the memif runs cannot tell apart from the transport's
@@ -106,7 +101,10 @@ run mem1m --duration 60 -- --lines 1000000 --rate 0 --duration 1
 # when the load is light.
 pick() {
 	local kind=$1 counter=$2 i rows
-	rows=$(for i in $(seq "$repeat"); do
+	rows=$(# the keep-alive runs: every line's flow kept alive every 20 ms, 1,000,000 a second
+ka=(--lines "$lines" --rate 0 --expires 3600 --keepalive stun --keepalive-interval 0.02
+	--duration "$duration")
+for i in $(seq "$repeat"); do
 		jq -r --arg run "$kind$i" --argjson d "$duration" \
 			"[(.$counter / \$d / .workers[0].busy_share), (.$counter / \$d),
 			  .workers[0].busy_share, \$run] | @tsv" "$tmp/$kind$i.json"
@@ -191,8 +189,10 @@ mbuf pointers, with no copy; the responder answers a STUN request in the request
 buffer, so the agent gets its buffers back, as from a NIC's transmit completions.
 The path alone is the worker's functions for a keep-alive (wheel, request and headers,
 classify, STUN parse, the line's answer) with the memif PMD, the mbufs and the idle loop
-taken away: the difference to the busy figure is what the transport costs here (memif
-copies every frame between the two processes' memory, across cores).
+taken away: the difference to the busy figures is what crossing between two cores costs
+here. Over memif and over net_ring alike, each keep-alive moves several cache lines
+(descriptors or mbuf headers, the frames) from the responder's core and back; on a
+NIC, frames come from memory and the sent buffers stay on the worker's core.
 
 Responder: verified $(jq -r .verified "$tmp/$reg_run-resp.json") digests (every $verify_every), \
 $(jq -r .verify_failed "$tmp/$reg_run-resp.json") failed, CPU share $(jq -r .cpu_share "$tmp/$reg_run-resp.json") \
