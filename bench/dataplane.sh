@@ -8,7 +8,7 @@
 # The keep-alives run again over net_ring, the responder in the agent's process
 # (bench_ringagent). The throughput runs are made --repeat times (3), interleaved: this machine's speed
 # drifts by a quarter within minutes, so one run is a draw. The figures are the median
-# run's, with the lowest and highest beside them.
+# run's (of an even count, the lower middle one), with the lowest and highest beside them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 lines=20000
@@ -92,7 +92,7 @@ run mem100k --duration 30 -- --lines 100000 --rate 0 --duration 1
 run mem1m --duration 60 -- --lines 1000000 --rate 0 --duration 1
 
 # pick KIND COUNTER: of the runs KIND1..KINDn, the one whose work per busy second is the
-# median; sets <KIND>_s (work per second measured), _busy (the worker's busy share), _core
+# median (of an even count, the lower of the two middle runs); sets <KIND>_s (work per second measured), _busy (the worker's busy share), _core
 # (work per busy second), _lo and _hi (the lowest and highest work per busy second).
 # The worker's busy share is TSC cycles of loop passes that found work / all cycles: the
 # responder, on the core it shares with the agent's control thread, offers less than the
@@ -101,10 +101,7 @@ run mem1m --duration 60 -- --lines 1000000 --rate 0 --duration 1
 # when the load is light.
 pick() {
 	local kind=$1 counter=$2 i rows
-	rows=$(# the keep-alive runs: every line's flow kept alive every 20 ms, 1,000,000 a second
-ka=(--lines "$lines" --rate 0 --expires 3600 --keepalive stun --keepalive-interval 0.02
-	--duration "$duration")
-for i in $(seq "$repeat"); do
+	rows=$(for i in $(seq "$repeat"); do
 		jq -r --arg run "$kind$i" --argjson d "$duration" \
 			"[(.$counter / \$d / .workers[0].busy_share), (.$counter / \$d),
 			  .workers[0].busy_share, \$run] | @tsv" "$tmp/$kind$i.json"

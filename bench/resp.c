@@ -336,5 +336,6 @@ void resp_serve(struct resp *r, uint64_t t_end, const char *stats, bool (*go)(vo
 			quiet = false;
 		}
 	}
+	flush(r); /* answers a batch still held */
 	write_stats(r, stats, t0, c0);
 }

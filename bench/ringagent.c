@@ -7,9 +7,10 @@
  * "net_memif or net_ring").
  *
  * The responder takes the last lcore of the EAL (give it one more than the agent needs,
- * e.g. --lcores 0@0,1@1,2@0 with --workers 1: the responder shares core 0 with control,
- * as in the memif runs); the agent takes the first port, the responder's is owned. The
- * responder stops when the agent's first worker has run and stopped, or at --duration.
+ * e.g. --lcores 0@0,1@1,2@0: the responder shares core 0 with control, as in the memif
+ * runs); the agent's workers take the lcores left and the first port, the responder's is
+ * owned. The responder stops when the agent's first worker has run and stopped, when the
+ * agent goes without it (dp_eal_down_hook), or at --duration.
  *
  * usage: bench_ringagent [--stats FILE] [--batch N] [--verify-every N] [--duration S]
  *                        run [EAL ARGS] -- [sipedge run options]
@@ -33,9 +34,10 @@
 static struct resp resp = {.password = "secret", .verify_every = 1};
 static const char *stats_path;
 static uint32_t duration = 60;
-static unsigned worker_lcore;
+static unsigned worker_lcore, resp_lcore;
+static volatile bool quit; /* the agent is going: dp_destroy's dp_eal_down_hook */
 
-/* Until the agent's worker has run and stopped. */
+/* Until the agent's worker has run and stopped, or the agent goes without it. */
 static bool agent_on(void *ctx)
 {
 	static bool seen;
@@ -43,7 +45,15 @@ static bool agent_on(void *ctx)
 
 	(void)ctx;
 	seen = seen || running;
-	return !seen || running;
+	return !quit && (!seen || running);
+}
+
+/* The agent is going (its workers stopped, or it failed before they ran): the responder
+ * stops before the EAL goes under it. */
+static void resp_stop(void)
+{
+	quit = true;
+	rte_eal_wait_lcore(resp_lcore);
 }
 
 static int resp_lcore_main(void *arg)
@@ -84,7 +94,11 @@ static int ports_up(void)
 		return fprintf(stderr, "bench_ringagent: give the EAL a lcore for the responder "
 				       "after the agent's, e.g. --lcores 0@0,1@1,2@0\n"),
 		       -1;
-	return rte_eal_remote_launch(resp_lcore_main, NULL, last) == 0 ? 0 : -1;
+	if (rte_eal_remote_launch(resp_lcore_main, NULL, last) != 0)
+		return -1;
+	resp_lcore = last;
+	dp_eal_down_hook = resp_stop;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -124,6 +138,6 @@ int main(int argc, char **argv)
 	dp_eal_up_hook = ports_up;
 	argv += optind;
 	argc -= optind;
-	optind = 1; /* ctl_cmd_run parses its own options */
+	optind = 0; /* ctl_cmd_run parses its own options: 0 resets glibc's getopt in full */
 	return ctl_cmd_run(argc, argv);
 }

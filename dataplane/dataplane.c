@@ -250,8 +250,12 @@ static int dp__worker_rings(struct dp_worker *w, char *err, size_t errlen)
  * for, and never more than lines. */
 static int dp__workers(struct dp *d, const struct dp_config *c, char *err, size_t errlen)
 {
-	unsigned avail = rte_lcore_count() - 1, k = 0, lcore;
+	unsigned avail = 0, k = 0, lcore;
 
+	/* the worker lcores still free: an embedding program's dp_eal_up_hook may have
+	 * launched its own on some */
+	RTE_LCORE_FOREACH_WORKER(lcore)
+		avail += rte_eal_get_lcore_state(lcore) == WAIT;
 	if (avail == 0)
 		return dp__fail(err, errlen, -EINVAL,
 				"no worker lcore: give EAL two cores or more, e.g. -l 0-1");
@@ -273,6 +277,8 @@ static int dp__workers(struct dp *d, const struct dp_config *c, char *err, size_
 	{
 		if (k == d->nworkers)
 			break;
+		if (rte_eal_get_lcore_state(lcore) != WAIT)
+			continue;
 		d->w[k].id = (uint16_t)k;
 		d->w[k].lcore = lcore;
 		k++;
@@ -281,6 +287,7 @@ static int dp__workers(struct dp *d, const struct dp_config *c, char *err, size_
 }
 
 int (*dp_eal_up_hook)(void);
+void (*dp_eal_down_hook)(void);
 
 int dp_create(const struct dp_config *c, struct dp **out, char *err, size_t errlen)
 {
@@ -471,6 +478,8 @@ void dp_destroy(struct dp *d)
 		}
 		rte_eal_mp_wait_lcore();
 	}
+	if (d->eal_up && dp_eal_down_hook)
+		dp_eal_down_hook();
 	for (uint32_t i = 0; d->held && i < d->lines; i++)
 		rte_pktmbuf_free(d->held[i]);
 	for (int f = 1; f < DP_FLOW__COUNT; f++) {

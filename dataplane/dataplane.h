@@ -92,10 +92,14 @@ struct dp_config {
 
 /*
  * For a program that embeds the agent (bench/ringagent.c runs its peer on another lcore
- * of the same process): called by dp_create once the EAL is up, before the port is
- * taken, e.g. to create ports and launch lcores. Non-zero fails dp_create. NULL: none.
+ * of the same process). dp_eal_up_hook: called by dp_create once the EAL is up, before
+ * the workers' lcores and the port are taken, e.g. to create ports and launch lcores
+ * (the workers take only lcores left free); non-zero fails dp_create. dp_eal_down_hook:
+ * called by dp_destroy once the workers have stopped (or never ran), before the EAL is
+ * cleaned up: it stops and waits for what the first launched. NULL: none.
  */
 extern int (*dp_eal_up_hook)(void);
+extern void (*dp_eal_down_hook)(void);
 
 /* 0, or a negative errno with a sentence in err. */
 int dp_create(const struct dp_config *cfg, struct dp **out, char *err, size_t errlen);
