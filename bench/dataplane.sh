@@ -33,38 +33,34 @@ sock=$tmp/memif.sock
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
 common=(--no-huge --no-pci --no-telemetry --log-level=lib.eal:error)
 
-# run NAME RESPONDER-OPTS -- SIPEDGE-OPTS: one agent run against a fresh responder
+# run [--ring] NAME RESPONDER-OPTS -- SIPEDGE-OPTS: one agent run against a fresh
+# responder: over net_memif, the responder a process of its own on core 0; with --ring,
+# over net_ring in one process (bench_ringagent), the responder on an lcore of its own
+# sharing core 0 with control. The worker has core 1 either way.
 run() {
+	local ring=0
+	[ "$1" = --ring ] && { ring=1; shift; }
 	local name=$1
 	shift
-	local resp=()
+	local resp=(--verify-every "$verify_every" --stats "$tmp/$name-resp.json")
 	while [ "$1" != "--" ]; do resp+=("$1"); shift; done
 	shift
+	local agent=(--quiet --summary-json "$tmp/$name.json" "$@")
+	if [ $ring -eq 1 ]; then
+		"$bin/bench_ringagent" "${resp[@]}" run --lcores 0@0,1@1,2@0 -m 2048 "${common[@]}" \
+			--file-prefix="sebg$$" -- "${agent[@]}" >"$tmp/$name.out" 2>&1 ||
+			{ echo "bench: bench_ringagent ($name) failed: $(tail -3 "$tmp/$name.out")" >&2; exit 1; }
+		return
+	fi
 	"$bin/bench_responder" -l 0 -m 512 "${common[@]}" --file-prefix="sebr$$" \
-		"--vdev=net_memif0,role=server,socket=$sock" -- --ip 198.18.0.1 \
-		--verify-every "$verify_every" --stats "$tmp/$name-resp.json" "${resp[@]}" &
+		"--vdev=net_memif0,role=server,socket=$sock" -- --ip 198.18.0.1 "${resp[@]}" &
 	local rpid=$!
 	sleep 1
 	"$bin/sipedge" run -l 0-1 -m 2048 "${common[@]}" --file-prefix="seba$$" \
-		"--vdev=net_memif0,role=client,socket=$sock" -- --quiet \
-		--summary-json "$tmp/$name.json" "$@" >"$tmp/$name.out" 2>&1 ||
+		"--vdev=net_memif0,role=client,socket=$sock" -- "${agent[@]}" >"$tmp/$name.out" 2>&1 ||
 		{ echo "bench: sipedge run ($name) failed: $(tail -3 "$tmp/$name.out")" >&2; exit 1; }
 	kill -TERM $rpid 2>/dev/null || true
 	wait $rpid 2>/dev/null || true
-}
-# runr NAME RESPONDER-OPTS -- SIPEDGE-OPTS: the same over net_ring, agent and responder in
-# one process (bench_ringagent): the responder on an lcore of its own sharing core 0 with
-# control, the worker on core 1
-runr() {
-	local name=$1
-	shift
-	local resp=()
-	while [ "$1" != "--" ]; do resp+=("$1"); shift; done
-	shift
-	"$bin/bench_ringagent" --stats "$tmp/$name-resp.json" --verify-every "$verify_every" \
-		"${resp[@]}" run --lcores 0@0,1@1,2@0 -m 2048 "${common[@]}" --file-prefix="sebg$$" \
-		-- --workers 1 --quiet --summary-json "$tmp/$name.json" "$@" >"$tmp/$name.out" 2>&1 ||
-		{ echo "bench: bench_ringagent ($name) failed: $(tail -3 "$tmp/$name.out")" >&2; exit 1; }
 }
 j() { jq -r "$2" "$tmp/$1.json"; }
 
@@ -79,8 +75,8 @@ for i in $(seq "$repeat"); do
 	# ring holds 1,024): the worker takes them in full bursts, as from a faster peer
 	run "kab$i" --batch 1000 --duration $((duration + 8)) -- "${ka[@]}"
 	# the keep-alives again over net_ring: no copy between two processes' memory
-	runr "kar$i" --duration $((duration + 8)) -- "${ka[@]}"
-	runr "karb$i" --batch 1000 --duration $((duration + 8)) -- "${ka[@]}"
+	run --ring "kar$i" --duration $((duration + 8)) -- "${ka[@]}"
+	run --ring "karb$i" --batch 1000 --duration $((duration + 8)) -- "${ka[@]}"
 done
 # the worker's keep-alive path with no port under it (bench/kapath.c): the agent's own
 # cost, which the memif runs cannot tell apart from the transport's

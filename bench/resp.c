@@ -3,13 +3,12 @@
  * run on their lcore (see bench/responder.c).
  */
 #define _GNU_SOURCE /* RUSAGE_THREAD */
-#include <errno.h>
+#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -22,9 +21,6 @@
 #include "sip/parser.h"
 #include "sip/response.h"
 #include "sip/stun.h"
-
-
-
 
 /* The memif peer is connected: only then may a burst touch the port's rings. */
 static bool peer_up(uint16_t port)
@@ -189,8 +185,8 @@ static bool on_stun(struct resp *r, const struct dp_pkt *p, struct rte_mbuf *m)
 	int n;
 
 	/* st keeps its own copy of the transaction id, so the answer may overwrite it */
-	if (sip_stun_parse(rte_pktmbuf_mtod(m, uint8_t *) + p->payload_off, p->payload_len,
-			   &st) != 0 ||
+	if (sip_stun_parse(rte_pktmbuf_mtod(m, uint8_t *) + p->payload_off, p->payload_len, &st) !=
+		    0 ||
 	    st.type != SIP_STUN_BINDING_REQUEST)
 		return false;
 	out = reuse ? m : rte_pktmbuf_alloc(r->pool);
@@ -237,8 +233,8 @@ static void on_frame(struct resp *r, struct rte_mbuf *m)
 			if (on_stun(r, &p, m))
 				return;
 		} else if (sip_parse(payload, p.payload_len, SIP_FRAMING_DATAGRAM, &msg, hdrs, 32,
-				   &err) > 0 &&
-			 msg.is_request && sip_str_eq(msg.method, SIP_STR("REGISTER")))
+				     &err) > 0 &&
+			   msg.is_request && sip_str_eq(msg.method, SIP_STR("REGISTER")))
 			on_register(r, &p, &msg);
 		else
 			r->other++;
@@ -280,7 +276,6 @@ static void write_stats(const struct resp *r, const char *path, uint64_t t0, dou
 		fclose(out);
 }
 
-
 int resp_setup(struct resp *r, uint16_t port)
 {
 	struct rte_eth_conf conf = {0};
@@ -304,8 +299,7 @@ int resp_setup(struct resp *r, uint16_t port)
 	return 0;
 }
 
-void resp_serve(struct resp *r, uint64_t t_end, const char *stats, bool (*go)(void *ctx),
-		void *ctx)
+void resp_serve(struct resp *r, uint64_t t_end, const char *stats, bool (*go)(void *ctx), void *ctx)
 {
 	uint64_t t0 = rte_get_tsc_cycles(), last_rx = t0, hz_2ms = rte_get_tsc_hz() / 500,
 		 hz_10ms = rte_get_tsc_hz() / 100;

@@ -106,8 +106,8 @@ int main(int argc, char **argv)
 		return 1;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	resp_serve(&r, rte_get_tsc_cycles() + (uint64_t)duration * rte_get_tsc_hz(), stats,
-		   go_on, NULL);
+	resp_serve(&r, rte_get_tsc_cycles() + (uint64_t)duration * rte_get_tsc_hz(), stats, go_on,
+		   NULL);
 	rte_eth_dev_stop(0);
 	free(r.tx);
 	rte_eal_cleanup();

@@ -89,7 +89,9 @@ static int ports_up(void)
 		return -1;
 	worker_lcore = rte_get_next_lcore(-1, 1, 0);
 	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
 		last = lcore;
+	}
 	if (last == RTE_MAX_LCORE || last == worker_lcore)
 		return fprintf(stderr, "bench_ringagent: give the EAL a lcore for the responder "
 				       "after the agent's, e.g. --lcores 0@0,1@1,2@0\n"),
@@ -104,11 +106,8 @@ static int ports_up(void)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"stats", 1, NULL, 's'},
-		{"batch", 1, NULL, 'b'},
-		{"verify-every", 1, NULL, 'v'},
-		{"duration", 1, NULL, 'd'},
-		{NULL, 0, NULL, 0},
+		{"stats", 1, NULL, 's'},    {"batch", 1, NULL, 'b'}, {"verify-every", 1, NULL, 'v'},
+		{"duration", 1, NULL, 'd'}, {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -121,7 +120,8 @@ int main(int argc, char **argv)
 		case 'b':
 			resp.batch = (unsigned)atoi(optarg);
 			if (resp.batch > 8192)
-				return fprintf(stderr, "bench_ringagent: --batch wants 0..8192\n"), 2;
+				return fprintf(stderr, "bench_ringagent: --batch wants 0..8192\n"),
+				       2;
 			break;
 		case 'v':
 			resp.verify_every = (uint32_t)atoi(optarg);
@@ -134,7 +134,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc || strcmp(argv[optind], "run") != 0)
-		return fprintf(stderr, "bench_ringagent: want 'run' and sipedge run's arguments\n"), 2;
+		return fprintf(stderr, "bench_ringagent: want 'run' and sipedge run's arguments\n"),
+		       2;
 	dp_eal_up_hook = ports_up;
 	argv += optind;
 	argc -= optind;

@@ -255,7 +255,9 @@ static int dp__workers(struct dp *d, const struct dp_config *c, char *err, size_
 	/* the worker lcores still free: an embedding program's dp_eal_up_hook may have
 	 * launched its own on some */
 	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
 		avail += rte_eal_get_lcore_state(lcore) == WAIT;
+	}
 	if (avail == 0)
 		return dp__fail(err, errlen, -EINVAL,
 				"no worker lcore: give EAL two cores or more, e.g. -l 0-1");

@@ -836,8 +836,8 @@ static void dp__rx_fetch(const struct dp_worker *w, struct rte_mbuf **rx, unsign
 
 	for (unsigned k = 0; k < n; k++) {
 		const volatile uint8_t *f = rte_pktmbuf_mtod(rx[k], const volatile uint8_t *);
-		size_t len = rx[k]->data_len < DP_RX_FETCH_OCTETS ? rx[k]->data_len
-								   : DP_RX_FETCH_OCTETS;
+		size_t len =
+			rx[k]->data_len < DP_RX_FETCH_OCTETS ? rx[k]->data_len : DP_RX_FETCH_OCTETS;
 		int64_t i;
 
 		for (size_t o = RTE_CACHE_LINE_SIZE; o < len; o += RTE_CACHE_LINE_SIZE)
